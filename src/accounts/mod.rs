@@ -1,0 +1,263 @@
+//! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
+//! password hashing.
+
+pub mod routes;
+pub mod store;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
+use crate::web::AppError;
+
+/// A signed-up person as the pages see them (never with the password hash).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub job_title: String,
+    pub department: String,
+    pub location: String,
+    pub bio: String,
+    pub created_at: i64,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Member)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+}
+
+/// What a person may do beyond posting: managers run idea campaigns, moderators keep the peace,
+/// admins run the site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Member,
+    Manager,
+    Moderator,
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Member, Role::Manager, Role::Moderator, Role::Admin];
+
+    pub fn parse(value: &str) -> Option<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(value.trim()))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Member => "member",
+            Role::Manager => "manager",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// 2-30 of `a-z 0-9 _`, stored in lower case so that "Ana" and "ana" are one name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(input: &str) -> Result<Username, String> {
+        let name = input.trim().to_lowercase();
+        if !(2..=30).contains(&name.chars().count()) {
+            return Err("A username has 2 to 30 characters.".into());
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        {
+            return Err("Use only letters a-z, digits and underscores.".into());
+        }
+        Ok(Username(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An e-mail address, trimmed and lower-cased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Email, String> {
+        let email = input.trim().to_lowercase();
+        let valid = email.len() <= 254
+            && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if valid {
+            Ok(Email(email))
+        } else {
+            Err("Enter an e-mail address such as ana@example.com.".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 10 to 200 characters.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(input: &str) -> Result<Password, String> {
+        match input.chars().count() {
+            n if n < 10 => Err("A password has at least 10 characters.".into()),
+            n if n > 200 => Err("A password has at most 200 characters.".into()),
+            _ => Ok(Password(input.to_owned())),
+        }
+    }
+}
+
+/// A line of profile text: trimmed, no control characters, up to `max` characters; `min` of 1 makes
+/// it required.
+pub fn profile_text(input: &str, label: &str, min: usize, max: usize) -> Result<String, String> {
+    let text = input.trim();
+    let len = text.chars().count();
+    if len < min {
+        return Err(format!("{label} cannot be empty."));
+    }
+    if len > max {
+        return Err(format!(
+            "{label} has at most {max} characters (this has {len})."
+        ));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r')
+    {
+        return Err(format!("{label} contains characters that cannot be shown."));
+    }
+    Ok(text.to_owned())
+}
+
+/// Hashes with argon2id (the crate's defaults: 19 MiB, 2 passes) off the async threads.
+pub async fn hash_password(password: Password) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.0.as_bytes())
+            .map(|hash| hash.to_string())
+            .map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password hashing task: {e}")))?
+}
+
+/// Checks a password against a stored hash, off the async threads. With no hash (an unknown
+/// account) it checks against a fixed dummy hash, so the answer takes as long either way and does not
+/// tell which accounts exist.
+pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let dummy = dummy_hash();
+        let (hash, real) = match &hash {
+            Some(h) => (h.as_str(), true),
+            None => (dummy, false),
+        };
+        let matches = Argon2::default()
+            .verify_password(password.as_bytes(), hash)
+            .is_ok();
+        Ok(real && matches)
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("password check task: {e}")))?
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        Argon2::default()
+            .hash_password(uuid::Uuid::new_v4().as_bytes())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_lower_cased_and_limited_to_a_small_alphabet() {
+        assert_eq!(Username::parse(" Ana_B2 ").unwrap().as_str(), "ana_b2");
+        assert!(Username::parse("a").is_err());
+        assert!(Username::parse(&"a".repeat(31)).is_err());
+        assert!(Username::parse("ana-b").is_err());
+        assert!(Username::parse("ánä").is_err());
+    }
+
+    #[test]
+    fn emails_need_a_local_part_and_a_dotted_domain() {
+        assert_eq!(
+            Email::parse(" Ana@Example.COM ").unwrap().as_str(),
+            "ana@example.com"
+        );
+        for bad in [
+            "ana",
+            "@example.com",
+            "ana@example",
+            "ana@@example.com",
+            "a b@example.com",
+            "ana@.com",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn passwords_have_10_to_200_characters() {
+        assert!(Password::parse("short").is_err());
+        assert!(Password::parse("ten chars!").is_ok());
+        assert!(Password::parse(&"x".repeat(201)).is_err());
+    }
+
+    #[tokio::test]
+    async fn a_hash_verifies_its_password_only() {
+        let hash = hash_password(Password::parse("correct horse battery").unwrap())
+            .await
+            .unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(
+            verify_password("correct horse battery".into(), Some(hash.clone()))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse battery".into(), Some(hash))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("anything at all".into(), None)
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! Sign-up, sign-in, sign-out and password change.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{Email, Password, Username, hash_password, profile_text, store, verify_password};
+use crate::db::sessions::USER_ID_KEY;
+use crate::db::unique_violation;
+use crate::web::auth::set_notice;
+use crate::web::form::{FormErrors, local_path};
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser, MaybeUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/signup", get(signup_page).post(signup))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route(
+            "/settings/password",
+            get(password_page).post(change_password),
+        )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct SignupForm {
+    username: String,
+    display_name: String,
+    email: String,
+    password: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/signup.html")]
+struct SignupPage {
+    layout: Layout,
+    form: SignupForm,
+    errors: FormErrors,
+    domains: Vec<String>,
+}
+
+async fn signup_page(
+    State(state): State<AppState>,
+    visitor: MaybeUser,
+) -> Result<Response, AppError> {
+    if visitor.user.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    render(&SignupPage {
+        layout: Layout::bare("Sign up"),
+        form: SignupForm::default(),
+        errors: FormErrors::default(),
+        domains: allowed_domains(&state),
+    })
+}
+
+fn allowed_domains(state: &AppState) -> Vec<String> {
+    match &state.config.signup {
+        crate::config::SignupPolicy::Open => Vec::new(),
+        crate::config::SignupPolicy::Domains(domains) => domains.clone(),
+    }
+}
+
+async fn signup(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SignupForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let username = errors.check("username", Username::parse(&form.username));
+    let display_name = errors.check(
+        "display_name",
+        profile_text(&form.display_name, "Your name", 1, 60),
+    );
+    let email = errors.check("email", Email::parse(&form.email));
+    if let Some(email) = &email
+        && !state.config.signup.allows(email.as_str())
+    {
+        errors.add(
+            "email",
+            "Sign-up is open only to the company's e-mail domains listed above.",
+        );
+    }
+    let password = errors.check("password", Password::parse(&form.password));
+    let refuse = |errors: FormErrors, form: SignupForm| {
+        let page = SignupPage {
+            layout: Layout::bare("Sign up"),
+            form,
+            errors,
+            domains: allowed_domains(&state),
+        };
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+    };
+    let (Some(username), Some(display_name), Some(email), Some(password), true) =
+        (username, display_name, email, password, errors.is_empty())
+    else {
+        return refuse(errors, form);
+    };
+
+    let hash = hash_password(password).await?;
+    let account = store::NewAccount {
+        username: username.as_str(),
+        email: email.as_str(),
+        display_name: &display_name,
+        password_hash: &hash,
+        role: None,
+    };
+    let user = match store::insert(&mut state.db.clone(), account).await {
+        Ok(user) => user,
+        Err(e) => match unique_violation(&e) {
+            Some(what) if what.contains("username") => {
+                errors.add("username", "That username is taken.");
+                return refuse(errors, form);
+            }
+            Some(_) => {
+                errors.add(
+                    "email",
+                    "An account with that e-mail address exists already. Sign in instead.",
+                );
+                return refuse(errors, form);
+            }
+            None => return Err(e.into()),
+        },
+    };
+    tracing::info!(user_id = user.id, username = %user.username, role = %user.role, "account created");
+    start_session(&session, user.id).await?;
+    let welcome = if user.is_admin() {
+        "Welcome to Townhall! You are the first person here, so you are its administrator."
+    } else {
+        "Welcome to Townhall! Follow a few colleagues to fill your home feed."
+    };
+    set_notice(&session, welcome).await?;
+    Ok(Redirect::to("/").into_response())
+}
+
+/// Signs a person in: a fresh session id (against fixation) that holds their account id.
+async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> {
+    session.cycle_id().await?;
+    session.insert(USER_ID_KEY, user_id).await?;
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LoginForm {
+    login: String,
+    password: String,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/login.html")]
+struct LoginPage {
+    layout: Layout,
+    login: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn login_page(
+    visitor: MaybeUser,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, AppError> {
+    let next = local_path(query.next.as_deref());
+    if visitor.user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    render(&LoginPage {
+        layout: Layout::bare("Sign in"),
+        login: String::new(),
+        next,
+        error: None,
+    })
+}
+
+async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = local_path(Some(&form.next));
+    let found = if form.login.len() <= 254 {
+        store::find_credentials(&mut state.db.clone(), &form.login).await?
+    } else {
+        None
+    };
+    let (user_id, hash) = found.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
+    let password = form.password.chars().take(200).collect();
+    match (user_id, verify_password(password, hash).await?) {
+        (Some(user_id), true) => {
+            start_session(&session, user_id).await?;
+            Ok(Redirect::to(&next).into_response())
+        }
+        _ => {
+            let page = LoginPage {
+                layout: Layout::bare("Sign in"),
+                login: form.login.chars().take(254).collect(),
+                next,
+                error: Some("That username or e-mail and password do not match an account.".into()),
+            };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}
+
+async fn logout(session: Session) -> Result<Redirect, AppError> {
+    session.flush().await?;
+    Ok(Redirect::to("/login"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    errors: FormErrors,
+}
+
+async fn password_page(current: CurrentUser) -> Result<Response, AppError> {
+    render(&PasswordPage {
+        layout: Layout::for_user(&current, "Change password").await,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let mut errors = FormErrors::default();
+    let stored = store::password_hash(&mut db, current.user.id).await?;
+    let current_ok = stored.is_some()
+        && verify_password(form.current_password.chars().take(200).collect(), stored).await?;
+    if !current_ok {
+        errors.add("current_password", "That is not your current password.");
+    }
+    let new_password = errors.check("new_password", Password::parse(&form.new_password));
+    if form.new_password != form.confirm_password {
+        errors.add("confirm_password", "The two new passwords differ.");
+    }
+    let (Some(new_password), true) = (new_password, errors.is_empty()) else {
+        let page = PasswordPage {
+            layout: Layout::for_user(&current, "Change password").await,
+            errors,
+        };
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let hash = hash_password(new_password).await?;
+    let mut tx = state.db.begin().await?;
+    store::set_password_hash(&mut tx, current.user.id, &hash).await?;
+    // Every other device signs in again with the new password; this one carries on.
+    store::delete_sessions(&mut tx, current.user.id).await?;
+    tx.commit().await?;
+    start_session(&current.session, current.user.id).await?;
+    current
+        .set_notice("Your password was changed. Other devices have been signed out.")
+        .await?;
+    Ok(Redirect::to("/settings/password").into_response())
+}

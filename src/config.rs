@@ -1,0 +1,207 @@
+//! Configuration from the environment, read and checked once at start.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Who may create an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SignupPolicy {
+    Open,
+    /// Only e-mail addresses at one of these domains (lower case, without `@`).
+    Domains(Vec<String>),
+}
+
+impl SignupPolicy {
+    pub fn allows(&self, email: &str) -> bool {
+        match self {
+            SignupPolicy::Open => true,
+            SignupPolicy::Domains(domains) => email
+                .rsplit_once('@')
+                .is_some_and(|(_, domain)| domains.iter().any(|d| d.eq_ignore_ascii_case(domain))),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub database_url: String,
+    pub data_dir: PathBuf,
+    /// The address people use to reach the site, if set (`https://townhall.example.com`).
+    pub public_url: Option<String>,
+    pub max_post_chars: usize,
+    pub signup: SignupPolicy,
+}
+
+/// A configuration value that cannot be used: the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Builds the configuration from any lookup of variable names (the environment, or a test's map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let listen = match get("TOWNHALL_LISTEN") {
+            None => SocketAddr::from(([127, 0, 0, 1], 8080)),
+            Some(v) => v.trim().parse().map_err(|_| {
+                ConfigError(format!(
+                    "TOWNHALL_LISTEN: `{v}` is not an address and port such as 127.0.0.1:8080"
+                ))
+            })?,
+        };
+        let data_dir = PathBuf::from(get("TOWNHALL_DATA_DIR").unwrap_or_else(|| "./data".into()));
+        let database_url = match get("DATABASE_URL") {
+            None => format!("sqlite://{}", data_dir.join("townhall.db").display()),
+            Some(v)
+                if ["sqlite:", "postgres://", "postgresql://"]
+                    .iter()
+                    .any(|p| v.starts_with(p)) =>
+            {
+                v
+            }
+            Some(v) => {
+                return Err(ConfigError(format!(
+                    "DATABASE_URL: `{}` must start with sqlite: or postgres://",
+                    redact_password(&v)
+                )));
+            }
+        };
+        let public_url = match get("TOWNHALL_PUBLIC_URL") {
+            None => None,
+            Some(v) => {
+                let v = v.trim().trim_end_matches('/').to_owned();
+                let rest = v
+                    .strip_prefix("https://")
+                    .or_else(|| v.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains('/') => Some(v),
+                    _ => {
+                        return Err(ConfigError(format!(
+                            "TOWNHALL_PUBLIC_URL: `{v}` must be an http:// or https:// origin without a path"
+                        )));
+                    }
+                }
+            }
+        };
+        let max_post_chars = match get("TOWNHALL_MAX_POST_CHARS") {
+            None => 1000,
+            Some(v) => match v.trim().parse::<usize>() {
+                Ok(n) if (1..=10_000).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "TOWNHALL_MAX_POST_CHARS: `{v}` must be a whole number from 1 to 10000"
+                    )));
+                }
+            },
+        };
+        let signup = match get("TOWNHALL_SIGNUP") {
+            None => SignupPolicy::Open,
+            Some(v) if v.trim().eq_ignore_ascii_case("open") => SignupPolicy::Open,
+            Some(v) => {
+                let domains: Vec<String> = v
+                    .split(',')
+                    .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+                    .collect();
+                let valid = |d: &String| {
+                    d.contains('.')
+                        && d.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                        && !d.starts_with('.')
+                        && !d.ends_with('.')
+                };
+                if domains.is_empty() || !domains.iter().all(valid) {
+                    return Err(ConfigError(format!(
+                        "TOWNHALL_SIGNUP: `{v}` must be `open` or a comma-separated list of e-mail domains such as example.com,example.org"
+                    )));
+                }
+                SignupPolicy::Domains(domains)
+            }
+        };
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            public_url,
+            max_post_chars,
+            signup,
+        })
+    }
+
+    /// Session cookies carry `Secure` only when people reach the site over https: browsers and
+    /// clients drop Secure cookies on plain-http hosts other than localhost.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}
+
+fn redact_password(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}://***{}", &url[..scheme_end], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_under_data_on_localhost() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://./data/townhall.db");
+        assert_eq!(c.max_post_chars, 1000);
+        assert_eq!(c.signup, SignupPolicy::Open);
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (name, value) in [
+            ("TOWNHALL_LISTEN", "localhost"),
+            ("DATABASE_URL", "mysql://u:secret@h/db"),
+            ("TOWNHALL_PUBLIC_URL", "ftp://x"),
+            ("TOWNHALL_MAX_POST_CHARS", "0"),
+            ("TOWNHALL_SIGNUP", "nobody"),
+        ] {
+            let message = config(&[(name, value)]).unwrap_err().to_string();
+            assert!(message.starts_with(name), "{message}");
+            assert!(!message.contains("secret"), "{message}");
+        }
+    }
+
+    #[test]
+    fn https_public_url_makes_cookies_secure_and_domains_limit_signup() {
+        let c = config(&[
+            ("TOWNHALL_PUBLIC_URL", "https://th.example.com/"),
+            ("TOWNHALL_SIGNUP", "Example.com, @corp.org"),
+        ])
+        .unwrap();
+        assert!(c.secure_cookies());
+        assert_eq!(c.public_url.as_deref(), Some("https://th.example.com"));
+        assert!(c.signup.allows("ana@EXAMPLE.com"));
+        assert!(c.signup.allows("bo@corp.org"));
+        assert!(!c.signup.allows("eve@example.com.evil.net"));
+    }
+}

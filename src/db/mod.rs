@@ -1,0 +1,317 @@
+//! The database: one pool over SQLite or PostgreSQL, migrations, and the query helpers every store uses.
+//!
+//! Stores write portable SQL with `$1`-style placeholders (SQLite accepts them too) and run it through
+//! [`Exec`], implemented by both a pool ([`Db`]) and an open transaction ([`Tx`]). Where the two engines
+//! need different SQL, the store keeps both texts side by side and picks one with [`Exec::engine`].
+
+pub mod sessions;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+
+/// Which engine a connection talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two engines. Cloning is cheap (the pools are reference counted).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An open transaction; dropped without [`Tx::commit`] it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// One value bound to a placeholder.
+#[derive(Clone, Debug)]
+pub enum Arg {
+    Int(i64),
+    Text(String),
+    Bool(bool),
+    NullText,
+    NullInt,
+}
+
+impl From<i64> for Arg {
+    fn from(v: i64) -> Self {
+        Arg::Int(v)
+    }
+}
+impl From<bool> for Arg {
+    fn from(v: bool) -> Self {
+        Arg::Bool(v)
+    }
+}
+impl From<String> for Arg {
+    fn from(v: String) -> Self {
+        Arg::Text(v)
+    }
+}
+impl From<&str> for Arg {
+    fn from(v: &str) -> Self {
+        Arg::Text(v.to_owned())
+    }
+}
+impl From<&String> for Arg {
+    fn from(v: &String) -> Self {
+        Arg::Text(v.clone())
+    }
+}
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        v.map_or(Arg::NullInt, Arg::Int)
+    }
+}
+impl From<Option<String>> for Arg {
+    fn from(v: Option<String>) -> Self {
+        v.map_or(Arg::NullText, Arg::Text)
+    }
+}
+
+/// SQL text with its bound values. Build with [`sql`] and [`Query::bind`].
+#[derive(Clone, Debug)]
+pub struct Query {
+    text: &'static str,
+    args: Vec<Arg>,
+}
+
+/// Starts a query from SQL written in the source (never from input: values go through `bind`).
+pub fn sql(text: &'static str) -> Query {
+    Query {
+        text,
+        args: Vec::new(),
+    }
+}
+
+impl Query {
+    pub fn bind(mut self, value: impl Into<Arg>) -> Self {
+        self.args.push(value.into());
+        self
+    }
+}
+
+/// A row type that decodes from either engine (derive `sqlx::FromRow`, or use a tuple).
+pub trait Row:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+impl<T> Row for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
+{
+}
+
+/// Something that runs queries: a pool or an open transaction.
+pub trait Exec: Send {
+    fn engine(&self) -> Engine;
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, query: Query) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
+    fn fetch_all<T: Row>(
+        &mut self,
+        query: Query,
+    ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send;
+    fn fetch_optional<T: Row>(
+        &mut self,
+        query: Query,
+    ) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send;
+    fn fetch_one<T: Row>(
+        &mut self,
+        query: Query,
+    ) -> impl Future<Output = Result<T, sqlx::Error>> + Send {
+        let found = self.fetch_optional(query);
+        async move { found.await?.ok_or(sqlx::Error::RowNotFound) }
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for arg in $args {
+            q = match arg {
+                Arg::Int(v) => q.bind(v),
+                Arg::Text(v) => q.bind(v),
+                Arg::Bool(v) => q.bind(v),
+                Arg::NullText => q.bind(Option::<String>::None),
+                Arg::NullInt => q.bind(Option::<i64>::None),
+            };
+        }
+        q
+    }};
+}
+
+/// Picks the SQLite or the PostgreSQL expression, with `$conn` bound to that engine's pool or
+/// transaction: together with the four builders below, the one place the two engines are told apart.
+macro_rules! on_engine {
+    ($self:expr, |$conn:ident| $sqlite:expr, $postgres:expr) => {
+        match $self {
+            Self::Sqlite($conn) => $sqlite,
+            Self::Postgres($conn) => $postgres,
+        }
+    };
+}
+
+fn sqlite_query(q: Query) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
+    bind_all!(sqlx::query::<Sqlite>(q.text), q.args)
+}
+fn pg_query(q: Query) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
+    bind_all!(sqlx::query::<Postgres>(q.text), q.args)
+}
+fn sqlite_query_as<T: Row>(
+    q: Query,
+) -> sqlx::query::QueryAs<'static, Sqlite, T, sqlx::sqlite::SqliteArguments> {
+    bind_all!(sqlx::query_as::<Sqlite, T>(q.text), q.args)
+}
+fn pg_query_as<T: Row>(
+    q: Query,
+) -> sqlx::query::QueryAs<'static, Postgres, T, sqlx::postgres::PgArguments> {
+    bind_all!(sqlx::query_as::<Postgres, T>(q.text), q.args)
+}
+
+impl Exec for Db {
+    fn engine(&self) -> Engine {
+        on_engine!(self, |_p| Engine::Sqlite, Engine::Postgres)
+    }
+    async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
+        on_engine!(
+            self,
+            |p| Ok(sqlite_query(query).execute(&*p).await?.rows_affected()),
+            Ok(pg_query(query).execute(&*p).await?.rows_affected())
+        )
+    }
+    async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
+        on_engine!(
+            self,
+            |p| sqlite_query_as(query).fetch_all(&*p).await,
+            pg_query_as(query).fetch_all(&*p).await
+        )
+    }
+    async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
+        on_engine!(
+            self,
+            |p| sqlite_query_as(query).fetch_optional(&*p).await,
+            pg_query_as(query).fetch_optional(&*p).await
+        )
+    }
+}
+
+impl Exec for Tx {
+    fn engine(&self) -> Engine {
+        on_engine!(self, |_t| Engine::Sqlite, Engine::Postgres)
+    }
+    async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
+        on_engine!(
+            self,
+            |t| Ok(sqlite_query(query).execute(&mut **t).await?.rows_affected()),
+            Ok(pg_query(query).execute(&mut **t).await?.rows_affected())
+        )
+    }
+    async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
+        on_engine!(
+            self,
+            |t| sqlite_query_as(query).fetch_all(&mut **t).await,
+            pg_query_as(query).fetch_all(&mut **t).await
+        )
+    }
+    async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
+        on_engine!(
+            self,
+            |t| sqlite_query_as(query).fetch_optional(&mut **t).await,
+            pg_query_as(query).fetch_optional(&mut **t).await
+        )
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        on_engine!(self, |t| t.commit().await, t.commit().await)
+    }
+}
+
+impl Db {
+    /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
+    pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
+        // committed transaction across a killed process (only a power cut can lose the last ones).
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Sqlite(pool))
+    }
+
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        Ok(match self {
+            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Brings the schema up to date with the engine's own migrations.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await,
+        }
+    }
+
+    /// True when the database answers a trivial query within a second.
+    pub async fn is_ready(&self) -> bool {
+        let mut db = self.clone();
+        let ping = async move { db.fetch_one::<(i64,)>(sql("SELECT 1")).await };
+        matches!(
+            tokio::time::timeout(Duration::from_secs(1), ping).await,
+            Ok(Ok(_))
+        )
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite(p) => p.close().await,
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// The lower-cased message of a unique-constraint violation, or `None` for any other error. Callers
+/// look for the column name in it ("username", "email") to turn it into a form error.
+pub fn unique_violation(error: &sqlx::Error) -> Option<String> {
+    match error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            Some(format!("{} {}", e.message(), e.constraint().unwrap_or_default()).to_lowercase())
+        }
+        _ => None,
+    }
+}
+
+/// Seconds since the Unix epoch: how every timestamp is stored, on both engines.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

@@ -1,0 +1,135 @@
+//! Sessions kept in the application's own database, so they survive a restart and are shared by
+//! every Townhall process on one PostgreSQL.
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+use tower_sessions_core::session::{Id, Record};
+use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
+
+use super::{Db, Exec, sql};
+
+/// The session key that holds the signed-in account's id.
+pub const USER_ID_KEY: &str = "user_id";
+
+#[derive(Clone, Debug)]
+pub struct DbSessionStore {
+    db: Db,
+}
+
+impl DbSessionStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn backend(error: sqlx::Error) -> session_store::Error {
+    session_store::Error::Backend(error.to_string())
+}
+
+struct Encoded {
+    id: String,
+    user_id: Option<i64>,
+    data: String,
+    expires_at: i64,
+}
+
+fn encode(record: &Record) -> session_store::Result<Encoded> {
+    let data = serde_json::to_string(&record.data)
+        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    Ok(Encoded {
+        id: record.id.to_string(),
+        user_id: record.data.get(USER_ID_KEY).and_then(|v| v.as_i64()),
+        data,
+        expires_at: record.expiry_date.unix_timestamp(),
+    })
+}
+
+#[async_trait]
+impl SessionStore for DbSessionStore {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        let mut db = self.db.clone();
+        loop {
+            let row = encode(record)?;
+            let inserted = db
+                .execute(
+                    sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (id) DO NOTHING")
+                    .bind(row.id)
+                    .bind(row.user_id)
+                    .bind(row.data)
+                    .bind(row.expires_at),
+                )
+                .await
+                .map_err(backend)?;
+            if inserted == 1 {
+                return Ok(());
+            }
+            // A 128-bit id collided: draw another.
+            record.id = Id::default();
+        }
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let row = encode(record)?;
+        self.db
+            .clone()
+            .execute(
+                sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
+                     expires_at = excluded.expires_at")
+                .bind(row.id)
+                .bind(row.user_id)
+                .bind(row.data)
+                .bind(row.expires_at),
+            )
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let row: Option<(String, i64)> = self
+            .db
+            .clone()
+            .fetch_optional(
+                sql("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
+                    .bind(id.to_string())
+                    .bind(super::now()),
+            )
+            .await
+            .map_err(backend)?;
+        let Some((data, expires_at)) = row else {
+            return Ok(None);
+        };
+        let data =
+            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.db
+            .clone()
+            .execute(sql("DELETE FROM sessions WHERE id = $1").bind(id.to_string()))
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ExpiredDeletion for DbSessionStore {
+    async fn delete_expired(&self) -> session_store::Result<()> {
+        self.db
+            .clone()
+            .execute(sql("DELETE FROM sessions WHERE expires_at <= $1").bind(super::now()))
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+}

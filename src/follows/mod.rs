@@ -1,0 +1,4 @@
+//! Following people: whose posts reach your home feed.
+
+pub mod routes;
+pub mod store;

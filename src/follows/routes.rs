@@ -1,0 +1,56 @@
+//! Follow and unfollow buttons (forms that post and return to the profile).
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::response::Redirect;
+use axum::routing::post;
+
+use super::store;
+use crate::accounts;
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/people/{username}/follow", post(follow))
+        .route("/people/{username}/unfollow", post(unfollow))
+}
+
+async fn follow(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Redirect, AppError> {
+    let mut db = state.db.clone();
+    let other = accounts::store::find_by_username(&mut db, &username.to_lowercase())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if other.id == current.user.id {
+        return Err(AppError::BadRequest(
+            "You cannot follow yourself; your own posts are always on your home.".into(),
+        ));
+    }
+    store::follow(&mut db, current.user.id, other.id).await?;
+    current
+        .set_notice(format!(
+            "You follow {} now: their posts appear on your home.",
+            other.display_name
+        ))
+        .await?;
+    Ok(Redirect::to(&format!("/@{}", other.username)))
+}
+
+async fn unfollow(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Redirect, AppError> {
+    let mut db = state.db.clone();
+    let other = accounts::store::find_by_username(&mut db, &username.to_lowercase())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    store::unfollow(&mut db, current.user.id, other.id).await?;
+    current
+        .set_notice(format!("You no longer follow {}.", other.display_name))
+        .await?;
+    Ok(Redirect::to(&format!("/@{}", other.username)))
+}

@@ -1,0 +1,150 @@
+//! Townhall: builds the application from its configuration (config -> database -> router) and serves it.
+
+pub mod accounts;
+pub mod config;
+pub mod db;
+pub mod follows;
+pub mod posts;
+pub mod profiles;
+pub mod web;
+
+use std::future::Future;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tower_sessions_core::session_store::ExpiredDeletion;
+
+use config::Config;
+use db::Db;
+
+/// Why the server could not start; each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open the database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("cannot bring the database schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("TOWNHALL_PUBLIC_URL cannot be used as a trusted origin: {0:?}")]
+    Origin(tower_http::csrf::ConfigError),
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+/// Opens the database named by the configuration, creating an SQLite file's folder if needed, and
+/// migrates it.
+pub async fn open_database(config: &Config) -> Result<Db, StartError> {
+    if let Some(path) = sqlite_file(&config.database_url)
+        && let Some(folder) = Path::new(path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(folder).map_err(|source| StartError::DataDir {
+            path: folder.display().to_string(),
+            source,
+        })?;
+    }
+    let db = Db::connect(&config.database_url).await?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+/// The file path of an `sqlite:` URL, if it names a file.
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    (!path.is_empty() && path != ":memory:").then_some(path)
+}
+
+/// The application: its router and the database it runs on.
+pub struct App {
+    pub router: axum::Router,
+    pub db: Db,
+}
+
+pub async fn build(config: Config) -> Result<App, StartError> {
+    let db = open_database(&config).await?;
+    let state = web::AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+    };
+    let router = web::router(state).map_err(StartError::Origin)?;
+    Ok(App { router, db })
+}
+
+/// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
+pub async fn serve_on(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
+    let cleanup = tokio::spawn(
+        db::sessions::DbSessionStore::new(app.db.clone())
+            .continuously_delete_expired(Duration::from_secs(3600)),
+    );
+    let served = axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    cleanup.abort();
+    app.db.close().await;
+    served.map_err(StartError::Serve)
+}
+
+/// `townhall serve`: listen on the configured address until SIGTERM or Ctrl-C.
+pub async fn serve(config: Config) -> Result<(), StartError> {
+    let addr = config.listen;
+    let engine = if config.is_sqlite() {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    let app = build(config).await?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: addr.to_string(),
+            source,
+        })?;
+    tracing::info!(%addr, engine, "Townhall is listening on http://{addr}");
+    serve_on(listener, app, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

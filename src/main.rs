@@ -1,0 +1,172 @@
+//! The `townhall` command: parses the command line and dispatches; nothing else lives here.
+
+use std::io::{BufRead, IsTerminal};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use townhall::accounts::{self, Email, Password, Role, Username};
+use townhall::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "townhall",
+    version,
+    about = "A self-hosted company microblog and idea platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default when no command is given).
+    Serve,
+    /// Create or update the database schema, then exit.
+    Migrate,
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account; the password is read from standard input (prompted on a terminal).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// The name shown on posts; the username if not given.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+    /// Give an account one of the roles member, manager, moderator or admin.
+    SetRole { username: String, role: String },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "townhall=info,tower_http=warn,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match Config::from_env() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("townhall: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("townhall: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("townhall: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command, config: Config) -> Result<(), String> {
+    match command {
+        Command::Serve => townhall::serve(config).await.map_err(|e| e.to_string()),
+        Command::Migrate => {
+            townhall::open_database(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("The database schema is up to date.");
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            username,
+            email,
+            role,
+            display_name,
+        }) => {
+            let username = Username::parse(&username).map_err(|e| format!("--username: {e}"))?;
+            let email = Email::parse(&email).map_err(|e| format!("--email: {e}"))?;
+            let role = Role::parse(&role).ok_or_else(|| {
+                format!("--role: `{role}` is not member, manager, moderator or admin")
+            })?;
+            let display_name = accounts::profile_text(
+                display_name.as_deref().unwrap_or(username.as_str()),
+                "--display-name",
+                1,
+                60,
+            )?;
+            let password = Password::parse(&read_password()?)?;
+            let db = townhall::open_database(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let hash = accounts::hash_password(password)
+                .await
+                .map_err(|e| e.to_string())?;
+            let account = accounts::store::NewAccount {
+                username: username.as_str(),
+                email: email.as_str(),
+                display_name: &display_name,
+                password_hash: &hash,
+                role: Some(role),
+            };
+            let user = accounts::store::insert(&mut db.clone(), account)
+                .await
+                .map_err(|e| match townhall::db::unique_violation(&e) {
+                    Some(what) if what.contains("username") => "that username is taken".to_owned(),
+                    Some(_) => "an account with that e-mail address exists already".to_owned(),
+                    None => e.to_string(),
+                })?;
+            println!(
+                "Created @{} ({}) with the role {}.",
+                user.username, user.email, user.role
+            );
+            Ok(())
+        }
+        Command::User(UserCommand::SetRole { username, role }) => {
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("`{role}` is not member, manager, moderator or admin"))?;
+            let db = townhall::open_database(&config)
+                .await
+                .map_err(|e| e.to_string())?;
+            let name = username.trim().to_lowercase();
+            if !accounts::store::set_role(&mut db.clone(), &name, role)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                return Err(format!("no account is called @{name}"));
+            }
+            println!("@{name} is now {role}.");
+            Ok(())
+        }
+    }
+}
+
+/// The password: typed without echo on a terminal, otherwise one line of standard input (scripts).
+fn read_password() -> Result<String, String> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return rpassword::prompt_password("Password (10-200 characters): ")
+            .map_err(|e| format!("cannot read the password: {e}"));
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

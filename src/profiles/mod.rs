@@ -1,0 +1,78 @@
+//! Profiles: a person's page with their details and posts, editing your own, and the people
+//! directory.
+
+pub mod routes;
+pub mod store;
+
+use crate::accounts::profile_text;
+use crate::web::form::FormErrors;
+
+/// The editable part of a profile, as typed in the settings form.
+#[derive(Debug, Default, Clone, serde::Deserialize)]
+#[serde(default)]
+pub struct ProfileForm {
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub location: String,
+    pub bio: String,
+}
+
+/// The profile fields once checked: the only shape the store accepts.
+pub struct ProfileFields {
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub location: String,
+    pub bio: String,
+}
+
+impl ProfileForm {
+    pub fn parse(&self) -> Result<ProfileFields, FormErrors> {
+        let mut errors = FormErrors::default();
+        let display_name = errors.check(
+            "display_name",
+            profile_text(&self.display_name, "Your name", 1, 60),
+        );
+        let job_title = errors.check(
+            "job_title",
+            profile_text(&self.job_title, "Job title", 0, 100),
+        );
+        let department = errors.check(
+            "department",
+            profile_text(&self.department, "Department", 0, 100),
+        );
+        let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
+        let bio = errors.check("bio", profile_text(&self.bio, "About you", 0, 500));
+        match (display_name, job_title, department, location, bio) {
+            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => {
+                Ok(ProfileFields {
+                    display_name,
+                    job_title,
+                    department,
+                    location,
+                    bio,
+                })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+/// How many posts, followers and followed people a profile shows.
+#[derive(Debug, Clone, Copy, sqlx::FromRow)]
+pub struct ProfileCounts {
+    pub posts: i64,
+    pub followers: i64,
+    pub following: i64,
+}
+
+/// One row of the people directory.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonRow {
+    pub username: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub location: String,
+}

@@ -1,0 +1,160 @@
+//! A person's profile page, profile settings and the people directory.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{PersonRow, ProfileCounts, ProfileForm, store};
+use crate::accounts::{self, User};
+use crate::follows;
+use crate::posts::routes::CursorQuery;
+use crate::posts::{self, FeedPage};
+use crate::web::form::FormErrors;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/@{username}", get(profile))
+        .route("/people", get(directory))
+        .route(
+            "/settings",
+            get(|| async { Redirect::to("/settings/profile") }),
+        )
+        .route("/settings/profile", get(edit_page).post(update))
+}
+
+#[derive(Template)]
+#[template(path = "profiles/show.html")]
+struct ProfileTemplate {
+    layout: Layout,
+    person: User,
+    counts: ProfileCounts,
+    is_me: bool,
+    following: bool,
+    feed: FeedPage,
+    base_url: String,
+    empty: &'static str,
+}
+
+async fn profile(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+    Query(query): Query<CursorQuery>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let person = accounts::store::find_by_username(&mut db, &username.to_lowercase())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let counts = store::counts(&mut db, person.id).await?;
+    let is_me = person.id == current.user.id;
+    let following =
+        !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
+    let rows = posts::store::by_author(&mut db, person.id, query.cursor()?).await?;
+    render(&ProfileTemplate {
+        layout: Layout::for_user(
+            &current,
+            format!("{} (@{})", person.display_name, person.username),
+        )
+        .await,
+        base_url: format!("/@{}", person.username),
+        person,
+        counts,
+        is_me,
+        following,
+        feed: FeedPage::from_rows(rows, current.user.id),
+        empty: "No posts yet.",
+    })
+}
+
+#[derive(Template)]
+#[template(path = "profiles/edit.html")]
+struct EditTemplate {
+    layout: Layout,
+    form: ProfileForm,
+    errors: FormErrors,
+}
+
+async fn edit_page(current: CurrentUser) -> Result<Response, AppError> {
+    let u = &current.user;
+    let form = ProfileForm {
+        display_name: u.display_name.clone(),
+        job_title: u.job_title.clone(),
+        department: u.department.clone(),
+        location: u.location.clone(),
+        bio: u.bio.clone(),
+    };
+    render(&EditTemplate {
+        layout: Layout::for_user(&current, "Your profile").await,
+        form,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    let fields = match form.parse() {
+        Ok(fields) => fields,
+        Err(errors) => {
+            let page = EditTemplate {
+                layout: Layout::for_user(&current, "Your profile").await,
+                form,
+                errors,
+            };
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    store::update(&mut state.db.clone(), current.user.id, &fields).await?;
+    current.set_notice("Your profile was saved.").await?;
+    Ok(Redirect::to("/settings/profile").into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DirectoryQuery {
+    q: String,
+    after: String,
+}
+
+#[derive(Template)]
+#[template(path = "profiles/directory.html")]
+struct DirectoryTemplate {
+    layout: Layout,
+    query: String,
+    people: Vec<PersonRow>,
+    next_url: Option<String>,
+}
+
+async fn directory(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(params): Query<DirectoryQuery>,
+) -> Result<Response, AppError> {
+    let query: String = params.q.trim().chars().take(100).collect();
+    let after: String = params.after.chars().take(30).collect();
+    let mut people = store::directory(&mut state.db.clone(), &query, &after).await?;
+    let more = people.len() as i64 > store::DIRECTORY_PAGE_SIZE;
+    people.truncate(store::DIRECTORY_PAGE_SIZE as usize);
+    let next_url = match people.last() {
+        Some(last) if more => Some(format!(
+            "/people?q={}&after={}",
+            crate::web::form::percent_encode(&query),
+            crate::web::form::percent_encode(&last.username)
+        )),
+        _ => None,
+    };
+    render(&DirectoryTemplate {
+        layout: Layout::for_user(&current, "People").await,
+        query,
+        people,
+        next_url,
+    })
+}

@@ -1,0 +1,102 @@
+//! Extractors that gate pages: `CurrentUser` (a signed-in person or a redirect to sign in) and
+//! `MaybeUser` (pages open to everyone). Handlers take one of them, so none can forget the check.
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use super::{AppError, AppState};
+use crate::accounts::{User, store};
+use crate::db::sessions::USER_ID_KEY;
+
+const NOTICE_KEY: &str = "notice";
+
+/// The signed-in person, with their session.
+pub struct CurrentUser {
+    pub user: User,
+    pub session: Session,
+}
+
+impl CurrentUser {
+    /// Leaves a notice for the next page this person sees.
+    pub async fn set_notice(&self, message: impl Into<String>) -> Result<(), AppError> {
+        set_notice(&self.session, message).await
+    }
+
+    pub async fn take_notice(&self) -> Option<String> {
+        self.session
+            .remove::<String>(NOTICE_KEY)
+            .await
+            .ok()
+            .flatten()
+    }
+}
+
+pub async fn set_notice(session: &Session, message: impl Into<String>) -> Result<(), AppError> {
+    session.insert(NOTICE_KEY, message.into()).await?;
+    Ok(())
+}
+
+/// The person signed in to this session, if any.
+async fn signed_in(
+    parts: &mut Parts,
+    state: &AppState,
+) -> Result<(Option<User>, Session), AppError> {
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|(_, why)| AppError::Internal(format!("session layer missing: {why}")))?;
+    let Some(user_id) = session.get::<i64>(USER_ID_KEY).await? else {
+        return Ok((None, session));
+    };
+    let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
+    if user.is_none() {
+        // The account is gone: forget it rather than ask again on every request.
+        session.flush().await?;
+    }
+    Ok((user, session))
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match signed_in(parts, state).await? {
+            (Some(user), session) => Ok(CurrentUser { user, session }),
+            (None, _) => {
+                // Come back to the page that asked; a refused form post comes back to home.
+                let next = if parts.method == Method::GET {
+                    parts
+                        .uri
+                        .path_and_query()
+                        .map_or("/", |pq| pq.as_str())
+                        .to_owned()
+                } else {
+                    "/".to_owned()
+                };
+                Err(AppError::SignInRequired { next })
+            }
+        }
+    }
+}
+
+/// The signed-in person if there is one, for pages open to everyone.
+pub struct MaybeUser {
+    pub user: Option<User>,
+    pub session: Session,
+}
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let (user, session) = signed_in(parts, state).await?;
+        Ok(MaybeUser { user, session })
+    }
+}

@@ -1,0 +1,105 @@
+//! The one error type of request handlers, and how each kind is shown to a person.
+
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::layout::{ErrorPage, Layout, render_status};
+use super::request_id;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// The page needs a signed-in person; `next` is where to go back after signing in.
+    #[error("sign-in required")]
+    SignInRequired { next: String },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The database did not answer in time or at all.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                AppError::Unavailable(error.to_string())
+            }
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(error: askama::Error) -> Self {
+        AppError::Internal(format!("template: {error}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AppError {
+    fn from(error: tower_sessions::session::Error) -> Self {
+        AppError::Internal(format!("session: {error}"))
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            AppError::SignInRequired { next } => {
+                let target = if next == "/" {
+                    "/login".to_owned()
+                } else {
+                    format!("/login?next={}", super::form::percent_encode(next))
+                };
+                return Redirect::to(&target).into_response();
+            }
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address.".to_owned(),
+            ),
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_owned()),
+            AppError::BadRequest(why) => {
+                (StatusCode::BAD_REQUEST, "That did not work", why.clone())
+            }
+            AppError::Unavailable(cause) => {
+                tracing::error!(cause = %cause, "database unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "Townhall cannot reach its database right now. Please try again in a moment."
+                        .to_owned(),
+                )
+            }
+            AppError::Internal(cause) => {
+                tracing::error!(cause = %cause, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "Townhall could not finish this request. The problem has been logged."
+                        .to_owned(),
+                )
+            }
+        };
+        let page = ErrorPage {
+            layout: Layout::bare(title),
+            message,
+            request_id: request_id::current(),
+        };
+        match render_status(status, &page) {
+            Ok(response) => response,
+            // The error page itself failed to render: answer in plain text rather than not at all.
+            Err(_) => (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                title,
+            )
+                .into_response(),
+        }
+    }
+}

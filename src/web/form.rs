@@ -1,0 +1,87 @@
+//! Form errors kept per field, and small helpers for values that travel in URLs.
+
+/// Messages for the fields of a refused form, shown next to each field.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors {
+    entries: Vec<(&'static str, String)>,
+}
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if self.for_field(field).is_none() {
+            self.entries.push((field, message.into()));
+        }
+    }
+
+    /// Keeps the first error of a parse result under `field`, and the value when it parsed.
+    pub fn check<T>(&mut self, field: &'static str, result: Result<T, String>) -> Option<T> {
+        result.map_err(|message| self.add(field, message)).ok()
+    }
+
+    pub fn for_field(&self, field: &str) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// Percent-encodes everything but unreserved characters and `/`, for a value in a query string.
+pub fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+/// A place inside this site to return to after signing in; anything else (another host, a
+/// protocol-relative `//host`, a backslash trick) becomes the home page.
+pub fn local_path(next: Option<&str>) -> String {
+    match next {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path.contains('\\')
+                && !path.chars().any(char::is_control)
+                && path.len() <= 2000 =>
+        {
+            path.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_survive_as_a_return_address() {
+        assert_eq!(local_path(Some("/people?q=a")), "/people?q=a");
+        for hostile in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+            "/a\nb",
+        ] {
+            assert_eq!(local_path(Some(hostile)), "/", "{hostile}");
+        }
+        assert_eq!(local_path(None), "/");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(percent_encode("/people?q=a b&c"), "/people%3Fq%3Da%20b%26c");
+    }
+}

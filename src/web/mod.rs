@@ -1,0 +1,118 @@
+//! The HTTP side: router assembly, middleware (sessions, CSRF, security headers, limits, request ids),
+//! health, static files and the not-found page.
+
+pub mod auth;
+pub mod error;
+pub mod form;
+pub mod layout;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use time::Duration;
+use tower_http::csrf::CsrfLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+pub use auth::{CurrentUser, MaybeUser};
+pub use error::AppError;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::db::sessions::DbSessionStore;
+
+/// What every handler can reach. Cloned per request; both fields are cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+}
+
+/// Largest request body accepted (forms are small; this leaves room for a long post with margin).
+const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// A session lasts this long after the last request.
+const SESSION_IDLE_DAYS: i64 = 14;
+
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> {
+    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+        .with_name("townhall_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.config.secure_cookies())
+        .with_expiry(Expiry::OnInactivity(Duration::days(SESSION_IDLE_DAYS)));
+    let mut csrf = CsrfLayer::new();
+    if let Some(origin) = &state.config.public_url {
+        csrf = csrf.add_trusted_origin(origin)?;
+    }
+    let header = |name: HeaderName, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+
+    Ok(Router::new()
+        .merge(crate::accounts::routes::router())
+        .merge(crate::profiles::routes::router())
+        .merge(crate::posts::routes::router())
+        .merge(crate::follows::routes::router())
+        .route("/healthz", get(healthz))
+        .route("/static/{file}", get(static_file))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(sessions)
+        .layer(csrf)
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(header(
+            header::CONTENT_SECURITY_POLICY,
+            CONTENT_SECURITY_POLICY,
+        ))
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::REFERRER_POLICY, "same-origin"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(axum::middleware::from_fn(request_id::middleware)))
+}
+
+/// 200 when the database answers, 503 when it does not. Open to everyone (load balancers).
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if state.db.is_ready().await {
+        (StatusCode::OK, "ok\n")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    }
+}
+
+/// The stylesheet and scripts, built into the binary so it runs from anywhere.
+async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
+    let (body, content_type) = match file.as_str() {
+        "style.css" => (
+            include_str!("../../static/style.css"),
+            "text/css; charset=utf-8",
+        ),
+        "compose.js" => (
+            include_str!("../../static/compose.js"),
+            "text/javascript; charset=utf-8",
+        ),
+        _ => return Err(AppError::NotFound),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// A missing page: sign in first (an internal network does not say what exists), then a 404 page.
+async fn not_found(_signed_in: CurrentUser) -> AppError {
+    AppError::NotFound
+}
