@@ -74,9 +74,7 @@ impl Config {
             None => None,
             Some(v) => {
                 let v = v.trim().trim_end_matches('/').to_owned();
-                let rest = v
-                    .strip_prefix("https://")
-                    .or_else(|| v.strip_prefix("http://"));
+                let rest = v.strip_prefix("https://").or_else(|| v.strip_prefix("http://"));
                 match rest {
                     Some(host) if !host.is_empty() && !host.contains('/') => Some(v),
                     _ => {
@@ -108,8 +106,7 @@ impl Config {
                     .collect();
                 let valid = |d: &String| {
                     d.contains('.')
-                        && d.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
                         && !d.starts_with('.')
                         && !d.ends_with('.')
                 };
@@ -134,9 +131,7 @@ impl Config {
     /// Session cookies carry `Secure` only when people reach the site over https: browsers and
     /// clients drop Secure cookies on plain-http hosts other than localhost.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.public_url.as_deref().is_some_and(|u| u.starts_with("https://"))
     }
 
     pub fn is_sqlite(&self) -> bool {
@@ -159,10 +154,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 

@@ -23,19 +23,13 @@ use db::Db;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("cannot create the data directory {path}: {source}")]
-    DataDir {
-        path: String,
-        source: std::io::Error,
-    },
+    DataDir { path: String, source: std::io::Error },
     #[error("cannot open the database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("cannot bring the database schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        addr: String,
-        source: std::io::Error,
-    },
+    Listen { addr: String, source: std::io::Error },
     #[error("TOWNHALL_PUBLIC_URL cannot be used as a trusted origin: {0:?}")]
     Origin(tower_http::csrf::ConfigError),
     #[error("the server stopped: {0}")]
@@ -46,9 +40,7 @@ pub enum StartError {
 /// migrates it.
 pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     if let Some(path) = sqlite_file(&config.database_url)
-        && let Some(folder) = Path::new(path)
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
+        && let Some(folder) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
     {
         std::fs::create_dir_all(folder).map_err(|source| StartError::DataDir {
             path: folder.display().to_string(),
@@ -62,9 +54,7 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
 
 /// The file path of an `sqlite:` URL, if it names a file.
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next().unwrap_or(rest);
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -92,12 +82,9 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let cleanup = tokio::spawn(
-        db::sessions::DbSessionStore::new(app.db.clone())
-            .continuously_delete_expired(Duration::from_secs(3600)),
+        db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
-    let served = axum::serve(listener, app.router)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
     app.db.close().await;
     served.map_err(StartError::Serve)
@@ -106,18 +93,12 @@ pub async fn serve_on(
 /// `townhall serve`: listen on the configured address until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = config.listen;
-    let engine = if config.is_sqlite() {
-        "SQLite"
-    } else {
-        "PostgreSQL"
-    };
+    let engine = if config.is_sqlite() { "SQLite" } else { "PostgreSQL" };
     let app = build(config).await?;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: addr.to_string(),
-            source,
-        })?;
+    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen {
+        addr: addr.to_string(),
+        source,
+    })?;
     tracing::info!(%addr, engine, "Townhall is listening on http://{addr}");
     serve_on(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");

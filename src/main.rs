@@ -63,10 +63,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("townhall: cannot start the async runtime: {e}");
@@ -87,9 +84,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
     match command {
         Command::Serve => townhall::serve(config).await.map_err(|e| e.to_string()),
         Command::Migrate => {
-            townhall::open_database(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             println!("The database schema is up to date.");
             Ok(())
         }
@@ -101,9 +96,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         }) => {
             let username = Username::parse(&username).map_err(|e| format!("--username: {e}"))?;
             let email = Email::parse(&email).map_err(|e| format!("--email: {e}"))?;
-            let role = Role::parse(&role).ok_or_else(|| {
-                format!("--role: `{role}` is not member, manager, moderator or admin")
-            })?;
+            let role = Role::parse(&role)
+                .ok_or_else(|| format!("--role: `{role}` is not member, manager, moderator or admin"))?;
             let display_name = accounts::profile_text(
                 display_name.as_deref().unwrap_or(username.as_str()),
                 "--display-name",
@@ -111,12 +105,8 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 60,
             )?;
             let password = Password::parse(&read_password()?)?;
-            let db = townhall::open_database(&config)
-                .await
-                .map_err(|e| e.to_string())?;
-            let hash = accounts::hash_password(password)
-                .await
-                .map_err(|e| e.to_string())?;
+            let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
+            let hash = accounts::hash_password(password).await.map_err(|e| e.to_string())?;
             let account = accounts::store::NewAccount {
                 username: username.as_str(),
                 email: email.as_str(),
@@ -124,13 +114,13 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 password_hash: &hash,
                 role: Some(role),
             };
-            let user = accounts::store::insert(&mut db.clone(), account)
-                .await
-                .map_err(|e| match townhall::db::unique_violation(&e) {
+            let user = accounts::store::insert(&mut db.clone(), account).await.map_err(|e| {
+                match townhall::db::unique_violation(&e) {
                     Some(what) if what.contains("username") => "that username is taken".to_owned(),
                     Some(_) => "an account with that e-mail address exists already".to_owned(),
                     None => e.to_string(),
-                })?;
+                }
+            })?;
             println!(
                 "Created @{} ({}) with the role {}.",
                 user.username, user.email, user.role
@@ -138,11 +128,9 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             Ok(())
         }
         Command::User(UserCommand::SetRole { username, role }) => {
-            let role = Role::parse(&role)
-                .ok_or_else(|| format!("`{role}` is not member, manager, moderator or admin"))?;
-            let db = townhall::open_database(&config)
-                .await
-                .map_err(|e| e.to_string())?;
+            let role =
+                Role::parse(&role).ok_or_else(|| format!("`{role}` is not member, manager, moderator or admin"))?;
+            let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let name = username.trim().to_lowercase();
             if !accounts::store::set_role(&mut db.clone(), &name, role)
                 .await

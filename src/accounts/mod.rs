@@ -146,14 +146,9 @@ pub fn profile_text(input: &str, label: &str, min: usize, max: usize) -> Result<
         return Err(format!("{label} cannot be empty."));
     }
     if len > max {
-        return Err(format!(
-            "{label} has at most {max} characters (this has {len})."
-        ));
+        return Err(format!("{label} has at most {max} characters (this has {len})."));
     }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r')
-    {
+    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
         return Err(format!("{label} contains characters that cannot be shown."));
     }
     Ok(text.to_owned())
@@ -181,9 +176,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
             Some(h) => (h.as_str(), true),
             None => (dummy, false),
         };
-        let matches = Argon2::default()
-            .verify_password(password.as_bytes(), hash)
-            .is_ok();
+        let matches = Argon2::default().verify_password(password.as_bytes(), hash).is_ok();
         Ok(real && matches)
     })
     .await
@@ -215,10 +208,7 @@ mod tests {
 
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
-        assert_eq!(
-            Email::parse(" Ana@Example.COM ").unwrap().as_str(),
-            "ana@example.com"
-        );
+        assert_eq!(Email::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
         for bad in [
             "ana",
             "@example.com",
@@ -249,15 +239,7 @@ mod tests {
                 .await
                 .unwrap()
         );
-        assert!(
-            !verify_password("wrong horse battery".into(), Some(hash))
-                .await
-                .unwrap()
-        );
-        assert!(
-            !verify_password("anything at all".into(), None)
-                .await
-                .unwrap()
-        );
+        assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
+        assert!(!verify_password("anything at all".into(), None).await.unwrap());
     }
 }

@@ -22,10 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/signup", get(signup_page).post(signup))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
-        .route(
-            "/settings/password",
-            get(password_page).post(change_password),
-        )
+        .route("/settings/password", get(password_page).post(change_password))
 }
 
 #[derive(Deserialize, Default)]
@@ -46,10 +43,7 @@ struct SignupPage {
     domains: Vec<String>,
 }
 
-async fn signup_page(
-    State(state): State<AppState>,
-    visitor: MaybeUser,
-) -> Result<Response, AppError> {
+async fn signup_page(State(state): State<AppState>, visitor: MaybeUser) -> Result<Response, AppError> {
     if visitor.user.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
@@ -75,10 +69,7 @@ async fn signup(
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
-    let display_name = errors.check(
-        "display_name",
-        profile_text(&form.display_name, "Your name", 1, 60),
-    );
+    let display_name = errors.check("display_name", profile_text(&form.display_name, "Your name", 1, 60));
     let email = errors.check("email", Email::parse(&form.email));
     if let Some(email) = &email
         && !state.config.signup.allows(email.as_str())
@@ -169,10 +160,7 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(
-    visitor: MaybeUser,
-    Query(query): Query<NextQuery>,
-) -> Result<Response, AppError> {
+async fn login_page(visitor: MaybeUser, Query(query): Query<NextQuery>) -> Result<Response, AppError> {
     let next = local_path(query.next.as_deref());
     if visitor.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
@@ -250,8 +238,8 @@ async fn change_password(
     let mut db = state.db.clone();
     let mut errors = FormErrors::default();
     let stored = store::password_hash(&mut db, current.user.id).await?;
-    let current_ok = stored.is_some()
-        && verify_password(form.current_password.chars().take(200).collect(), stored).await?;
+    let current_ok =
+        stored.is_some() && verify_password(form.current_password.chars().take(200).collect(), stored).await?;
     if !current_ok {
         errors.add("current_password", "That is not your current password.");
     }

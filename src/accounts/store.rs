@@ -39,59 +39,31 @@ pub async fn insert(db: &mut impl Exec, account: NewAccount<'_>) -> Result<User,
 }
 
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {
-    db.fetch_optional(
-        sql(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE id = $1"
-        ))
-        .bind(id),
-    )
-    .await
+    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id))
+        .await
 }
 
-pub async fn find_by_username(
-    db: &mut impl Exec,
-    username: &str,
-) -> Result<Option<User>, sqlx::Error> {
-    db.fetch_optional(
-        sql(concat!(
-            "SELECT ",
-            user_columns!(),
-            " FROM users WHERE username = $1"
-        ))
-        .bind(username),
-    )
-    .await
+pub async fn find_by_username(db: &mut impl Exec, username: &str) -> Result<Option<User>, sqlx::Error> {
+    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1")).bind(username))
+        .await
 }
 
 /// The id and password hash of the account a sign-in names, by username or e-mail.
-pub async fn find_credentials(
-    db: &mut impl Exec,
-    login: &str,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
+pub async fn find_credentials(db: &mut impl Exec, login: &str) -> Result<Option<(i64, String)>, sqlx::Error> {
     db.fetch_optional(
-        sql("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1")
-            .bind(login.trim().to_lowercase()),
+        sql("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1").bind(login.trim().to_lowercase()),
     )
     .await
 }
 
-pub async fn password_hash(
-    db: &mut impl Exec,
-    user_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
+pub async fn password_hash(db: &mut impl Exec, user_id: i64) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String,)> = db
         .fetch_optional(sql("SELECT password_hash FROM users WHERE id = $1").bind(user_id))
         .await?;
     Ok(row.map(|(hash,)| hash))
 }
 
-pub async fn set_password_hash(
-    db: &mut impl Exec,
-    user_id: i64,
-    hash: &str,
-) -> Result<(), sqlx::Error> {
+pub async fn set_password_hash(db: &mut impl Exec, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
     db.execute(
         sql("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)

@@ -11,9 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgRow};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// Which engine a connection talks to.
@@ -91,10 +89,7 @@ pub struct Query {
 
 /// Starts a query from SQL written in the source (never from input: values go through `bind`).
 pub fn sql(text: &'static str) -> Query {
-    Query {
-        text,
-        args: Vec::new(),
-    }
+    Query { text, args: Vec::new() }
 }
 
 impl Query {
@@ -105,32 +100,17 @@ impl Query {
 }
 
 /// A row type that decodes from either engine (derive `sqlx::FromRow`, or use a tuple).
-pub trait Row:
-    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
-{
-}
-impl<T> Row for T where
-    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static
-{
-}
+pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
+impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 
 /// Something that runs queries: a pool or an open transaction.
 pub trait Exec: Send {
     fn engine(&self) -> Engine;
     /// Runs a statement and returns the number of rows it changed.
     fn execute(&mut self, query: Query) -> impl Future<Output = Result<u64, sqlx::Error>> + Send;
-    fn fetch_all<T: Row>(
-        &mut self,
-        query: Query,
-    ) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send;
-    fn fetch_optional<T: Row>(
-        &mut self,
-        query: Query,
-    ) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send;
-    fn fetch_one<T: Row>(
-        &mut self,
-        query: Query,
-    ) -> impl Future<Output = Result<T, sqlx::Error>> + Send {
+    fn fetch_all<T: Row>(&mut self, query: Query) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send;
+    fn fetch_optional<T: Row>(&mut self, query: Query) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send;
+    fn fetch_one<T: Row>(&mut self, query: Query) -> impl Future<Output = Result<T, sqlx::Error>> + Send {
         let found = self.fetch_optional(query);
         async move { found.await?.ok_or(sqlx::Error::RowNotFound) }
     }
@@ -169,14 +149,10 @@ fn sqlite_query(q: Query) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::S
 fn pg_query(q: Query) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
     bind_all!(sqlx::query::<Postgres>(q.text), q.args)
 }
-fn sqlite_query_as<T: Row>(
-    q: Query,
-) -> sqlx::query::QueryAs<'static, Sqlite, T, sqlx::sqlite::SqliteArguments> {
+fn sqlite_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Sqlite, T, sqlx::sqlite::SqliteArguments> {
     bind_all!(sqlx::query_as::<Sqlite, T>(q.text), q.args)
 }
-fn pg_query_as<T: Row>(
-    q: Query,
-) -> sqlx::query::QueryAs<'static, Postgres, T, sqlx::postgres::PgArguments> {
+fn pg_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Postgres, T, sqlx::postgres::PgArguments> {
     bind_all!(sqlx::query_as::<Postgres, T>(q.text), q.args)
 }
 
@@ -285,11 +261,8 @@ impl Db {
     /// True when the database answers a trivial query within a second.
     pub async fn is_ready(&self) -> bool {
         let mut db = self.clone();
-        let ping = async move { db.fetch_one::<(i64,)>(sql("SELECT 1")).await };
-        matches!(
-            tokio::time::timeout(Duration::from_secs(1), ping).await,
-            Ok(Ok(_))
-        )
+        let ping = async move { db.fetch_one::<(i64,)>(sql("SELECT CAST(1 AS BIGINT)")).await };
+        matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
     }
 
     pub async fn close(&self) {

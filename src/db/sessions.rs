@@ -34,8 +34,7 @@ struct Encoded {
 }
 
 fn encode(record: &Record) -> session_store::Result<Encoded> {
-    let data = serde_json::to_string(&record.data)
-        .map_err(|e| session_store::Error::Encode(e.to_string()))?;
+    let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
     Ok(Encoded {
         id: record.id.to_string(),
         user_id: record.data.get(USER_ID_KEY).and_then(|v| v.as_i64()),
@@ -52,8 +51,10 @@ impl SessionStore for DbSessionStore {
             let row = encode(record)?;
             let inserted = db
                 .execute(
-                    sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (id) DO NOTHING")
+                    sql(
+                        "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                         ON CONFLICT (id) DO NOTHING",
+                    )
                     .bind(row.id)
                     .bind(row.user_id)
                     .bind(row.data)
@@ -74,9 +75,11 @@ impl SessionStore for DbSessionStore {
         self.db
             .clone()
             .execute(
-                sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                sql(
+                    "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
-                     expires_at = excluded.expires_at")
+                     expires_at = excluded.expires_at",
+                )
                 .bind(row.id)
                 .bind(row.user_id)
                 .bind(row.data)
@@ -101,10 +104,9 @@ impl SessionStore for DbSessionStore {
         let Some((data, expires_at)) = row else {
             return Ok(None);
         };
-        let data =
-            serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date = OffsetDateTime::from_unix_timestamp(expires_at)
-            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date =
+            OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         Ok(Some(Record {
             id: *id,
             data,

@@ -3,11 +3,7 @@
 use crate::db::{Exec, now, sql};
 
 /// Idempotent: following someone twice leaves one follow.
-pub async fn follow(
-    db: &mut impl Exec,
-    follower_id: i64,
-    followee_id: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn follow(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
         sql("INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
             .bind(follower_id)
@@ -18,11 +14,7 @@ pub async fn follow(
     Ok(())
 }
 
-pub async fn unfollow(
-    db: &mut impl Exec,
-    follower_id: i64,
-    followee_id: i64,
-) -> Result<(), sqlx::Error> {
+pub async fn unfollow(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
         sql("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
             .bind(follower_id)
@@ -32,11 +24,7 @@ pub async fn unfollow(
     Ok(())
 }
 
-pub async fn is_following(
-    db: &mut impl Exec,
-    follower_id: i64,
-    followee_id: i64,
-) -> Result<bool, sqlx::Error> {
+pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = db
         .fetch_optional(
             sql("SELECT followee_id FROM follows WHERE follower_id = $1 AND followee_id = $2")

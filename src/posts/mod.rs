@@ -25,10 +25,7 @@ impl PostBody {
                 "A post has at most {max_chars} characters; this one has {len}."
             ));
         }
-        if body
-            .chars()
-            .any(|c| c.is_control() && c != '\n' && c != '\t')
-        {
+        if body.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
             return Err("The post contains characters that cannot be shown.".into());
         }
         Ok(PostBody(body))
@@ -91,17 +88,10 @@ impl FeedPage {
     pub fn from_rows(mut rows: Vec<PostRow>, viewer_id: i64) -> FeedPage {
         let more = rows.len() as i64 > PAGE_SIZE;
         rows.truncate(PAGE_SIZE as usize);
-        let older_cursor = if more {
-            rows.last().map(|r| r.id)
-        } else {
-            None
-        };
+        let older_cursor = if more { rows.last().map(|r| r.id) } else { None };
         let now = crate::db::now();
         FeedPage {
-            posts: rows
-                .into_iter()
-                .map(|r| PostView::new(r, viewer_id, now))
-                .collect(),
+            posts: rows.into_iter().map(|r| PostView::new(r, viewer_id, now)).collect(),
             older_cursor,
         }
     }

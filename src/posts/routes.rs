@@ -33,11 +33,10 @@ impl CursorQuery {
     pub fn cursor(&self) -> Result<Option<i64>, AppError> {
         match self.before.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-                AppError::BadRequest(
-                    "That page link is damaged: go back to the newest posts.".into(),
-                )
-            }),
+            Some(v) => v
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| AppError::BadRequest("That page link is damaged: go back to the newest posts.".into())),
         }
     }
 }
@@ -158,14 +157,7 @@ async fn create(
                 error: Some(message),
                 max_chars,
             };
-            return home_page(
-                &state,
-                &current,
-                None,
-                compose,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+            return home_page(&state, &current, None, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
     let id = store::create(&state.db, current.user.id, &body).await?;
@@ -212,9 +204,7 @@ async fn confirm_delete(
         .ok_or(AppError::NotFound)?;
     let post = PostView::new(row, current.user.id, crate::db::now());
     if !post.deletable {
-        return Err(AppError::Forbidden(
-            "Only the author of a post can delete it.",
-        ));
+        return Err(AppError::Forbidden("Only the author of a post can delete it."));
     }
     render(&ConfirmDeleteTemplate {
         layout: Layout::for_user(&current, "Delete post").await,
@@ -231,9 +221,7 @@ async fn delete(
     let mut db = state.db.clone();
     if !store::delete_own(&mut db, id, current.user.id).await? {
         return match store::find(&mut db, id).await? {
-            Some(_) => Err(AppError::Forbidden(
-                "Only the author of a post can delete it.",
-            )),
+            Some(_) => Err(AppError::Forbidden("Only the author of a post can delete it.")),
             None => Err(AppError::NotFound),
         };
     }

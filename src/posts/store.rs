@@ -68,11 +68,7 @@ fn below(cursor: Option<i64>) -> i64 {
 }
 
 /// Home: the viewer's own posts and those of everyone they follow.
-pub async fn home(
-    db: &mut impl Exec,
-    viewer_id: i64,
-    cursor: Option<i64>,
-) -> Result<Vec<PostRow>, sqlx::Error> {
+pub async fn home(db: &mut impl Exec, viewer_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
@@ -91,21 +87,14 @@ pub async fn home(
 /// The whole company's posts.
 pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            post_select!(),
-            "WHERE p.id < $1 ORDER BY p.id DESC LIMIT $2"
-        ))
-        .bind(below(cursor))
-        .bind(PAGE_SIZE + 1),
+        sql(concat!(post_select!(), "WHERE p.id < $1 ORDER BY p.id DESC LIMIT $2"))
+            .bind(below(cursor))
+            .bind(PAGE_SIZE + 1),
     )
     .await
 }
 
-pub async fn by_author(
-    db: &mut impl Exec,
-    author_id: i64,
-    cursor: Option<i64>,
-) -> Result<Vec<PostRow>, sqlx::Error> {
+pub async fn by_author(db: &mut impl Exec, author_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
@@ -118,11 +107,7 @@ pub async fn by_author(
     .await
 }
 
-pub async fn by_topic(
-    db: &mut impl Exec,
-    topic: &str,
-    cursor: Option<i64>,
-) -> Result<Vec<PostRow>, sqlx::Error> {
+pub async fn by_topic(db: &mut impl Exec, topic: &str, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),

@@ -71,16 +71,14 @@ fn marker_at(rest: &str) -> Option<(Token<'_>, usize)> {
     if let Some(name) = rest.strip_prefix('@') {
         let len = name.find(|c: char| !is_name_char(c)).unwrap_or(name.len());
         let next_ok = !name[len..].starts_with('@');
-        return ((2..=30).contains(&len) && next_ok)
-            .then(|| (Token::Mention(&name[..len]), len + 1));
+        return ((2..=30).contains(&len) && next_ok).then(|| (Token::Mention(&name[..len]), len + 1));
     }
     if let Some(name) = rest.strip_prefix('#') {
         let len = name.find(|c: char| !is_topic_char(c)).unwrap_or(name.len());
         let topic = &name[..len];
         let chars = topic.chars().count();
         let has_letter = topic.chars().any(|c| !c.is_ascii_digit());
-        return ((1..=MAX_TOPIC_CHARS).contains(&chars) && has_letter)
-            .then(|| (Token::Topic(topic), len + 1));
+        return ((1..=MAX_TOPIC_CHARS).contains(&chars) && has_letter).then(|| (Token::Topic(topic), len + 1));
     }
     None
 }
@@ -140,42 +138,43 @@ pub fn topics(text: &str) -> Vec<String> {
 /// The runs to show. A mention becomes a link only when `known` holds that username (people who
 /// existed when the post was written); otherwise it stays text.
 pub fn segments(text: &str, known: &[&str]) -> Vec<Segment> {
-    let plain = |t: &str| Segment {
-        text: t.to_owned(),
-        href: String::new(),
-        kind: "text",
+    let mut out: Vec<Segment> = Vec::new();
+    let push_text = |out: &mut Vec<Segment>, t: &str| match out.last_mut() {
+        Some(last) if last.kind == "text" => last.text.push_str(t),
+        _ => out.push(Segment {
+            text: t.to_owned(),
+            href: String::new(),
+            kind: "text",
+        }),
     };
-    tokens(text)
-        .into_iter()
-        .map(|token| match token {
-            Token::Text(t) => plain(t),
-            Token::Link(url) => Segment {
+    for token in tokens(text) {
+        match token {
+            Token::Text(t) => push_text(&mut out, t),
+            Token::Link(url) => out.push(Segment {
                 text: url.to_owned(),
                 href: url.to_owned(),
                 kind: "link",
-            },
+            }),
             Token::Mention(name) => {
                 let lower = name.to_ascii_lowercase();
                 if known.contains(&lower.as_str()) {
-                    Segment {
+                    out.push(Segment {
                         text: format!("@{name}"),
                         href: format!("/@{lower}"),
                         kind: "mention",
-                    }
+                    });
                 } else {
-                    plain(&format!("@{name}"))
+                    push_text(&mut out, &format!("@{name}"));
                 }
             }
-            Token::Topic(name) => Segment {
+            Token::Topic(name) => out.push(Segment {
                 text: format!("#{name}"),
-                href: format!(
-                    "/topics/{}",
-                    crate::web::form::percent_encode(&name.to_lowercase())
-                ),
+                href: format!("/topics/{}", crate::web::form::percent_encode(&name.to_lowercase())),
                 kind: "topic",
-            },
-        })
-        .collect()
+            }),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -219,10 +218,7 @@ mod tests {
                 ("text", ").".into()),
             ]
         );
-        assert_eq!(
-            kinds("https:// alone"),
-            vec![("text", "https:// alone".into())]
-        );
+        assert_eq!(kinds("https:// alone"), vec![("text", "https:// alone".into())]);
     }
 
     #[test]
@@ -230,11 +226,7 @@ mod tests {
         let s = segments("<script>alert(1)</script> \"https://a.b/<x>\"", &[]);
         assert_eq!(s[0].text, "<script>alert(1)</script> \"");
         assert_eq!(s[1].href, "https://a.b/");
-        assert!(
-            segments("javascript:alert(1)", &[])
-                .iter()
-                .all(|s| s.href.is_empty())
-        );
+        assert!(segments("javascript:alert(1)", &[]).iter().all(|s| s.href.is_empty()));
     }
 
     #[test]
@@ -254,10 +246,7 @@ mod tests {
             "é#é @é https://é.fr/é?x=(1",
             "a\u{0}b #\u{200d}x",
         ] {
-            let joined: String = segments(text, &["ab"])
-                .into_iter()
-                .map(|s| s.text)
-                .collect();
+            let joined: String = segments(text, &["ab"]).into_iter().map(|s| s.text).collect();
             assert_eq!(joined, text);
         }
     }

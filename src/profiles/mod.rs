@@ -30,30 +30,19 @@ pub struct ProfileFields {
 impl ProfileForm {
     pub fn parse(&self) -> Result<ProfileFields, FormErrors> {
         let mut errors = FormErrors::default();
-        let display_name = errors.check(
-            "display_name",
-            profile_text(&self.display_name, "Your name", 1, 60),
-        );
-        let job_title = errors.check(
-            "job_title",
-            profile_text(&self.job_title, "Job title", 0, 100),
-        );
-        let department = errors.check(
-            "department",
-            profile_text(&self.department, "Department", 0, 100),
-        );
+        let display_name = errors.check("display_name", profile_text(&self.display_name, "Your name", 1, 60));
+        let job_title = errors.check("job_title", profile_text(&self.job_title, "Job title", 0, 100));
+        let department = errors.check("department", profile_text(&self.department, "Department", 0, 100));
         let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
         let bio = errors.check("bio", profile_text(&self.bio, "About you", 0, 500));
         match (display_name, job_title, department, location, bio) {
-            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => {
-                Ok(ProfileFields {
-                    display_name,
-                    job_title,
-                    department,
-                    location,
-                    bio,
-                })
-            }
+            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => Ok(ProfileFields {
+                display_name,
+                job_title,
+                department,
+                location,
+                bio,
+            }),
             _ => Err(errors),
         }
     }

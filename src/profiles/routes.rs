@@ -21,10 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/@{username}", get(profile))
         .route("/people", get(directory))
-        .route(
-            "/settings",
-            get(|| async { Redirect::to("/settings/profile") }),
-        )
+        .route("/settings", get(|| async { Redirect::to("/settings/profile") }))
         .route("/settings/profile", get(edit_page).post(update))
 }
 
@@ -53,15 +50,10 @@ async fn profile(
         .ok_or(AppError::NotFound)?;
     let counts = store::counts(&mut db, person.id).await?;
     let is_me = person.id == current.user.id;
-    let following =
-        !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
+    let following = !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
     let rows = posts::store::by_author(&mut db, person.id, query.cursor()?).await?;
     render(&ProfileTemplate {
-        layout: Layout::for_user(
-            &current,
-            format!("{} (@{})", person.display_name, person.username),
-        )
-        .await,
+        layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await,
         base_url: format!("/@{}", person.username),
         person,
         counts,

@@ -7,24 +7,20 @@ pub const DIRECTORY_PAGE_SIZE: i64 = 50;
 
 pub async fn counts(db: &mut impl Exec, user_id: i64) -> Result<ProfileCounts, sqlx::Error> {
     db.fetch_one(
-        sql(
-            "SELECT (SELECT COUNT(*) FROM posts WHERE author_id = $1) AS posts,
+        sql("SELECT (SELECT COUNT(*) FROM posts WHERE author_id = $1) AS posts,
                     (SELECT COUNT(*) FROM follows WHERE followee_id = $1) AS followers,
-                    (SELECT COUNT(*) FROM follows WHERE follower_id = $1) AS following",
-        )
+                    (SELECT COUNT(*) FROM follows WHERE follower_id = $1) AS following")
         .bind(user_id),
     )
     .await
 }
 
-pub async fn update(
-    db: &mut impl Exec,
-    user_id: i64,
-    fields: &ProfileFields,
-) -> Result<(), sqlx::Error> {
+pub async fn update(db: &mut impl Exec, user_id: i64, fields: &ProfileFields) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5
-             WHERE id = $6")
+        sql(
+            "UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5
+             WHERE id = $6",
+        )
         .bind(&fields.display_name)
         .bind(&fields.job_title)
         .bind(&fields.department)
@@ -38,18 +34,16 @@ pub async fn update(
 
 /// People whose name, username, department or job title contains `query` (any case), in username
 /// order after the `after` cursor; one more than a page, to tell whether there is a next one.
-pub async fn directory(
-    db: &mut impl Exec,
-    query: &str,
-    after: &str,
-) -> Result<Vec<PersonRow>, sqlx::Error> {
+pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
     let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
     db.fetch_all(
-        sql("SELECT username, display_name, job_title, department, location FROM users
+        sql(
+            "SELECT username, display_name, job_title, department, location FROM users
              WHERE username > $1
                AND ($2 = '%%' OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR username LIKE $2 ESCAPE '\\'
                     OR LOWER(department) LIKE $2 ESCAPE '\\' OR LOWER(job_title) LIKE $2 ESCAPE '\\')
-             ORDER BY username LIMIT $3")
+             ORDER BY username LIMIT $3",
+        )
         .bind(after)
         .bind(pattern)
         .bind(DIRECTORY_PAGE_SIZE + 1),

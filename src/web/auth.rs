@@ -25,11 +25,7 @@ impl CurrentUser {
     }
 
     pub async fn take_notice(&self) -> Option<String> {
-        self.session
-            .remove::<String>(NOTICE_KEY)
-            .await
-            .ok()
-            .flatten()
+        self.session.remove::<String>(NOTICE_KEY).await.ok().flatten()
     }
 }
 
@@ -39,10 +35,7 @@ pub async fn set_notice(session: &Session, message: impl Into<String>) -> Result
 }
 
 /// The person signed in to this session, if any.
-async fn signed_in(
-    parts: &mut Parts,
-    state: &AppState,
-) -> Result<(Option<User>, Session), AppError> {
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>, Session), AppError> {
     let session = Session::from_request_parts(parts, state)
         .await
         .map_err(|(_, why)| AppError::Internal(format!("session layer missing: {why}")))?;
@@ -60,20 +53,13 @@ async fn signed_in(
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match signed_in(parts, state).await? {
             (Some(user), session) => Ok(CurrentUser { user, session }),
             (None, _) => {
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {
-                    parts
-                        .uri
-                        .path_and_query()
-                        .map_or("/", |pq| pq.as_str())
-                        .to_owned()
+                    parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned()
                 } else {
                     "/".to_owned()
                 };
@@ -92,10 +78,7 @@ pub struct MaybeUser {
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let (user, session) = signed_in(parts, state).await?;
         Ok(MaybeUser { user, session })
     }

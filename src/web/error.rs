@@ -64,16 +64,13 @@ impl IntoResponse for AppError {
                 "There is nothing at this address.".to_owned(),
             ),
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_owned()),
-            AppError::BadRequest(why) => {
-                (StatusCode::BAD_REQUEST, "That did not work", why.clone())
-            }
+            AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
             AppError::Unavailable(cause) => {
                 tracing::error!(cause = %cause, "database unavailable");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
-                    "Townhall cannot reach its database right now. Please try again in a moment."
-                        .to_owned(),
+                    "Townhall cannot reach its database right now. Please try again in a moment.".to_owned(),
                 )
             }
             AppError::Internal(cause) => {
@@ -81,8 +78,7 @@ impl IntoResponse for AppError {
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "Something went wrong",
-                    "Townhall could not finish this request. The problem has been logged."
-                        .to_owned(),
+                    "Townhall could not finish this request. The problem has been logged.".to_owned(),
                 )
             }
         };
@@ -94,12 +90,7 @@ impl IntoResponse for AppError {
         match render_status(status, &page) {
             Ok(response) => response,
             // The error page itself failed to render: answer in plain text rather than not at all.
-            Err(_) => (
-                status,
-                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-                title,
-            )
-                .into_response(),
+            Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title).into_response(),
         }
     }
 }

@@ -19,10 +19,7 @@ impl FormErrors {
     }
 
     pub fn for_field(&self, field: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(f, _)| *f == field)
-            .map(|(_, m)| m.as_str())
+        self.entries.iter().find(|(f, _)| *f == field).map(|(_, m)| m.as_str())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -35,9 +32,7 @@ pub fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(byte as char),
             _ => out.push_str(&format!("%{byte:02X}")),
         }
     }

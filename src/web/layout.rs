@@ -58,10 +58,5 @@ pub fn render(page: &impl Template) -> Result<Response, AppError> {
 /// Renders a page with the given status (422 for a refused form, 404 for a missing page, …).
 pub fn render_status(status: StatusCode, page: &impl Template) -> Result<Response, AppError> {
     let html = page.render()?;
-    Ok((
-        status,
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        html,
-    )
-        .into_response())
+    Ok((status, [(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response())
 }

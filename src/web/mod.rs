@@ -70,10 +70,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .layer(sessions)
         .layer(csrf)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
-        .layer(header(
-            header::CONTENT_SECURITY_POLICY,
-            CONTENT_SECURITY_POLICY,
-        ))
+        .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "same-origin"))
         .layer(header(header::X_FRAME_OPTIONS, "DENY"))
@@ -92,10 +89,7 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// The stylesheet and scripts, built into the binary so it runs from anywhere.
 async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
-        "style.css" => (
-            include_str!("../../static/style.css"),
-            "text/css; charset=utf-8",
-        ),
+        "style.css" => (include_str!("../../static/style.css"), "text/css; charset=utf-8"),
         "compose.js" => (
             include_str!("../../static/compose.js"),
             "text/javascript; charset=utf-8",

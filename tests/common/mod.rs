@@ -1,0 +1,309 @@
+//! The test harness: the real server on a random loopback port with a fresh database (an SQLite file,
+//! or a new database on the PostgreSQL named by TOWNHALL_TEST_POSTGRES_URL), and people who use it
+//! through a real HTTP client with their own cookie jar.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use sqlx::{AssertSqlSafe, Connection};
+use tokio::sync::oneshot;
+use townhall::config::Config;
+use townhall::db::Db;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// Writes each test twice: once on SQLite, once on PostgreSQL. The PostgreSQL case needs
+/// TOWNHALL_TEST_POSTGRES_URL; without it the case says it was skipped, and fails under CI=true.
+#[macro_export]
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::common::Engine::Sqlite).await }
+            )*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                if $crate::common::postgres_url(stringify!($name)).is_some() {
+                    super::$name($crate::common::Engine::Postgres).await
+                }
+            })*
+        }
+    };
+}
+
+/// The PostgreSQL server URL for tests, or `None` (with a note) when there is none. Under CI a
+/// missing server is a failure, not a skip.
+pub fn postgres_url(test: &str) -> Option<String> {
+    match std::env::var("TOWNHALL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but TOWNHALL_TEST_POSTGRES_URL is not set: the PostgreSQL case of {test} cannot run")
+        }
+        _ => {
+            eprintln!("SKIPPED {test} on PostgreSQL: set TOWNHALL_TEST_POSTGRES_URL to run it");
+            None
+        }
+    }
+}
+
+pub struct TestApp {
+    pub engine: Engine,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub db: Db,
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    sqlite_dir: Option<PathBuf>,
+}
+
+impl TestApp {
+    pub async fn spawn(engine: Engine) -> TestApp {
+        TestApp::spawn_with(engine, |_| {}).await
+    }
+
+    /// Starts the server with the default configuration changed by `adjust`.
+    pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::from_lookup(|_| None).expect("the default configuration is valid");
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let mut sqlite_dir = None;
+        match engine {
+            Engine::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("townhall-test-{id}"));
+                config.database_url = format!("sqlite://{}", dir.join("townhall.db").display());
+                config.data_dir = dir.clone();
+                sqlite_dir = Some(dir);
+            }
+            Engine::Postgres => {
+                let server = postgres_url("spawn").expect("checked by the caller");
+                let name = format!("townhall_test_{id}");
+                let mut admin = sqlx::PgConnection::connect(&server)
+                    .await
+                    .expect("connect to the test PostgreSQL");
+                sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .expect("create a test database");
+                config.database_url = database_url_with_name(&server, &name);
+            }
+        }
+        adjust(&mut config);
+        let mut app = TestApp {
+            engine,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            base: String::new(),
+            db: townhall::open_database(&config).await.expect("open the test database"),
+            config,
+            stop: None,
+            server: None,
+            sqlite_dir,
+        };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let app = townhall::build(self.config.clone()).await.expect("build the app");
+        self.db = app.db.clone();
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind a port");
+        self.addr = listener.local_addr().expect("a bound port");
+        self.base = format!("http://{}", self.addr);
+        let (stop, stopped) = oneshot::channel::<()>();
+        self.stop = Some(stop);
+        self.server = Some(tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.await;
+            };
+            townhall::serve_on(listener, app, shutdown).await.expect("serve");
+        }));
+    }
+
+    /// Stops the server as SIGTERM would (requests in flight finish) and waits for it.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            tokio::time::timeout(Duration::from_secs(10), server)
+                .await
+                .expect("the server stops within 10 s")
+                .expect("the server task ends cleanly");
+        }
+    }
+
+    /// Stops the server and starts a new one on the same database (a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub fn person(&self) -> Person {
+        Person::new(&self.base)
+    }
+
+    /// A new person who signs up (display name from the username) and stays signed in.
+    pub async fn signed_up(&self, username: &str) -> Person {
+        let person = self.person();
+        let page = person
+            .post(
+                "/signup",
+                &[
+                    ("username", username),
+                    ("display_name", &display_name(username)),
+                    ("email", &format!("{username}@example.com")),
+                    ("password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, 303, "sign-up of {username} failed: {}", page.body);
+        person
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// The password every test person uses.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// "ana_b" becomes "Ana_b Example".
+pub fn display_name(username: &str) -> String {
+    let mut chars = username.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    format!("{first}{} Example", chars.as_str())
+}
+
+fn database_url_with_name(server: &str, name: &str) -> String {
+    let (without_query, query) = server.split_once('?').map_or((server, None), |(a, q)| (a, Some(q)));
+    let scheme_end = without_query.find("://").map_or(0, |i| i + 3);
+    let base = match without_query[scheme_end..].find('/') {
+        Some(slash) => &without_query[..scheme_end + slash],
+        None => without_query,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A response as a person's browser would get it, redirects not followed.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn contains(&self, text: &str) -> bool {
+        self.body.contains(text)
+    }
+}
+
+/// Someone with a browser-like HTTP client: a cookie jar, and an Origin header on every form post
+/// (as browsers send), so requests pass the CSRF check as a browser's would.
+pub struct Person {
+    pub client: reqwest::Client,
+    pub base: String,
+}
+
+impl Person {
+    pub fn new(base: &str) -> Person {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("an HTTP client");
+        Person {
+            client,
+            base: base.to_owned(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("GET reaches the server");
+        Page::read(response).await
+    }
+
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Page {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("origin", &self.base)
+            .form(form)
+            .send()
+            .await
+            .expect("POST reaches the server");
+        Page::read(response).await
+    }
+
+    /// Follows a redirect the way a browser does after a form post.
+    pub async fn follow(&self, page: &Page) -> Page {
+        let location = page.location.as_deref().expect("a redirect");
+        self.get(location).await
+    }
+
+    /// Signs in with a username or e-mail and the test password; returns the response.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Page {
+        self.post("/login", &[("login", login), ("password", password), ("next", "/")])
+            .await
+    }
+
+    /// Writes a post and checks that it was accepted.
+    pub async fn write_post(&self, body: &str) {
+        let page = self.post("/posts", &[("body", body)]).await;
+        assert_eq!(page.status, 303, "post refused: {}", page.body);
+    }
+}
+
+impl Page {
+    async fn read(response: reqwest::Response) -> Page {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = response.text().await.expect("a readable body");
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+}
+
+/// The ids of the posts on a page, in the order shown.
+pub fn post_ids(body: &str) -> Vec<i64> {
+    body.match_indices("id=\"post-")
+        .filter_map(|(at, m)| {
+            let rest = &body[at + m.len()..];
+            rest[..rest.find('"')?].parse().ok()
+        })
+        .collect()
+}
