@@ -44,6 +44,16 @@ pub enum Arg {
     NullInt,
 }
 
+/// PostgreSQL text cannot hold NUL. Every write path refuses control characters first, so a NUL can
+/// only arrive in a lookup from hostile input: it becomes U+FFFD, which finds nothing, on both engines.
+fn text_arg(v: String) -> Arg {
+    if v.contains('\0') {
+        Arg::Text(v.replace('\0', "\u{FFFD}"))
+    } else {
+        Arg::Text(v)
+    }
+}
+
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
         Arg::Int(v)
@@ -56,17 +66,17 @@ impl From<bool> for Arg {
 }
 impl From<String> for Arg {
     fn from(v: String) -> Self {
-        Arg::Text(v)
+        text_arg(v)
     }
 }
 impl From<&str> for Arg {
     fn from(v: &str) -> Self {
-        Arg::Text(v.to_owned())
+        text_arg(v.to_owned())
     }
 }
 impl From<&String> for Arg {
     fn from(v: &String) -> Self {
-        Arg::Text(v.clone())
+        text_arg(v.clone())
     }
 }
 impl From<Option<i64>> for Arg {
@@ -76,7 +86,7 @@ impl From<Option<i64>> for Arg {
 }
 impl From<Option<String>> for Arg {
     fn from(v: Option<String>) -> Self {
-        v.map_or(Arg::NullText, Arg::Text)
+        v.map_or(Arg::NullText, text_arg)
     }
 }
 
