@@ -22,8 +22,16 @@ impl DbSessionStore {
     }
 }
 
+/// Marks a store error that means "the database is out of reach", so pages can answer 503.
+pub const UNAVAILABLE: &str = "database unavailable: ";
+
 fn backend(error: sqlx::Error) -> session_store::Error {
-    session_store::Error::Backend(error.to_string())
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            session_store::Error::Backend(format!("{UNAVAILABLE}{error}"))
+        }
+        other => session_store::Error::Backend(other.to_string()),
+    }
 }
 
 struct Encoded {

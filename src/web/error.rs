@@ -43,7 +43,12 @@ impl From<askama::Error> for AppError {
 
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
-        AppError::Internal(format!("session: {error}"))
+        let message = error.to_string();
+        if message.contains(crate::db::sessions::UNAVAILABLE) {
+            AppError::Unavailable(message)
+        } else {
+            AppError::Internal(format!("session: {message}"))
+        }
     }
 }
 

@@ -1,0 +1,238 @@
+//! What an operator relies on: health, failures that explain themselves, durable writes, the CLI.
+
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Engine, PASSWORD, Person, TestApp, post_ids};
+use townhall::db::{Exec, sql};
+
+on_both_engines!(
+    health_is_200_while_the_database_answers_and_503_when_it_is_gone,
+    an_internal_failure_shows_a_plain_page_with_the_request_id,
+    the_cli_creates_accounts_and_sets_roles,
+    acknowledged_posts_survive_a_killed_process,
+);
+
+async fn health_is_200_while_the_database_answers_and_503_when_it_is_gone(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let health = app.person().get("/healthz").await;
+    assert_eq!(health.status, 200);
+    app.db.close().await;
+    assert_eq!(app.person().get("/healthz").await.status, 503);
+    let page = ana.get("/").await;
+    assert_eq!(page.status, 503);
+    assert!(page.contains("cannot reach its database"), "{}", page.body);
+}
+
+async fn an_internal_failure_shows_a_plain_page_with_the_request_id(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    // Break the schema under the running server.
+    app.db.clone().execute(sql("DROP TABLE post_topics")).await.unwrap();
+    let page = ana.get("/topics/anything").await;
+    assert_eq!(page.status, 500);
+    let request_id = page
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap()
+        .to_owned();
+    assert!(page.contains("Something went wrong"));
+    assert!(page.contains(&request_id), "the page quotes the request id");
+    assert!(!page.contains("post_topics"), "no internals on the page");
+}
+
+fn townhall(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_townhall"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env_remove("TOWNHALL_MAX_POST_CHARS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run townhall");
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
+}
+
+async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let url = app.config.database_url.clone();
+    let (ok, out, err) = tokio::task::spawn_blocking(move || {
+        townhall(
+            &url,
+            &[
+                "user",
+                "create",
+                "--username",
+                "Boss",
+                "--email",
+                "boss@example.com",
+                "--role",
+                "admin",
+            ],
+            "a long enough secret\n",
+        )
+    })
+    .await
+    .unwrap();
+    assert!(ok, "{err}");
+    assert!(out.contains("Created @boss"), "{out}");
+
+    let boss = Person::new(&app.base);
+    assert_eq!(boss.sign_in("boss", "a long enough secret").await.status, 303);
+    assert!(boss.get("/@boss").await.contains("· admin"));
+
+    let url = app.config.database_url.clone();
+    let results = tokio::task::spawn_blocking(move || {
+        [
+            townhall(&url, &["user", "set-role", "boss", "manager"], ""),
+            townhall(&url, &["user", "set-role", "nobody", "manager"], ""),
+            townhall(&url, &["user", "set-role", "boss", "emperor"], ""),
+            townhall(
+                &url,
+                &["user", "create", "--username", "boss", "--email", "b2@example.com"],
+                "another long secret\n",
+            ),
+            townhall(
+                &url,
+                &["user", "create", "--username", "shorty", "--email", "s@example.com"],
+                "short\n",
+            ),
+        ]
+    })
+    .await
+    .unwrap();
+    assert!(results[0].0, "{}", results[0].2);
+    assert!(boss.get("/@boss").await.contains("· manager"));
+    assert!(!results[1].0 && results[1].2.contains("no account is called @nobody"));
+    assert!(
+        !results[2].0
+            && results[2]
+                .2
+                .contains("`emperor` is not member, manager, moderator or admin")
+    );
+    assert!(
+        !results[3].0 && results[3].2.contains("that username is taken"),
+        "{}",
+        results[3].2
+    );
+    assert!(!results[4].0 && results[4].2.contains("at least 10 characters"));
+    // The first account made by the CLI does not make the next sign-up an admin either.
+    let member = app.signed_up("ana").await;
+    assert!(!member.get("/").await.contains("administrator"));
+}
+
+/// A server process of its own, so it can be killed outright.
+struct Process {
+    child: std::process::Child,
+    base: String,
+}
+
+fn start_process(database_url: &str) -> Process {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(env!("CARGO_BIN_EXE_townhall"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start townhall");
+    Process {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_until_healthy(base: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    while Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().as_u16() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become healthy within 30 s");
+}
+
+async fn acknowledged_posts_survive_a_killed_process(engine: Engine) {
+    let mut app = TestApp::spawn(engine).await;
+    app.signed_up("ana").await;
+    app.stop().await;
+    let url = app.config.database_url.clone();
+
+    let mut process = start_process(&url);
+    wait_until_healthy(&process.base).await;
+    let ana = Person::new(&process.base);
+    assert_eq!(ana.sign_in("ana", PASSWORD).await.status, 303);
+    // Eight writers post at once; the process is killed the moment the last answer arrives.
+    let mut writers = Vec::new();
+    for w in 0..8 {
+        let client = ana.client.clone();
+        let base = process.base.clone();
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for n in 0..10 {
+                let body = format!("durable {w}-{n}");
+                let r = client
+                    .post(format!("{base}/posts"))
+                    .header("origin", &base)
+                    .form(&[("body", &body)])
+                    .send()
+                    .await;
+                if r.is_ok_and(|r| r.status().as_u16() == 303) {
+                    acknowledged.push(body);
+                }
+            }
+            acknowledged
+        }));
+    }
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    assert_eq!(acknowledged.len(), 80);
+
+    let mut process = start_process(&url);
+    wait_until_healthy(&process.base).await;
+    let ana = Person::new(&process.base);
+    ana.sign_in("ana", PASSWORD).await;
+    let mut shown = String::new();
+    let mut path = "/all".to_owned();
+    loop {
+        let page = ana.get(&path).await;
+        shown.push_str(&page.body);
+        match post_ids(&page.body).last() {
+            Some(last) if page.contains("?before=") => path = format!("/all?before={last}"),
+            _ => break,
+        }
+    }
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    for body in &acknowledged {
+        assert!(
+            shown.contains(&format!(">{body}<")),
+            "{body} was acknowledged but is gone"
+        );
+    }
+}
