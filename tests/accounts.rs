@@ -39,15 +39,7 @@ async fn a_taken_username_is_refused_whatever_its_case_and_the_form_keeps_its_in
     app.signed_up("ana").await;
     let page = app
         .person()
-        .post(
-            "/signup",
-            &[
-                ("username", "ANA"),
-                ("display_name", "Another Ana"),
-                ("email", "other@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
+        .sign_up("ANA", "Another Ana", "other@example.com", PASSWORD)
         .await;
     assert_eq!(page.status, 422);
     assert!(page.contains("That username is taken."));
@@ -60,18 +52,7 @@ async fn a_taken_username_is_refused_whatever_its_case_and_the_form_keeps_its_in
 async fn a_taken_email_is_refused(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     app.signed_up("ana").await;
-    let page = app
-        .person()
-        .post(
-            "/signup",
-            &[
-                ("username", "ana2"),
-                ("display_name", "Ana"),
-                ("email", "ANA@example.com"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let page = app.person().sign_up("ana2", "Ana", "ANA@example.com", PASSWORD).await;
     assert_eq!(page.status, 422);
     assert!(page.contains("An account with that e-mail address exists already"));
 }
@@ -123,32 +104,10 @@ async fn sign_up_can_be_limited_to_company_domains(engine: Engine) {
     .await;
     let signup_page = app.person().get("/signup").await;
     assert!(signup_page.contains("corp.example"));
-    let refused = app
-        .person()
-        .post(
-            "/signup",
-            &[
-                ("username", "eve"),
-                ("display_name", "Eve"),
-                ("email", "eve@gmail.com"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let refused = app.person().sign_up("eve", "Eve", "eve@gmail.com", PASSWORD).await;
     assert_eq!(refused.status, 422);
     assert!(refused.contains("only to the company"));
-    let accepted = app
-        .person()
-        .post(
-            "/signup",
-            &[
-                ("username", "ana"),
-                ("display_name", "Ana"),
-                ("email", "ana@Corp.Example"),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
+    let accepted = app.person().sign_up("ana", "Ana", "ana@Corp.Example", PASSWORD).await;
     assert_eq!(accepted.status, 303);
 }
 

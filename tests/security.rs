@@ -46,24 +46,23 @@ async fn the_session_cookie_is_http_only_same_site_and_secure_only_behind_https(
             .expect("a session cookie")
     };
     let app = TestApp::spawn(engine).await;
-    let page = app.person().post("/signup", &signup_form()).await;
+    let page = app
+        .person()
+        .sign_up("ana", "Ana", "ana@example.com", common::PASSWORD)
+        .await;
     let cookie = cookie_of(&page);
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
 
     let https = TestApp::spawn_with(engine, |c| c.public_url = Some("https://townhall.example.com".into())).await;
-    let cookie = cookie_of(&https.person().post("/signup", &signup_form()).await);
+    let cookie = cookie_of(
+        &https
+            .person()
+            .sign_up("ana", "Ana", "ana@example.com", common::PASSWORD)
+            .await,
+    );
     assert!(cookie.contains("Secure"), "{cookie}");
-}
-
-fn signup_form() -> [(&'static str, &'static str); 4] {
-    [
-        ("username", "ana"),
-        ("display_name", "Ana"),
-        ("email", "ana@example.com"),
-        ("password", common::PASSWORD),
-    ]
 }
 
 async fn every_page_carries_the_security_headers(engine: Engine) {

@@ -37,6 +37,13 @@ impl User {
     }
 }
 
+/// The account a path names (`/@Ana`, `/people/ana/follow`), whatever its case, or a 404.
+pub async fn find_named(db: &mut impl crate::db::Exec, username: &str) -> Result<User, AppError> {
+    store::find_by_username(db, &username.to_lowercase())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// What a person may do beyond posting: managers run idea campaigns, moderators keep the peace,
 /// admins run the site.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

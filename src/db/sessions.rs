@@ -34,21 +34,16 @@ fn backend(error: sqlx::Error) -> session_store::Error {
     }
 }
 
-struct Encoded {
-    id: String,
-    user_id: Option<i64>,
-    data: String,
-    expires_at: i64,
-}
-
-fn encode(record: &Record) -> session_store::Result<Encoded> {
+/// Binds a record to `$1..$4` as (id, user_id, data, expires_at). The account id is copied out of the
+/// data so that all sessions of one person can be ended at once.
+fn bind_record(query: super::Query, record: &Record) -> session_store::Result<super::Query> {
     let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-    Ok(Encoded {
-        id: record.id.to_string(),
-        user_id: record.data.get(USER_ID_KEY).and_then(|v| v.as_i64()),
-        data,
-        expires_at: record.expiry_date.unix_timestamp(),
-    })
+    let user_id = record.data.get(USER_ID_KEY).and_then(|v| v.as_i64());
+    Ok(query
+        .bind(record.id.to_string())
+        .bind(user_id)
+        .bind(data)
+        .bind(record.expiry_date.unix_timestamp()))
 }
 
 #[async_trait]
@@ -56,20 +51,11 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut db = self.db.clone();
         loop {
-            let row = encode(record)?;
-            let inserted = db
-                .execute(
-                    sql(
-                        "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                         ON CONFLICT (id) DO NOTHING",
-                    )
-                    .bind(row.id)
-                    .bind(row.user_id)
-                    .bind(row.data)
-                    .bind(row.expires_at),
-                )
-                .await
-                .map_err(backend)?;
+            let insert = sql(
+                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                              ON CONFLICT (id) DO NOTHING",
+            );
+            let inserted = db.execute(bind_record(insert, record)?).await.map_err(backend)?;
             if inserted == 1 {
                 return Ok(());
             }
@@ -79,20 +65,14 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let row = encode(record)?;
+        let upsert = sql(
+            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
+                          expires_at = excluded.expires_at",
+        );
         self.db
             .clone()
-            .execute(
-                sql(
-                    "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
-                     expires_at = excluded.expires_at",
-                )
-                .bind(row.id)
-                .bind(row.user_id)
-                .bind(row.data)
-                .bind(row.expires_at),
-            )
+            .execute(bind_record(upsert, record)?)
             .await
             .map_err(backend)?;
         Ok(())

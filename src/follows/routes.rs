@@ -21,9 +21,7 @@ async fn follow(
     Path(username): Path<String>,
 ) -> Result<Redirect, AppError> {
     let mut db = state.db.clone();
-    let other = accounts::store::find_by_username(&mut db, &username.to_lowercase())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let other = accounts::find_named(&mut db, &username).await?;
     if other.id == current.user.id {
         return Err(AppError::BadRequest(
             "You cannot follow yourself; your own posts are always on your home.".into(),
@@ -45,9 +43,7 @@ async fn unfollow(
     Path(username): Path<String>,
 ) -> Result<Redirect, AppError> {
     let mut db = state.db.clone();
-    let other = accounts::store::find_by_username(&mut db, &username.to_lowercase())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let other = accounts::find_named(&mut db, &username).await?;
     store::unfollow(&mut db, current.user.id, other.id).await?;
     current
         .set_notice(format!("You no longer follow {}.", other.display_name))

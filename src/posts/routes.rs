@@ -172,15 +172,20 @@ struct ShowTemplate {
     post: PostView,
 }
 
+/// The post a path names, as the viewer sees it, or a 404.
+async fn load_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostView, AppError> {
+    let row = store::find(&mut state.db.clone(), parse_id(raw_id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(PostView::new(row, current.user.id, crate::db::now()))
+}
+
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let row = store::find(&mut state.db.clone(), parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let post = PostView::new(row, current.user.id, crate::db::now());
+    let post = load_post(&state, &current, &id).await?;
     render(&ShowTemplate {
         layout: Layout::for_user(&current, format!("Post by {}", post.author_display_name)).await,
         post,
@@ -199,10 +204,7 @@ async fn confirm_delete(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let row = store::find(&mut state.db.clone(), parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let post = PostView::new(row, current.user.id, crate::db::now());
+    let post = load_post(&state, &current, &id).await?;
     if !post.deletable {
         return Err(AppError::Forbidden("Only the author of a post can delete it."));
     }

@@ -109,30 +109,28 @@ fn link_len(rest: &str) -> usize {
 
 /// Lower-cased usernames mentioned in the text, each once, in order.
 pub fn mentions(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for token in tokens(text) {
-        if let Token::Mention(name) = token {
-            let name = name.to_ascii_lowercase();
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    names
+    unique(tokens(text).into_iter().filter_map(|t| match t {
+        Token::Mention(name) => Some(name.to_ascii_lowercase()),
+        _ => None,
+    }))
 }
 
 /// Lower-cased topics in the text, each once, in order.
 pub fn topics(text: &str) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    for token in tokens(text) {
-        if let Token::Topic(name) = token {
-            let name = name.to_lowercase();
-            if !names.contains(&name) {
-                names.push(name);
-            }
+    unique(tokens(text).into_iter().filter_map(|t| match t {
+        Token::Topic(name) => Some(name.to_lowercase()),
+        _ => None,
+    }))
+}
+
+fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        if !out.contains(&name) {
+            out.push(name);
         }
     }
-    names
+    out
 }
 
 /// The runs to show. A mention becomes a link only when `known` holds that username (people who

@@ -45,9 +45,7 @@ async fn profile(
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let person = accounts::store::find_by_username(&mut db, &username.to_lowercase())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let person = accounts::find_named(&mut db, &username).await?;
     let counts = store::counts(&mut db, person.id).await?;
     let is_me = person.id == current.user.id;
     let following = !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;

@@ -155,14 +155,11 @@ impl TestApp {
     pub async fn signed_up(&self, username: &str) -> Person {
         let person = self.person();
         let page = person
-            .post(
-                "/signup",
-                &[
-                    ("username", username),
-                    ("display_name", &display_name(username)),
-                    ("email", &format!("{username}@example.com")),
-                    ("password", PASSWORD),
-                ],
+            .sign_up(
+                username,
+                &display_name(username),
+                &format!("{username}@example.com"),
+                PASSWORD,
             )
             .await;
         assert_eq!(page.status, 303, "sign-up of {username} failed: {}", page.body);
@@ -268,6 +265,17 @@ impl Person {
     pub async fn follow(&self, page: &Page) -> Page {
         let location = page.location.as_deref().expect("a redirect");
         self.get(location).await
+    }
+
+    /// Sends the sign-up form as typed; returns the response.
+    pub async fn sign_up(&self, username: &str, display_name: &str, email: &str, password: &str) -> Page {
+        let form = [
+            ("username", username),
+            ("display_name", display_name),
+            ("email", email),
+            ("password", password),
+        ];
+        self.post("/signup", &form).await
     }
 
     /// Signs in with a username or e-mail and the test password; returns the response.
