@@ -12,6 +12,7 @@ on_both_engines!(
     a_post_is_deleted_by_its_author_after_confirming_and_by_nobody_else,
     a_post_has_its_own_page_and_a_missing_one_is_a_404_page,
     a_topic_page_lists_the_posts_tagged_with_it,
+    many_people_posting_at_once_all_get_their_posts_in,
 );
 
 async fn a_post_shows_at_once_with_links_mentions_and_topics_and_nothing_else_as_markup(engine: Engine) {
@@ -195,4 +196,43 @@ async fn a_topic_page_lists_the_posts_tagged_with_it(engine: Engine) {
             .await
             .contains("No posts with this topic yet.")
     );
+}
+
+async fn many_people_posting_at_once_all_get_their_posts_in(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mut writers = Vec::new();
+    for n in 0..12 {
+        writers.push(app.signed_up(&format!("writer{n}")).await);
+    }
+    // Each post looks up a mention and writes a topic: a read, then writes, in one transaction.
+    let tasks: Vec<_> = writers
+        .into_iter()
+        .enumerate()
+        .map(|(n, person)| {
+            tokio::spawn(async move {
+                let mut statuses = Vec::new();
+                for k in 0..15 {
+                    let body = format!("@writer0 note {n}-{k} #busy");
+                    statuses.push(person.post("/posts", &[("body", body.as_str())]).await.status);
+                }
+                statuses
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert!(task.await.unwrap().iter().all(|s| *s == 303), "every post is accepted");
+    }
+    let reader = app.signed_up("reader").await;
+    let mut count = 0;
+    let mut path = "/topics/busy".to_owned();
+    loop {
+        let page = reader.get(&path).await;
+        let ids = post_ids(&page.body);
+        count += ids.len();
+        match ids.last() {
+            Some(last) if page.contains("?before=") => path = format!("/topics/busy?before={last}"),
+            _ => break,
+        }
+    }
+    assert_eq!(count, 12 * 15);
 }

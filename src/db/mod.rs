@@ -253,9 +253,12 @@ impl Db {
         Ok(Db::Sqlite(pool))
     }
 
+    /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
+    /// deferred transaction that reads and then writes fails outright with SQLITE_BUSY_SNAPSHOT when
+    /// another writer committed in between, whereas an immediate one waits its turn (busy_timeout).
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
