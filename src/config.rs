@@ -15,9 +15,9 @@ impl SignupPolicy {
     pub fn allows(&self, email: &str) -> bool {
         match self {
             SignupPolicy::Open => true,
-            SignupPolicy::Domains(domains) => email
-                .rsplit_once('@')
-                .is_some_and(|(_, domain)| domains.iter().any(|d| d.eq_ignore_ascii_case(domain))),
+            SignupPolicy::Domains(domains) => {
+                email.rsplit_once('@').is_some_and(|(_, domain)| domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
+            }
         }
     }
 }
@@ -48,21 +48,13 @@ impl Config {
         let listen = match get("TOWNHALL_LISTEN") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
             Some(v) => v.trim().parse().map_err(|_| {
-                ConfigError(format!(
-                    "TOWNHALL_LISTEN: `{v}` is not an address and port such as 127.0.0.1:8080"
-                ))
+                ConfigError(format!("TOWNHALL_LISTEN: `{v}` is not an address and port such as 127.0.0.1:8080"))
             })?,
         };
         let data_dir = PathBuf::from(get("TOWNHALL_DATA_DIR").unwrap_or_else(|| "./data".into()));
         let database_url = match get("DATABASE_URL") {
             None => format!("sqlite://{}", data_dir.join("townhall.db").display()),
-            Some(v)
-                if ["sqlite:", "postgres://", "postgresql://"]
-                    .iter()
-                    .any(|p| v.starts_with(p)) =>
-            {
-                v
-            }
+            Some(v) if ["sqlite:", "postgres://", "postgresql://"].iter().any(|p| v.starts_with(p)) => v,
             Some(v) => {
                 return Err(ConfigError(format!(
                     "DATABASE_URL: `{}` must start with sqlite: or postgres://",
@@ -100,10 +92,8 @@ impl Config {
             None => SignupPolicy::Open,
             Some(v) if v.trim().eq_ignore_ascii_case("open") => SignupPolicy::Open,
             Some(v) => {
-                let domains: Vec<String> = v
-                    .split(',')
-                    .map(|d| d.trim().trim_start_matches('@').to_lowercase())
-                    .collect();
+                let domains: Vec<String> =
+                    v.split(',').map(|d| d.trim().trim_start_matches('@').to_lowercase()).collect();
                 let valid = |d: &String| {
                     d.contains('.')
                         && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
@@ -118,14 +108,7 @@ impl Config {
                 SignupPolicy::Domains(domains)
             }
         };
-        Ok(Config {
-            listen,
-            database_url,
-            data_dir,
-            public_url,
-            max_post_chars,
-            signup,
-        })
+        Ok(Config { listen, database_url, data_dir, public_url, max_post_chars, signup })
     }
 
     /// Session cookies carry `Secure` only when people reach the site over https: browsers and

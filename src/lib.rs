@@ -4,8 +4,11 @@ pub mod accounts;
 pub mod config;
 pub mod db;
 pub mod follows;
+pub mod notifications;
 pub mod posts;
 pub mod profiles;
+pub mod timeline;
+pub mod topics;
 pub mod web;
 
 use std::future::Future;
@@ -42,10 +45,8 @@ pub async fn open_database(config: &Config) -> Result<Db, StartError> {
     if let Some(path) = sqlite_file(&config.database_url)
         && let Some(folder) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty())
     {
-        std::fs::create_dir_all(folder).map_err(|source| StartError::DataDir {
-            path: folder.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(folder)
+            .map_err(|source| StartError::DataDir { path: folder.display().to_string(), source })?;
     }
     let db = Db::connect(&config.database_url).await?;
     db.migrate().await?;
@@ -67,10 +68,7 @@ pub struct App {
 
 pub async fn build(config: Config) -> Result<App, StartError> {
     let db = open_database(&config).await?;
-    let state = web::AppState {
-        db: db.clone(),
-        config: Arc::new(config),
-    };
+    let state = web::AppState { db: db.clone(), config: Arc::new(config) };
     let router = web::router(state).map_err(StartError::Origin)?;
     Ok(App { router, db })
 }
@@ -95,10 +93,8 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     let addr = config.listen;
     let engine = if config.is_sqlite() { "SQLite" } else { "PostgreSQL" };
     let app = build(config).await?;
-    let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Listen {
-        addr: addr.to_string(),
-        source,
-    })?;
+    let listener =
+        TcpListener::bind(addr).await.map_err(|source| StartError::Listen { addr: addr.to_string(), source })?;
     tracing::info!(%addr, engine, "Townhall is listening on http://{addr}");
     serve_on(listener, app, shutdown_signal()).await?;
     tracing::info!("stopped");

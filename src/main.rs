@@ -8,11 +8,7 @@ use townhall::accounts::{self, Email, Password, Role, Username};
 use townhall::config::Config;
 
 #[derive(Parser)]
-#[command(
-    name = "townhall",
-    version,
-    about = "A self-hosted company microblog and idea platform"
-)]
+#[command(name = "townhall", version, about = "A self-hosted company microblog and idea platform")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -88,22 +84,13 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             println!("The database schema is up to date.");
             Ok(())
         }
-        Command::User(UserCommand::Create {
-            username,
-            email,
-            role,
-            display_name,
-        }) => {
+        Command::User(UserCommand::Create { username, email, role, display_name }) => {
             let username = Username::parse(&username).map_err(|e| format!("--username: {e}"))?;
             let email = Email::parse(&email).map_err(|e| format!("--email: {e}"))?;
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("--role: `{role}` is not member, manager, moderator or admin"))?;
-            let display_name = accounts::profile_text(
-                display_name.as_deref().unwrap_or(username.as_str()),
-                "--display-name",
-                1,
-                60,
-            )?;
+            let display_name =
+                accounts::profile_text(display_name.as_deref().unwrap_or(username.as_str()), "--display-name", 1, 60)?;
             let password = Password::parse(&read_password()?)?;
             let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let hash = accounts::hash_password(password).await.map_err(|e| e.to_string())?;
@@ -121,10 +108,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                     None => e.to_string(),
                 }
             })?;
-            println!(
-                "Created @{} ({}) with the role {}.",
-                user.username, user.email, user.role
-            );
+            println!("Created @{} ({}) with the role {}.", user.username, user.email, user.role);
             Ok(())
         }
         Command::User(UserCommand::SetRole { username, role }) => {
@@ -132,10 +116,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 Role::parse(&role).ok_or_else(|| format!("`{role}` is not member, manager, moderator or admin"))?;
             let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let name = username.trim().to_lowercase();
-            if !accounts::store::set_role(&mut db.clone(), &name, role)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+            if !accounts::store::set_role(&mut db.clone(), &name, role).await.map_err(|e| e.to_string())? {
                 return Err(format!("no account is called @{name}"));
             }
             println!("@{name} is now {role}.");
@@ -152,9 +133,6 @@ fn read_password() -> Result<String, String> {
             .map_err(|e| format!("cannot read the password: {e}"));
     }
     let mut line = String::new();
-    stdin
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password: {e}"))?;
+    stdin.lock().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }

@@ -37,10 +37,7 @@ async fn the_first_account_becomes_the_admin_and_is_told_so(engine: Engine) {
 async fn a_taken_username_is_refused_whatever_its_case_and_the_form_keeps_its_input(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     app.signed_up("ana").await;
-    let page = app
-        .person()
-        .sign_up("ANA", "Another Ana", "other@example.com", PASSWORD)
-        .await;
+    let page = app.person().sign_up("ANA", "Another Ana", "other@example.com", PASSWORD).await;
     assert_eq!(page.status, 422);
     assert!(page.contains("That username is taken."));
     assert!(page.contains("value=\"ANA\""));
@@ -61,15 +58,7 @@ async fn each_bad_field_gets_its_own_message_and_nothing_is_created(engine: Engi
     let app = TestApp::spawn(engine).await;
     let person = app.person();
     let page = person
-        .post(
-            "/signup",
-            &[
-                ("username", "a!"),
-                ("display_name", "  "),
-                ("email", "nope"),
-                ("password", "short"),
-            ],
-        )
+        .post("/signup", &[("username", "a!"), ("display_name", "  "), ("email", "nope"), ("password", "short")])
         .await;
     assert_eq!(page.status, 422);
     for message in [
@@ -85,12 +74,7 @@ async fn each_bad_field_gets_its_own_message_and_nothing_is_created(engine: Engi
     // A form with fields missing altogether is refused the same way, never with a crash.
     let page = person.post("/signup", &[]).await;
     assert_eq!(page.status, 422);
-    let page = person
-        .post(
-            "/signup",
-            &[("username", &"x".repeat(5000)), ("password", &"p".repeat(201))],
-        )
-        .await;
+    let page = person.post("/signup", &[("username", &"x".repeat(5000)), ("password", &"p".repeat(201))]).await;
     assert_eq!(page.status, 422);
     assert!(page.contains("A username has 2 to 30 characters."));
     assert!(page.contains("A password has at most 200 characters."));
@@ -155,11 +139,7 @@ async fn every_page_asks_to_sign_in_and_brings_you_back_after(engine: Engine) {
     ] {
         let page = visitor.get(path).await;
         assert_eq!(page.status, 303, "{path}");
-        assert!(
-            page.location.as_deref().is_some_and(|l| l.starts_with("/login")),
-            "{path}: {:?}",
-            page.location
-        );
+        assert!(page.location.as_deref().is_some_and(|l| l.starts_with("/login")), "{path}: {:?}", page.location);
     }
     for path in ["/posts", "/people/ana/follow", "/settings/profile"] {
         let page = visitor.post(path, &[("body", "sneaky")]).await;
@@ -174,21 +154,12 @@ async fn every_page_asks_to_sign_in_and_brings_you_back_after(engine: Engine) {
     assert_eq!(asked.location.as_deref(), Some("/login?next=/people%3Fq%3Dana"));
     let login_page = visitor.follow(&asked).await;
     assert!(login_page.contains("name=\"next\" value=\"/people?q=ana\""));
-    let signed_in = visitor
-        .post(
-            "/login",
-            &[("login", "ana"), ("password", PASSWORD), ("next", "/people?q=ana")],
-        )
-        .await;
+    let signed_in =
+        visitor.post("/login", &[("login", "ana"), ("password", PASSWORD), ("next", "/people?q=ana")]).await;
     assert_eq!(signed_in.location.as_deref(), Some("/people?q=ana"));
     // A return address on another site is ignored.
     let other = app.person();
-    let page = other
-        .post(
-            "/login",
-            &[("login", "ana"), ("password", PASSWORD), ("next", "//evil.example/x")],
-        )
-        .await;
+    let page = other.post("/login", &[("login", "ana"), ("password", PASSWORD), ("next", "//evil.example/x")]).await;
     assert_eq!(page.location.as_deref(), Some("/"));
 }
 
@@ -209,34 +180,16 @@ async fn signing_in_renews_the_session_and_signing_out_ends_it(engine: Engine) {
     // Signing in again on the same browser gives a new session id, and the old one stops working.
     let second = session_cookie(&person.sign_in("ana", PASSWORD).await).expect("a new session cookie");
     assert_ne!(first, second);
-    assert_eq!(
-        replay(&app, &first).await,
-        303,
-        "the old session id no longer signs anyone in"
-    );
+    assert_eq!(replay(&app, &first).await, 303, "the old session id no longer signs anyone in");
     assert_eq!(replay(&app, &second).await, 200);
     person.post("/logout", &[]).await;
-    assert_eq!(
-        replay(&app, &second).await,
-        303,
-        "after sign-out the session is gone on the server too"
-    );
+    assert_eq!(replay(&app, &second).await, 303, "after sign-out the session is gone on the server too");
 }
 
 /// Requests home with nothing but the given cookie, as someone who copied it would.
 async fn replay(app: &TestApp, cookie: &str) -> u16 {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    client
-        .get(format!("{}/", app.base))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap()
-        .status()
-        .as_u16()
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    client.get(format!("{}/", app.base)).header("cookie", cookie).send().await.unwrap().status().as_u16()
 }
 
 async fn sessions_survive_a_restart(engine: Engine) {
@@ -244,10 +197,7 @@ async fn sessions_survive_a_restart(engine: Engine) {
     let ana = app.signed_up("ana").await;
     ana.write_post("Written before the restart").await;
     app.restart().await;
-    let ana = common::Person {
-        client: ana.client,
-        base: app.base.clone(),
-    };
+    let ana = common::Person { client: ana.client, base: app.base.clone() };
     let home = ana.get("/").await;
     assert_eq!(home.status, 200, "still signed in after a restart");
     assert!(home.contains("Written before the restart"));
@@ -277,11 +227,7 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
     let changed = laptop
         .post(
             "/settings/password",
-            &[
-                ("current_password", PASSWORD),
-                ("new_password", new_password),
-                ("confirm_password", new_password),
-            ],
+            &[("current_password", PASSWORD), ("new_password", new_password), ("confirm_password", new_password)],
         )
         .await;
     assert_eq!(changed.status, 303);

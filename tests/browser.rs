@@ -39,11 +39,7 @@ fn browser_available(test: &str) -> bool {
 }
 
 async fn start_browser() -> (Driver, Client) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -51,11 +47,7 @@ async fn start_browser() -> (Driver, Client) {
         .spawn()
         .expect("start chromedriver");
     let profile = std::env::temp_dir().join(format!("townhall-chromium-{}", uuid::Uuid::new_v4().simple()));
-    let driver = Driver {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-        profile,
-    };
+    let driver = Driver { child, url: format!("http://127.0.0.1:{port}"), profile };
     let deadline = Instant::now() + Duration::from_secs(20);
     while reqwest::get(format!("{}/status", driver.url)).await.is_err() {
         assert!(Instant::now() < deadline, "chromedriver did not start within 20 s");
@@ -82,13 +74,7 @@ async fn start_browser() -> (Driver, Client) {
 }
 
 async fn fill(browser: &Client, css: &str, text: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .send_keys(text)
-        .await
-        .unwrap();
+    browser.find(Locator::Css(css)).await.unwrap().send_keys(text).await.unwrap();
 }
 
 async fn click(browser: &Client, css: &str) {
@@ -130,13 +116,7 @@ async fn a_new_colleague_signs_up_posts_follows_someone_and_sees_their_post_at_h
     click(&browser, "form[action='/signup'] button").await;
     wait_for_text(&browser, "A password has at least 10 characters.").await;
     // The refused form kept the name; only the password is typed again.
-    let kept = browser
-        .find(Locator::Css("#display_name"))
-        .await
-        .unwrap()
-        .prop("value")
-        .await
-        .unwrap();
+    let kept = browser.find(Locator::Css("#display_name")).await.unwrap().prop("value").await.unwrap();
     assert_eq!(kept.as_deref(), Some("Ana Lima"));
     fill(&browser, "#password", "correct horse battery").await;
     click(&browser, "form[action='/signup'] button").await;
@@ -159,10 +139,7 @@ async fn a_new_colleague_signs_up_posts_follows_someone_and_sees_their_post_at_h
 
     click(&browser, "nav a[href='/']").await;
     let home = wait_for_text(&browser, "reusable crates").await;
-    assert!(
-        home.find("reusable crates") > home.find("Hello from the browser"),
-        "newest first"
-    );
+    assert!(home.find("reusable crates") > home.find("Hello from the browser"), "newest first");
     if let Ok(png) = browser.screenshot().await {
         let _ = std::fs::write(std::env::temp_dir().join("townhall-home.png"), png);
     }

@@ -34,12 +34,7 @@ async fn an_internal_failure_shows_a_plain_page_with_the_request_id(engine: Engi
     app.db.clone().execute(sql("DROP TABLE post_topics")).await.unwrap();
     let page = ana.get("/topics/anything").await;
     assert_eq!(page.status, 500);
-    let request_id = page
-        .headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap()
-        .to_owned();
+    let request_id = page.headers.get("x-request-id").and_then(|v| v.to_str().ok()).unwrap().to_owned();
     assert!(page.contains("Something went wrong"));
     assert!(page.contains(&request_id), "the page quotes the request id");
     assert!(!page.contains("post_topics"), "no internals on the page");
@@ -58,11 +53,7 @@ fn townhall(database_url: &str, args: &[&str], stdin: &str) -> (bool, String, St
     use std::io::Write;
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
 }
 
 async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
@@ -71,16 +62,7 @@ async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
     let (ok, out, err) = tokio::task::spawn_blocking(move || {
         townhall(
             &url,
-            &[
-                "user",
-                "create",
-                "--username",
-                "Boss",
-                "--email",
-                "boss@example.com",
-                "--role",
-                "admin",
-            ],
+            &["user", "create", "--username", "Boss", "--email", "boss@example.com", "--role", "admin"],
             "a long enough secret\n",
         )
     })
@@ -104,11 +86,7 @@ async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
                 &["user", "create", "--username", "boss", "--email", "b2@example.com"],
                 "another long secret\n",
             ),
-            townhall(
-                &url,
-                &["user", "create", "--username", "shorty", "--email", "s@example.com"],
-                "short\n",
-            ),
+            townhall(&url, &["user", "create", "--username", "shorty", "--email", "s@example.com"], "short\n"),
         ]
     })
     .await
@@ -116,17 +94,8 @@ async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
     assert!(results[0].0, "{}", results[0].2);
     assert!(boss.get("/@boss").await.contains("· manager"));
     assert!(!results[1].0 && results[1].2.contains("no account is called @nobody"));
-    assert!(
-        !results[2].0
-            && results[2]
-                .2
-                .contains("`emperor` is not member, manager, moderator or admin")
-    );
-    assert!(
-        !results[3].0 && results[3].2.contains("that username is taken"),
-        "{}",
-        results[3].2
-    );
+    assert!(!results[2].0 && results[2].2.contains("`emperor` is not member, manager, moderator or admin"));
+    assert!(!results[3].0 && results[3].2.contains("that username is taken"), "{}", results[3].2);
     assert!(!results[4].0 && results[4].2.contains("at least 10 characters"));
     // The first account made by the CLI does not make the next sign-up an admin either.
     let member = app.signed_up("ana").await;
@@ -140,11 +109,7 @@ struct Process {
 }
 
 fn start_process(database_url: &str) -> Process {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new(env!("CARGO_BIN_EXE_townhall"))
         .arg("serve")
         .env("DATABASE_URL", database_url)
@@ -153,10 +118,7 @@ fn start_process(database_url: &str) -> Process {
         .stderr(Stdio::null())
         .spawn()
         .expect("start townhall");
-    Process {
-        child,
-        base: format!("http://127.0.0.1:{port}"),
-    }
+    Process { child, base: format!("http://127.0.0.1:{port}") }
 }
 
 async fn wait_until_healthy(base: &str) {
@@ -192,12 +154,8 @@ async fn acknowledged_posts_survive_a_killed_process(engine: Engine) {
             let mut acknowledged = Vec::new();
             for n in 0..10 {
                 let body = format!("durable {w}-{n}");
-                let r = client
-                    .post(format!("{base}/posts"))
-                    .header("origin", &base)
-                    .form(&[("body", &body)])
-                    .send()
-                    .await;
+                let r =
+                    client.post(format!("{base}/posts")).header("origin", &base).form(&[("body", &body)]).send().await;
                 if r.is_ok_and(|r| r.status().as_u16() == 303) {
                     acknowledged.push(body);
                 }
@@ -230,9 +188,6 @@ async fn acknowledged_posts_survive_a_killed_process(engine: Engine) {
     process.child.kill().unwrap();
     process.child.wait().unwrap();
     for body in &acknowledged {
-        assert!(
-            shown.contains(&format!(">{body}<")),
-            "{body} was acknowledged but is gone"
-        );
+        assert!(shown.contains(&format!(">{body}<")), "{body} was acknowledged but is gone");
     }
 }

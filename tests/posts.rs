@@ -31,18 +31,10 @@ async fn a_post_shows_at_once_with_links_mentions_and_topics_and_nothing_else_as
     assert_eq!(page.status, 303);
     assert_eq!(page.location.as_deref(), Some("/"));
     let home = ana.follow(&page).await;
-    assert!(
-        home.contains(r#"<a href="/@bo" class="mention">@Bo</a>"#),
-        "{}",
-        home.body
-    );
+    assert!(home.contains(r#"<a href="/@bo" class="mention">@Bo</a>"#), "{}", home.body);
     assert!(home.contains("@ghost"), "an unknown name stays as text");
     assert!(!home.contains("href=\"/@ghost\""));
-    assert!(
-        home.contains(r#"<a href="https://intra.example/doc?a=1&#38;b=2" class="link""#),
-        "{}",
-        home.body
-    );
+    assert!(home.contains(r#"<a href="https://intra.example/doc?a=1&#38;b=2" class="link""#), "{}", home.body);
     assert!(home.contains(r#"<a href="/topics/packaging" class="topic">#Packaging</a>"#));
     assert!(home.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"));
     assert!(!home.contains("<script>alert"));
@@ -145,10 +137,7 @@ async fn a_post_is_deleted_by_its_author_after_confirming_and_by_nobody_else(eng
     let refused = bo.post(&format!("/posts/{id}/delete"), &[]).await;
     assert_eq!(refused.status, 403);
     assert!(bo.get(&format!("/posts/{id}")).await.contains("A thought to take back"));
-    assert!(
-        !bo.get("/all").await.contains("/delete\""),
-        "no delete link on others' posts"
-    );
+    assert!(!bo.get("/all").await.contains("/delete\""), "no delete link on others' posts");
 
     let deleted = ana.post(&format!("/posts/{id}/delete"), &[]).await;
     assert_eq!(deleted.status, 303);
@@ -166,13 +155,7 @@ async fn a_post_has_its_own_page_and_a_missing_one_is_a_404_page(engine: Engine)
     let page = ana.get(&format!("/posts/{id}")).await;
     assert_eq!(page.status, 200);
     assert!(page.contains("Permalink me"));
-    for missing in [
-        "/posts/999999",
-        "/posts/abc",
-        "/posts/-1",
-        "/posts/99999999999999999999999",
-        "/nothing-here",
-    ] {
+    for missing in ["/posts/999999", "/posts/abc", "/posts/-1", "/posts/99999999999999999999999", "/nothing-here"] {
         let page = ana.get(missing).await;
         assert_eq!(page.status, 404, "{missing}");
         assert!(page.contains("Page not found"));
@@ -191,11 +174,7 @@ async fn a_topic_page_lists_the_posts_tagged_with_it(engine: Engine) {
     assert!(!topic.contains("Nothing to see"));
     assert!(ana.get("/topics/PACKAGING").await.contains("Less plastic"));
     assert!(ana.get("/topics/caf%C3%A9").await.contains("Café talk"));
-    assert!(
-        ana.get("/topics/unknown")
-            .await
-            .contains("No posts with this topic yet.")
-    );
+    assert!(ana.get("/topics/unknown").await.contains("No posts with this topic yet."));
 }
 
 async fn many_people_posting_at_once_all_get_their_posts_in(engine: Engine) {

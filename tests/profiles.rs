@@ -30,15 +30,8 @@ async fn a_profile_shows_details_counts_and_posts_and_follow_buttons_change_them
 
     let profile = ana.get("/@bo").await;
     assert_eq!(profile.status, 200);
-    for text in [
-        "Bo Berg",
-        "@bo",
-        "Packaging engineer",
-        "Operations",
-        "Lyon",
-        "Boxes, mostly.",
-        "Bo&#39;s first post",
-    ] {
+    for text in ["Bo Berg", "@bo", "Packaging engineer", "Operations", "Lyon", "Boxes, mostly.", "Bo&#39;s first post"]
+    {
         assert!(profile.contains(text), "{text}");
     }
     assert!(profile.contains("<strong>1</strong> posts"));
@@ -55,10 +48,7 @@ async fn a_profile_shows_details_counts_and_posts_and_follow_buttons_change_them
     ana.post("/people/bo/follow", &[]).await;
     assert!(ana.get("/@bo").await.contains("<strong>1</strong> followers"));
     assert!(ana.get("/@ana").await.contains("<strong>1</strong> following"));
-    assert!(
-        ana.get("/@BO").await.contains("Bo Berg"),
-        "profile addresses ignore case"
-    );
+    assert!(ana.get("/@BO").await.contains("Bo Berg"), "profile addresses ignore case");
 
     ana.post("/people/bo/unfollow", &[]).await;
     assert!(ana.get("/@bo").await.contains("<strong>0</strong> followers"));
@@ -128,21 +118,10 @@ async fn the_directory_finds_people_by_name_department_and_title(engine: Engine)
     let bo = app.signed_up("bo").await;
     let cy = app.signed_up("cy").await;
     let profile = |name: &'static str, title: &'static str, dept: &'static str| {
-        [
-            ("display_name", name),
-            ("job_title", title),
-            ("department", dept),
-            ("location", ""),
-            ("bio", ""),
-        ]
+        [("display_name", name), ("job_title", title), ("department", dept), ("location", ""), ("bio", "")]
     };
-    bo.post("/settings/profile", &profile("Bo Berg", "Buyer", "Procurement"))
-        .await;
-    cy.post(
-        "/settings/profile",
-        &profile("Cy 100% Real", "Engineer", "Research_Lab"),
-    )
-    .await;
+    bo.post("/settings/profile", &profile("Bo Berg", "Buyer", "Procurement")).await;
+    cy.post("/settings/profile", &profile("Cy 100% Real", "Engineer", "Research_Lab")).await;
 
     let all = ana.get("/people").await;
     for name in ["Ana Example", "Bo Berg", "Cy 100% Real"] {

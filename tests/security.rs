@@ -15,10 +15,7 @@ on_both_engines!(
 async fn a_cross_site_form_post_is_refused_and_changes_nothing(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ana = app.signed_up("ana").await;
-    for (origin, fetch_site) in [
-        ("https://evil.example", "cross-site"),
-        ("http://evil.example", "same-site"),
-    ] {
+    for (origin, fetch_site) in [("https://evil.example", "cross-site"), ("http://evil.example", "same-site")] {
         let response = ana
             .client
             .post(format!("{}/posts", app.base))
@@ -46,22 +43,14 @@ async fn the_session_cookie_is_http_only_same_site_and_secure_only_behind_https(
             .expect("a session cookie")
     };
     let app = TestApp::spawn(engine).await;
-    let page = app
-        .person()
-        .sign_up("ana", "Ana", "ana@example.com", common::PASSWORD)
-        .await;
+    let page = app.person().sign_up("ana", "Ana", "ana@example.com", common::PASSWORD).await;
     let cookie = cookie_of(&page);
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http: {cookie}");
 
     let https = TestApp::spawn_with(engine, |c| c.public_url = Some("https://townhall.example.com".into())).await;
-    let cookie = cookie_of(
-        &https
-            .person()
-            .sign_up("ana", "Ana", "ana@example.com", common::PASSWORD)
-            .await,
-    );
+    let cookie = cookie_of(&https.person().sign_up("ana", "Ana", "ana@example.com", common::PASSWORD).await);
     assert!(cookie.contains("Secure"), "{cookie}");
 }
 
@@ -69,23 +58,10 @@ async fn every_page_carries_the_security_headers(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ana = app.signed_up("ana").await;
     for path in ["/", "/login", "/no-such-page", "/static/style.css"] {
-        let page = if path == "/login" {
-            app.person().get(path).await
-        } else {
-            ana.get(path).await
-        };
-        let header = |name: &str| {
-            page.headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned()
-        };
+        let page = if path == "/login" { app.person().get(path).await } else { ana.get(path).await };
+        let header = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         let csp = header("content-security-policy");
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{path}: {csp}"
-        );
+        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{path}");
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
         assert_eq!(header("referrer-policy"), "same-origin", "{path}");
@@ -115,12 +91,9 @@ async fn hostile_input_never_gives_a_server_error(engine: Engine) {
         "@@@@ #### https://",
     ];
     for text in nasty {
-        for (path, field) in [
-            ("/posts", "body"),
-            ("/login", "login"),
-            ("/signup", "username"),
-            ("/settings/profile", "bio"),
-        ] {
+        for (path, field) in
+            [("/posts", "body"), ("/login", "login"), ("/signup", "username"), ("/settings/profile", "bio")]
+        {
             let page = ana.post(path, &[(field, text)]).await;
             assert!(page.status < 500, "{path} {text:?}: {}", page.status);
         }

@@ -39,9 +39,7 @@ impl User {
 
 /// The account a path names (`/@Ana`, `/people/ana/follow`), whatever its case, or a 404.
 pub async fn find_named(db: &mut impl crate::db::Exec, username: &str) -> Result<User, AppError> {
-    store::find_by_username(db, &username.to_lowercase())
-        .await?
-        .ok_or(AppError::NotFound)
+    store::find_by_username(db, &username.to_lowercase()).await?.ok_or(AppError::NotFound)
 }
 
 /// What a person may do beyond posting: managers run idea campaigns, moderators keep the peace,
@@ -58,9 +56,7 @@ impl Role {
     pub const ALL: [Role; 4] = [Role::Member, Role::Manager, Role::Moderator, Role::Admin];
 
     pub fn parse(value: &str) -> Option<Role> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str().eq_ignore_ascii_case(value.trim()))
+        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(value.trim()))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -89,10 +85,7 @@ impl Username {
         if !(2..=30).contains(&name.chars().count()) {
             return Err("A username has 2 to 30 characters.".into());
         }
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return Err("Use only letters a-z, digits and underscores.".into());
         }
         Ok(Username(name))
@@ -119,11 +112,7 @@ impl Email {
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
             });
-        if valid {
-            Ok(Email(email))
-        } else {
-            Err("Enter an e-mail address such as ana@example.com.".into())
-        }
+        if valid { Ok(Email(email)) } else { Err("Enter an e-mail address such as ana@example.com.".into()) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -193,10 +182,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> Result<b
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
-        Argon2::default()
-            .hash_password(uuid::Uuid::new_v4().as_bytes())
-            .map(|h| h.to_string())
-            .unwrap_or_default()
+        Argon2::default().hash_password(uuid::Uuid::new_v4().as_bytes()).map(|h| h.to_string()).unwrap_or_default()
     })
 }
 
@@ -216,14 +202,7 @@ mod tests {
     #[test]
     fn emails_need_a_local_part_and_a_dotted_domain() {
         assert_eq!(Email::parse(" Ana@Example.COM ").unwrap().as_str(), "ana@example.com");
-        for bad in [
-            "ana",
-            "@example.com",
-            "ana@example",
-            "ana@@example.com",
-            "a b@example.com",
-            "ana@.com",
-        ] {
+        for bad in ["ana", "@example.com", "ana@example", "ana@@example.com", "a b@example.com", "ana@.com"] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -237,15 +216,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let hash = hash_password(Password::parse("correct horse battery").unwrap())
-            .await
-            .unwrap();
+        let hash = hash_password(Password::parse("correct horse battery").unwrap()).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(
-            verify_password("correct horse battery".into(), Some(hash.clone()))
-                .await
-                .unwrap()
-        );
+        assert!(verify_password("correct horse battery".into(), Some(hash.clone())).await.unwrap());
         assert!(!verify_password("wrong horse battery".into(), Some(hash)).await.unwrap());
         assert!(!verify_password("anything at all".into(), None).await.unwrap());
     }

@@ -74,19 +74,11 @@ async fn signup(
     if let Some(email) = &email
         && !state.config.signup.allows(email.as_str())
     {
-        errors.add(
-            "email",
-            "Sign-up is open only to the company's e-mail domains listed above.",
-        );
+        errors.add("email", "Sign-up is open only to the company's e-mail domains listed above.");
     }
     let password = errors.check("password", Password::parse(&form.password));
     let refuse = |errors: FormErrors, form: SignupForm| {
-        let page = SignupPage {
-            layout: Layout::bare("Sign up"),
-            form,
-            errors,
-            domains: allowed_domains(&state),
-        };
+        let page = SignupPage { layout: Layout::bare("Sign up"), form, errors, domains: allowed_domains(&state) };
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
     };
     let (Some(username), Some(display_name), Some(email), Some(password), true) =
@@ -111,10 +103,7 @@ async fn signup(
                 return refuse(errors, form);
             }
             Some(_) => {
-                errors.add(
-                    "email",
-                    "An account with that e-mail address exists already. Sign in instead.",
-                );
+                errors.add("email", "An account with that e-mail address exists already. Sign in instead.");
                 return refuse(errors, form);
             }
             None => return Err(e.into()),
@@ -165,12 +154,7 @@ async fn login_page(visitor: MaybeUser, Query(query): Query<NextQuery>) -> Resul
     if visitor.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    render(&LoginPage {
-        layout: Layout::bare("Sign in"),
-        login: String::new(),
-        next,
-        error: None,
-    })
+    render(&LoginPage { layout: Layout::bare("Sign in"), login: String::new(), next, error: None })
 }
 
 async fn login(
@@ -179,11 +163,8 @@ async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = local_path(Some(&form.next));
-    let found = if form.login.len() <= 254 {
-        store::find_credentials(&mut state.db.clone(), &form.login).await?
-    } else {
-        None
-    };
+    let found =
+        if form.login.len() <= 254 { store::find_credentials(&mut state.db.clone(), &form.login).await? } else { None };
     let (user_id, hash) = found.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
     let password = form.password.chars().take(200).collect();
     match (user_id, verify_password(password, hash).await?) {
@@ -224,10 +205,7 @@ struct PasswordPage {
 }
 
 async fn password_page(current: CurrentUser) -> Result<Response, AppError> {
-    render(&PasswordPage {
-        layout: Layout::for_user(&current, "Change password").await,
-        errors: FormErrors::default(),
-    })
+    render(&PasswordPage { layout: Layout::for_user(&current, "Change password").await, errors: FormErrors::default() })
 }
 
 async fn change_password(
@@ -248,10 +226,7 @@ async fn change_password(
         errors.add("confirm_password", "The two new passwords differ.");
     }
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        let page = PasswordPage {
-            layout: Layout::for_user(&current, "Change password").await,
-            errors,
-        };
+        let page = PasswordPage { layout: Layout::for_user(&current, "Change password").await, errors };
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let hash = hash_password(new_password).await?;
@@ -261,8 +236,6 @@ async fn change_password(
     store::delete_sessions(&mut tx, current.user.id).await?;
     tx.commit().await?;
     start_session(&current.session, current.user.id).await?;
-    current
-        .set_notice("Your password was changed. Other devices have been signed out.")
-        .await?;
+    current.set_notice("Your password was changed. Other devices have been signed out.").await?;
     Ok(Redirect::to("/settings/password").into_response())
 }

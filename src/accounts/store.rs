@@ -39,13 +39,11 @@ pub async fn insert(db: &mut impl Exec, account: NewAccount<'_>) -> Result<User,
 }
 
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {
-    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id))
-        .await
+    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id)).await
 }
 
 pub async fn find_by_username(db: &mut impl Exec, username: &str) -> Result<Option<User>, sqlx::Error> {
-    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1")).bind(username))
-        .await
+    db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE username = $1")).bind(username)).await
 }
 
 /// The id and password hash of the account a sign-in names, by username or e-mail.
@@ -57,37 +55,25 @@ pub async fn find_credentials(db: &mut impl Exec, login: &str) -> Result<Option<
 }
 
 pub async fn password_hash(db: &mut impl Exec, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    let row: Option<(String,)> = db
-        .fetch_optional(sql("SELECT password_hash FROM users WHERE id = $1").bind(user_id))
-        .await?;
+    let row: Option<(String,)> =
+        db.fetch_optional(sql("SELECT password_hash FROM users WHERE id = $1").bind(user_id)).await?;
     Ok(row.map(|(hash,)| hash))
 }
 
 pub async fn set_password_hash(db: &mut impl Exec, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
-    db.execute(
-        sql("UPDATE users SET password_hash = $1 WHERE id = $2")
-            .bind(hash)
-            .bind(user_id),
-    )
-    .await?;
+    db.execute(sql("UPDATE users SET password_hash = $1 WHERE id = $2").bind(hash).bind(user_id)).await?;
     Ok(())
 }
 
 /// Ends every session of an account (after a password change, say).
 pub async fn delete_sessions(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
-    db.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(user_id))
-        .await?;
+    db.execute(sql("DELETE FROM sessions WHERE user_id = $1").bind(user_id)).await?;
     Ok(())
 }
 
 /// Returns false when no account has that username.
 pub async fn set_role(db: &mut impl Exec, username: &str, role: Role) -> Result<bool, sqlx::Error> {
-    let changed = db
-        .execute(
-            sql("UPDATE users SET role = $1 WHERE username = $2")
-                .bind(role.as_str())
-                .bind(username),
-        )
-        .await?;
+    let changed =
+        db.execute(sql("UPDATE users SET role = $1 WHERE username = $2").bind(role.as_str()).bind(username)).await?;
     Ok(changed == 1)
 }

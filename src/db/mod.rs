@@ -6,13 +6,14 @@
 
 pub mod sessions;
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{FromRow, PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, SqlSafeStr, SqlStr, Sqlite, SqlitePool, Transaction};
 
 /// Which engine a connection talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,11 +48,7 @@ pub enum Arg {
 /// PostgreSQL text cannot hold NUL. Every write path refuses control characters first, so a NUL can
 /// only arrive in a lookup from hostile input: it becomes U+FFFD, which finds nothing, on both engines.
 fn text_arg(v: String) -> Arg {
-    if v.contains('\0') {
-        Arg::Text(v.replace('\0', "\u{FFFD}"))
-    } else {
-        Arg::Text(v)
-    }
+    if v.contains('\0') { Arg::Text(v.replace('\0', "\u{FFFD}")) } else { Arg::Text(v) }
 }
 
 impl From<i64> for Arg {
@@ -90,16 +87,50 @@ impl From<Option<String>> for Arg {
     }
 }
 
-/// SQL text with its bound values. Build with [`sql`] and [`Query::bind`].
+/// SQL text with its bound values. Build with [`sql`] or [`sql_in`] and [`Query::bind`].
 #[derive(Clone, Debug)]
 pub struct Query {
-    text: &'static str,
+    text: Cow<'static, str>,
     args: Vec<Arg>,
 }
 
 /// Starts a query from SQL written in the source (never from input: values go through `bind`).
 pub fn sql(text: &'static str) -> Query {
-    Query { text, args: Vec::new() }
+    Query { text: Cow::Borrowed(text), args: Vec::new() }
+}
+
+/// Like [`sql`], with `{list}` in the text replaced by `count` placeholders numbered from `first`
+/// (`$2, $3, $4`), for `IN ({list})`; bind the values in order. With no values the list is `NULL`,
+/// which matches nothing. Only placeholders are ever put into the text.
+pub fn sql_in(template: &'static str, first: usize, count: usize) -> Query {
+    let list = if count == 0 {
+        "NULL".to_owned()
+    } else {
+        (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
+    };
+    Query { text: Cow::Owned(template.replace("{list}", &list)), args: Vec::new() }
+}
+
+fn sql_text(text: Cow<'static, str>) -> SqlText {
+    match text {
+        Cow::Borrowed(text) => SqlText::Static(text),
+        Cow::Owned(text) => SqlText::Built(AssertSqlSafe(text)),
+    }
+}
+
+/// The two kinds of SQL text sqlx accepts: written in the source, or built from placeholders.
+enum SqlText {
+    Static(&'static str),
+    Built(AssertSqlSafe<String>),
+}
+
+impl SqlSafeStr for SqlText {
+    fn into_sql_str(self) -> SqlStr {
+        match self {
+            SqlText::Static(text) => text.into_sql_str(),
+            SqlText::Built(text) => text.into_sql_str(),
+        }
+    }
 }
 
 impl Query {
@@ -154,16 +185,16 @@ macro_rules! on_engine {
 }
 
 fn sqlite_query(q: Query) -> sqlx::query::Query<'static, Sqlite, sqlx::sqlite::SqliteArguments> {
-    bind_all!(sqlx::query::<Sqlite>(q.text), q.args)
+    bind_all!(sqlx::query::<Sqlite>(sql_text(q.text)), q.args)
 }
 fn pg_query(q: Query) -> sqlx::query::Query<'static, Postgres, sqlx::postgres::PgArguments> {
-    bind_all!(sqlx::query::<Postgres>(q.text), q.args)
+    bind_all!(sqlx::query::<Postgres>(sql_text(q.text)), q.args)
 }
 fn sqlite_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Sqlite, T, sqlx::sqlite::SqliteArguments> {
-    bind_all!(sqlx::query_as::<Sqlite, T>(q.text), q.args)
+    bind_all!(sqlx::query_as::<Sqlite, T>(sql_text(q.text)), q.args)
 }
 fn pg_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Postgres, T, sqlx::postgres::PgArguments> {
-    bind_all!(sqlx::query_as::<Postgres, T>(q.text), q.args)
+    bind_all!(sqlx::query_as::<Postgres, T>(sql_text(q.text)), q.args)
 }
 
 impl Exec for Db {
@@ -178,11 +209,7 @@ impl Exec for Db {
         )
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(
-            self,
-            |p| sqlite_query_as(query).fetch_all(&*p).await,
-            pg_query_as(query).fetch_all(&*p).await
-        )
+        on_engine!(self, |p| sqlite_query_as(query).fetch_all(&*p).await, pg_query_as(query).fetch_all(&*p).await)
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
         on_engine!(
@@ -230,11 +257,8 @@ impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect(url)
-                .await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
             return Ok(Db::Postgres(pool));
         }
         // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every

@@ -39,11 +39,7 @@ fn backend(error: sqlx::Error) -> session_store::Error {
 fn bind_record(query: super::Query, record: &Record) -> session_store::Result<super::Query> {
     let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
     let user_id = record.data.get(USER_ID_KEY).and_then(|v| v.as_i64());
-    Ok(query
-        .bind(record.id.to_string())
-        .bind(user_id)
-        .bind(data)
-        .bind(record.expiry_date.unix_timestamp()))
+    Ok(query.bind(record.id.to_string()).bind(user_id).bind(data).bind(record.expiry_date.unix_timestamp()))
 }
 
 #[async_trait]
@@ -51,10 +47,8 @@ impl SessionStore for DbSessionStore {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         let mut db = self.db.clone();
         loop {
-            let insert = sql(
-                "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                              ON CONFLICT (id) DO NOTHING",
-            );
+            let insert = sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+                              ON CONFLICT (id) DO NOTHING");
             let inserted = db.execute(bind_record(insert, record)?).await.map_err(backend)?;
             if inserted == 1 {
                 return Ok(());
@@ -65,16 +59,10 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        let upsert = sql(
-            "INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
+        let upsert = sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
                           ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
-                          expires_at = excluded.expires_at",
-        );
-        self.db
-            .clone()
-            .execute(bind_record(upsert, record)?)
-            .await
-            .map_err(backend)?;
+                          expires_at = excluded.expires_at");
+        self.db.clone().execute(bind_record(upsert, record)?).await.map_err(backend)?;
         Ok(())
     }
 
@@ -95,11 +83,7 @@ impl SessionStore for DbSessionStore {
         let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date =
             OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        Ok(Some(Record {
-            id: *id,
-            data,
-            expiry_date,
-        }))
+        Ok(Some(Record { id: *id, data, expiry_date }))
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {

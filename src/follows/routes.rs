@@ -10,9 +10,7 @@ use crate::accounts;
 use crate::web::{AppError, AppState, CurrentUser};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/people/{username}/follow", post(follow))
-        .route("/people/{username}/unfollow", post(unfollow))
+    Router::new().route("/people/{username}/follow", post(follow)).route("/people/{username}/unfollow", post(unfollow))
 }
 
 async fn follow(
@@ -23,17 +21,10 @@ async fn follow(
     let mut db = state.db.clone();
     let other = accounts::find_named(&mut db, &username).await?;
     if other.id == current.user.id {
-        return Err(AppError::BadRequest(
-            "You cannot follow yourself; your own posts are always on your home.".into(),
-        ));
+        return Err(AppError::BadRequest("You cannot follow yourself; your own posts are always on your home.".into()));
     }
-    store::follow(&mut db, current.user.id, other.id).await?;
-    current
-        .set_notice(format!(
-            "You follow {} now: their posts appear on your home.",
-            other.display_name
-        ))
-        .await?;
+    store::follow(&state.db, current.user.id, other.id).await?;
+    current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }
 
@@ -44,9 +35,7 @@ async fn unfollow(
 ) -> Result<Redirect, AppError> {
     let mut db = state.db.clone();
     let other = accounts::find_named(&mut db, &username).await?;
-    store::unfollow(&mut db, current.user.id, other.id).await?;
-    current
-        .set_notice(format!("You no longer follow {}.", other.display_name))
-        .await?;
+    store::unfollow(&state.db, current.user.id, other.id).await?;
+    current.set_notice(format!("You no longer follow {}.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }

@@ -1,27 +1,42 @@
-//! SQL for follows.
+//! SQL for follows; each change keeps the home timeline and notifications in step, in one transaction.
 
-use crate::db::{Exec, now, sql};
+use crate::db::{Db, Exec, now, sql};
+use crate::notifications::{self, Kind};
+use crate::timeline;
 
-/// Idempotent: following someone twice leaves one follow.
-pub async fn follow(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
-    db.execute(
-        sql("INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+/// Follows someone: their recent posts join your home and they are told. Following twice changes
+/// nothing.
+pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let added = tx
+        .execute(
+            sql(
+                "INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            )
             .bind(follower_id)
             .bind(followee_id)
             .bind(now()),
-    )
-    .await?;
-    Ok(())
+        )
+        .await?;
+    if added == 1 {
+        timeline::store::after_follow(&mut tx, follower_id, followee_id).await?;
+        notifications::store::notify(&mut tx, followee_id, Kind::Follow, follower_id, None).await?;
+    }
+    tx.commit().await
 }
 
-pub async fn unfollow(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
-    db.execute(
-        sql("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2")
-            .bind(follower_id)
-            .bind(followee_id),
-    )
-    .await?;
-    Ok(())
+pub async fn unfollow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let removed = tx
+        .execute(
+            sql("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2").bind(follower_id).bind(followee_id),
+        )
+        .await?;
+    if removed == 1 {
+        timeline::store::after_unfollow(&mut tx, follower_id, followee_id).await?;
+        notifications::store::retract(&mut tx, Kind::Follow, follower_id, followee_id, None).await?;
+    }
+    tx.commit().await
 }
 
 pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {

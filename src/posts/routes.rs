@@ -1,14 +1,17 @@
-//! Feeds (home, all company, a topic), writing, showing and deleting posts.
+//! Home and all-company feeds; writing, replying to, editing, deleting and liking posts; threads.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{FeedPage, PostBody, PostView, store};
+use super::views::load_views;
+use super::{FeedPage, PostBody, PostRow, PostView, store};
+use crate::timeline;
+use crate::web::form::local_path;
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -16,10 +19,14 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/all", get(all))
-        .route("/topics/{topic}", get(topic))
-        .route("/posts", axum::routing::post(create))
+        .route("/posts", post(create))
         .route("/posts/{id}", get(show))
+        .route("/posts/{id}/replies", post(reply))
+        .route("/posts/{id}/edit", get(edit_page).post(edit))
         .route("/posts/{id}/delete", get(confirm_delete).post(delete))
+        .route("/posts/{id}/like", post(like))
+        .route("/posts/{id}/unlike", post(unlike))
+        .route("/posts/{id}/likes", get(likers))
 }
 
 /// `?before=ID`: the cursor of an older page.
@@ -46,23 +53,48 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-/// The compose box on the home page, with what was typed when it was refused.
+/// The post a path names, or a 404.
+async fn find_post(state: &AppState, raw_id: &str) -> Result<PostRow, AppError> {
+    store::find(&mut state.db.clone(), parse_id(raw_id)?).await?.ok_or(AppError::NotFound)
+}
+
+/// A post the viewer wrote and that still stands; anyone else gets a 403.
+async fn find_own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
+    let post = find_post(state, raw_id).await?;
+    if post.is_deleted() {
+        return Err(AppError::NotFound);
+    }
+    if post.author_id != current.user.id {
+        return Err(AppError::Forbidden("Only the author of a post can change or delete it."));
+    }
+    Ok(post)
+}
+
+/// A compose box, with what was typed when it was refused.
 pub struct Compose {
     pub draft: String,
     pub error: Option<String>,
     pub max_chars: usize,
 }
 
+impl Compose {
+    pub fn empty(state: &AppState) -> Compose {
+        Compose { draft: String::new(), error: None, max_chars: state.config.max_post_chars }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "posts/feed.html")]
-struct FeedTemplate {
-    layout: Layout,
-    heading: String,
-    intro: String,
-    compose: Option<Compose>,
-    feed: FeedPage,
-    base_url: String,
-    empty: &'static str,
+pub struct FeedTemplate {
+    pub layout: Layout,
+    pub heading: String,
+    pub intro: String,
+    pub compose: Option<Compose>,
+    /// A follow button for the feed's subject (a topic): (action, label).
+    pub follow_action: Option<(String, &'static str)>,
+    pub feed: FeedPage,
+    pub base_url: String,
+    pub empty: &'static str,
 }
 
 async fn home(
@@ -70,12 +102,7 @@ async fn home(
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    let compose = Compose {
-        draft: String::new(),
-        error: None,
-        max_chars: state.config.max_post_chars,
-    };
-    home_page(&state, &current, query.cursor()?, compose, StatusCode::OK).await
+    home_page(&state, &current, query.cursor()?, Compose::empty(&state), StatusCode::OK).await
 }
 
 async fn home_page(
@@ -85,13 +112,15 @@ async fn home_page(
     compose: Compose,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let rows = store::home(&mut state.db.clone(), current.user.id, cursor).await?;
+    let mut db = state.db.clone();
+    let rows = timeline::store::home(&mut db, current.user.id, cursor).await?;
     let page = FeedTemplate {
         layout: Layout::for_user(current, "Home").await,
         heading: "Home".into(),
-        intro: "Your posts and those of the people you follow.".into(),
+        intro: "Your posts and those of the people and topics you follow.".into(),
         compose: Some(compose),
-        feed: FeedPage::from_rows(rows, current.user.id),
+        follow_action: None,
+        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/".into(),
         empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
     };
@@ -103,37 +132,17 @@ async fn all(
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    let rows = store::all(&mut state.db.clone(), query.cursor()?).await?;
+    let mut db = state.db.clone();
+    let rows = store::all(&mut db, query.cursor()?).await?;
     render(&FeedTemplate {
         layout: Layout::for_user(&current, "All company").await,
         heading: "All company".into(),
         intro: "Every post in the company, newest first.".into(),
         compose: None,
-        feed: FeedPage::from_rows(rows, current.user.id),
+        follow_action: None,
+        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/all".into(),
         empty: "Nobody has posted yet.",
-    })
-}
-
-async fn topic(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(topic): Path<String>,
-    Query(query): Query<CursorQuery>,
-) -> Result<Response, AppError> {
-    let topic = topic.to_lowercase();
-    if topic.chars().count() > 50 {
-        return Err(AppError::NotFound);
-    }
-    let rows = store::by_topic(&mut state.db.clone(), &topic, query.cursor()?).await?;
-    render(&FeedTemplate {
-        layout: Layout::for_user(&current, format!("#{topic}")).await,
-        heading: format!("#{topic}"),
-        intro: format!("Posts tagged #{topic}."),
-        compose: None,
-        feed: FeedPage::from_rows(rows, current.user.id),
-        base_url: format!("/topics/{}", crate::web::form::percent_encode(&topic)),
-        empty: "No posts with this topic yet.",
     })
 }
 
@@ -152,44 +161,133 @@ async fn create(
     let body = match PostBody::parse(&form.body, max_chars) {
         Ok(body) => body,
         Err(message) => {
-            let compose = Compose {
-                draft: form.body,
-                error: Some(message),
-                max_chars,
-            };
+            let compose = Compose { draft: form.body, error: Some(message), max_chars };
             return home_page(&state, &current, None, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let id = store::create(&state.db, current.user.id, &body).await?;
+    let id = store::create(&state.db, current.user.id, &body, None).await?;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
     Ok(Redirect::to("/").into_response())
 }
 
 #[derive(Template)]
-#[template(path = "posts/show.html")]
-struct ShowTemplate {
+#[template(path = "posts/thread.html")]
+struct ThreadTemplate {
     layout: Layout,
-    post: PostView,
+    root: PostView,
+    replies: Vec<PostView>,
+    compose: Compose,
+    /// Where the reply box posts: an answer to the first post, or to a reply chosen with "Reply".
+    reply_action: String,
+    reply_label: String,
+    /// This page, for the like buttons to come back to.
+    back: String,
 }
 
-/// The post a path names, as the viewer sees it, or a 404.
-async fn load_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostView, AppError> {
-    let row = store::find(&mut state.db.clone(), parse_id(raw_id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(PostView::new(row, current.user.id, crate::db::now()))
+/// A thread page: the first post, every reply in order, and a reply box.
+async fn thread_page(
+    state: &AppState,
+    current: &CurrentUser,
+    root_id: i64,
+    reply_to: Option<i64>,
+    compose: Compose,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let rows = store::thread(&mut db, root_id).await?;
+    let mut posts = load_views(&mut db, rows, current.user.id, false).await?.into_iter();
+    let root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
+    let replies: Vec<PostView> = posts.collect();
+    let answered = reply_to.and_then(|id| replies.iter().find(|r| r.id == id && !r.deleted)).unwrap_or(&root);
+    let reply_action = format!("/posts/{}/replies", answered.id);
+    let reply_label = format!("Reply to {}", answered.author_display_name);
+    let title = format!("Post by {}", root.author_display_name);
+    let back = format!("/posts/{}", root.id);
+    let layout = Layout::for_user(current, title).await;
+    let page = ThreadTemplate { layout, root, replies, compose, reply_action, reply_label, back };
+    render_status(status, &page)
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ThreadQuery {
+    reply_to: Option<String>,
+}
+
+/// A post's own page; for a reply, its thread with the reply in view.
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
+    Query(query): Query<ThreadQuery>,
 ) -> Result<Response, AppError> {
-    let post = load_post(&state, &current, &id).await?;
-    render(&ShowTemplate {
-        layout: Layout::for_user(&current, format!("Post by {}", post.author_display_name)).await,
-        post,
-    })
+    let post = find_post(&state, &id).await?;
+    if post.root_id.is_some() {
+        return Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response());
+    }
+    let reply_to = query.reply_to.and_then(|r| r.parse().ok());
+    thread_page(&state, &current, post.id, reply_to, Compose::empty(&state), StatusCode::OK).await
+}
+
+async fn reply(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<PostForm>,
+) -> Result<Response, AppError> {
+    let parent = find_post(&state, &id).await?;
+    let max_chars = state.config.max_post_chars;
+    let body = match PostBody::parse(&form.body, max_chars) {
+        Ok(body) => body,
+        Err(message) => {
+            let compose = Compose { draft: form.body, error: Some(message), max_chars };
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
+        }
+    };
+    let reply_id = store::create(&state.db, current.user.id, &body, Some(&parent)).await?;
+    Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "posts/edit.html")]
+struct EditTemplate {
+    layout: Layout,
+    id: i64,
+    action: String,
+    compose: Compose,
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let post = find_own_post(&state, &current, &id).await?;
+    let compose = Compose { draft: post.body, error: None, max_chars: state.config.max_post_chars };
+    let layout = Layout::for_user(&current, "Edit post").await;
+    render(&EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose })
+}
+
+async fn edit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<PostForm>,
+) -> Result<Response, AppError> {
+    let post = find_own_post(&state, &current, &id).await?;
+    let max_chars = state.config.max_post_chars;
+    let body = match PostBody::parse(&form.body, max_chars) {
+        Ok(body) => body,
+        Err(message) => {
+            let compose = Compose { draft: form.body, error: Some(message), max_chars };
+            let layout = Layout::for_user(&current, "Edit post").await;
+            let page = EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose };
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    store::edit(&state.db, &post, &body).await?;
+    Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response())
 }
 
 #[derive(Template)]
@@ -204,14 +302,9 @@ async fn confirm_delete(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let post = load_post(&state, &current, &id).await?;
-    if !post.deletable {
-        return Err(AppError::Forbidden("Only the author of a post can delete it."));
-    }
-    render(&ConfirmDeleteTemplate {
-        layout: Layout::for_user(&current, "Delete post").await,
-        post,
-    })
+    let row = find_own_post(&state, &current, &id).await?;
+    let post = PostView::new(row, current.user.id, false, crate::db::now());
+    render(&ConfirmDeleteTemplate { layout: Layout::for_user(&current, "Delete post").await, post })
 }
 
 async fn delete(
@@ -219,15 +312,75 @@ async fn delete(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let id = parse_id(&id)?;
-    let mut db = state.db.clone();
-    if !store::delete_own(&mut db, id, current.user.id).await? {
-        return match store::find(&mut db, id).await? {
-            Some(_) => Err(AppError::Forbidden("Only the author of a post can delete it.")),
-            None => Err(AppError::NotFound),
-        };
-    }
-    tracing::info!(post_id = id, author_id = current.user.id, "post deleted");
+    let post = find_own_post(&state, &current, &id).await?;
+    store::delete(&state.db, &post).await?;
+    tracing::info!(post_id = post.id, author_id = current.user.id, "post deleted");
     current.set_notice("Your post was deleted.").await?;
-    Ok(Redirect::to("/").into_response())
+    let back = match post.root_id {
+        Some(root) => format!("/posts/{root}"),
+        None => "/".to_owned(),
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// Where a like button sends the person back to: the page it was on, at the post.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BackForm {
+    back: String,
+}
+
+fn back_to(form: &BackForm, post_id: i64) -> Redirect {
+    let path = local_path(Some(&form.back));
+    let path = path.split('#').next().unwrap_or("/");
+    Redirect::to(&format!("{path}#post-{post_id}"))
+}
+
+async fn like(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &id).await?;
+    if post.is_deleted() {
+        return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
+    }
+    store::like(&state.db, &post, current.user.id).await?;
+    Ok(back_to(&form, post.id))
+}
+
+async fn unlike(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &id).await?;
+    store::unlike(&state.db, &post, current.user.id).await?;
+    Ok(back_to(&form, post.id))
+}
+
+#[derive(Template)]
+#[template(path = "posts/likes.html")]
+struct LikersTemplate {
+    layout: Layout,
+    post_id: i64,
+    thread_id: i64,
+    people: Vec<(String, String)>,
+}
+
+async fn likers(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let post = find_post(&state, &id).await?;
+    let people = store::likers(&mut state.db.clone(), post.id).await?;
+    render(&LikersTemplate {
+        layout: Layout::for_user(&current, "Liked by").await,
+        post_id: post.id,
+        thread_id: post.thread_id(),
+        people,
+    })
 }

@@ -1,65 +1,236 @@
-//! SQL for posts and feeds. Every feed reads newest first below an id cursor, through an index
-//! that starts with the feed's key: posts (author_id, id), post_topics (topic, post_id).
+//! SQL for posts, replies and likes. Every feed reads newest first below an id cursor, through an
+//! index that starts with the feed's key: posts (author_id, id), post_topics (topic, post_id),
+//! posts (root_id, id) for threads, and the timeline for home.
 
-use super::{PAGE_SIZE, PostBody, PostRow};
-use crate::db::{Db, Exec, now, sql};
+use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
+use crate::db::{Db, Exec, now, sql, sql_in};
+use crate::notifications::{self, Kind};
+use crate::timeline;
 
-macro_rules! post_select {
+/// The columns of [`PostRow`], for the select list.
+macro_rules! post_columns {
     () => {
-        "SELECT p.id, p.author_id, p.body, p.mentions, p.created_at,
-                u.username AS author_username, u.display_name AS author_display_name
-         FROM posts p JOIN users u ON u.id = p.author_id "
+        "p.id, p.author_id, p.body, p.mentions, p.created_at, p.parent_id, p.root_id, p.edited_at,
+         p.deleted_at, p.reply_count, p.like_count,
+         u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username"
     };
 }
 
-/// Writes a post with its topics in one transaction; mentions are kept only for people who exist.
-pub async fn create(db: &Db, author_id: i64, body: &PostBody) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let mut known = Vec::new();
-    for name in super::text::mentions(body.as_str()) {
-        let found: Option<(i64,)> = tx
-            .fetch_optional(sql("SELECT id FROM users WHERE username = $1").bind(&name))
-            .await?;
-        if found.is_some() {
-            known.push(name);
-        }
+/// Where those columns come from.
+macro_rules! post_joins {
+    () => {
+        " FROM posts p
+          JOIN users u ON u.id = p.author_id
+          LEFT JOIN posts pp ON pp.id = p.parent_id
+          LEFT JOIN users pu ON pu.id = pp.author_id "
+    };
+}
+
+/// `SELECT` of a [`PostRow`]; queries continue with `WHERE`, or with more joins.
+macro_rules! post_select {
+    () => {
+        concat!("SELECT ", $crate::posts::store::post_columns!(), $crate::posts::store::post_joins!())
+    };
+}
+pub(crate) use {post_columns, post_joins, post_select};
+
+/// The usernames among `names` that belong to someone, in the order given.
+async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
+    let mut query = sql_in("SELECT username FROM users WHERE username IN ({list})", 1, names.len());
+    for name in &names {
+        query = query.bind(name);
     }
-    let (id,): (i64,) = tx
-        .fetch_one(
-            sql("INSERT INTO posts (author_id, body, mentions, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-                .bind(author_id)
-                .bind(body.as_str())
-                .bind(known.join(" "))
-                .bind(now()),
-        )
-        .await?;
-    for topic in super::text::topics(body.as_str()) {
-        tx.execute(
+    let found: Vec<(String,)> = db.fetch_all(query).await?;
+    Ok(names.into_iter().filter(|n| found.iter().any(|(f,)| f == n)).collect())
+}
+
+async fn user_ids(db: &mut impl Exec, usernames: &[String]) -> Result<Vec<i64>, sqlx::Error> {
+    let mut query = sql_in("SELECT id FROM users WHERE username IN ({list})", 1, usernames.len());
+    for name in usernames {
+        query = query.bind(name);
+    }
+    let rows: Vec<(i64,)> = db.fetch_all(query).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+async fn write_topics(db: &mut impl Exec, post_id: i64, topics: &[String]) -> Result<(), sqlx::Error> {
+    db.execute(sql("DELETE FROM post_topics WHERE post_id = $1").bind(post_id)).await?;
+    for topic in topics {
+        db.execute(
             sql("INSERT INTO post_topics (topic, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
                 .bind(topic)
-                .bind(id),
+                .bind(post_id),
         )
         .await?;
+    }
+    Ok(())
+}
+
+/// Writes a post, or a reply to `parent`, in one transaction with everything it causes: its topics,
+/// its place in homes (top-level posts), the thread's reply count, and notifications.
+pub async fn create(db: &Db, author_id: i64, body: &PostBody, parent: Option<&PostRow>) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mentioned = existing_usernames(&mut tx, text::mentions(body.as_str())).await?;
+    let topics = text::topics(body.as_str());
+    let (id,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO posts (author_id, body, mentions, created_at, parent_id, root_id)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(author_id)
+            .bind(body.as_str())
+            .bind(mentioned.join(" "))
+            .bind(now())
+            .bind(parent.map(|p| p.id))
+            .bind(parent.map(PostRow::thread_id)),
+        )
+        .await?;
+    write_topics(&mut tx, id, &topics).await?;
+    match parent {
+        None => timeline::store::deliver(&mut tx, id, author_id, &topics).await?,
+        Some(parent) => {
+            tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
+                .await?;
+            notifications::store::notify(&mut tx, parent.author_id, Kind::Reply, author_id, Some(id)).await?;
+        }
+    }
+    for recipient in user_ids(&mut tx, &mentioned).await? {
+        notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, Some(id)).await?;
     }
     tx.commit().await?;
     Ok(id)
 }
 
-pub async fn find(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
-    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1")).bind(id))
-        .await
+/// Replaces a post's text; people mentioned for the first time are told.
+pub async fn edit(db: &Db, post: &PostRow, body: &PostBody) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mentioned = existing_usernames(&mut tx, text::mentions(body.as_str())).await?;
+    tx.execute(
+        sql("UPDATE posts SET body = $1, mentions = $2, edited_at = $3 WHERE id = $4")
+            .bind(body.as_str())
+            .bind(mentioned.join(" "))
+            .bind(now())
+            .bind(post.id),
+    )
+    .await?;
+    write_topics(&mut tx, post.id, &text::topics(body.as_str())).await?;
+    let before: Vec<&str> = post.mentions.split_whitespace().collect();
+    let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
+    for recipient in user_ids(&mut tx, &new).await? {
+        notifications::store::notify(&mut tx, recipient, Kind::Mention, post.author_id, Some(post.id)).await?;
+    }
+    tx.commit().await
 }
 
-/// Deletes a post if `author_id` wrote it; false when there was nothing of theirs to delete.
-pub async fn delete_own(db: &mut impl Exec, id: i64, author_id: i64) -> Result<bool, sqlx::Error> {
-    Ok(db
-        .execute(
-            sql("DELETE FROM posts WHERE id = $1 AND author_id = $2")
-                .bind(id)
-                .bind(author_id),
+/// Deletes a post. One with replies becomes a "deleted" placeholder so its thread holds; one
+/// without goes entirely, with its likes, topics and notifications.
+pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let answered: Option<(i64,)> =
+        tx.fetch_optional(sql("SELECT id FROM posts WHERE parent_id = $1 LIMIT 1").bind(post.id)).await?;
+    if answered.is_some() {
+        tx.execute(
+            sql("UPDATE posts SET body = '', mentions = '', deleted_at = $1 WHERE id = $2").bind(now()).bind(post.id),
         )
-        .await?
-        == 1)
+        .await?;
+        tx.execute(sql("DELETE FROM post_topics WHERE post_id = $1").bind(post.id)).await?;
+        tx.execute(sql("DELETE FROM notifications WHERE post_id = $1").bind(post.id)).await?;
+        timeline::store::withdraw(&mut tx, post.id).await?;
+    } else {
+        tx.execute(sql("DELETE FROM posts WHERE id = $1").bind(post.id)).await?;
+        if let Some(root) = post.root_id {
+            tx.execute(sql("UPDATE posts SET reply_count = reply_count - 1 WHERE id = $1").bind(root)).await?;
+        }
+    }
+    tx.commit().await
+}
+
+pub async fn find(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
+    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1")).bind(id)).await
+}
+
+/// A thread: its first post and every reply, oldest first.
+pub async fn thread(db: &mut impl Exec, root_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(post_select!(), "WHERE p.id = $1 OR p.root_id = $1 ORDER BY p.id LIMIT 2001")).bind(root_id),
+    )
+    .await
+}
+
+/// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first.
+pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<PostRow>, sqlx::Error> {
+    if root_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query = sql_in(
+        concat!(
+            "SELECT * FROM (SELECT ",
+            post_columns!(),
+            ", ROW_NUMBER() OVER (PARTITION BY p.root_id ORDER BY p.id DESC) AS newest",
+            post_joins!(),
+            "WHERE p.root_id IN ({list})) ranked
+             WHERE newest <= $1 ORDER BY id"
+        ),
+        2,
+        root_ids.len(),
+    )
+    .bind(LATEST_REPLIES);
+    for id in root_ids {
+        query = query.bind(*id);
+    }
+    db.fetch_all(query).await
+}
+
+/// Which of these posts the viewer likes.
+pub async fn liked_among(db: &mut impl Exec, user_id: i64, post_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if post_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut query =
+        sql_in("SELECT post_id FROM likes WHERE user_id = $1 AND post_id IN ({list})", 2, post_ids.len()).bind(user_id);
+    for id in post_ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<(i64,)> = db.fetch_all(query).await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Likes a post once; the author is told.
+pub async fn like(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let added = tx
+        .execute(
+            sql("INSERT INTO likes (post_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(post.id)
+                .bind(user_id)
+                .bind(now()),
+        )
+        .await?;
+    if added == 1 {
+        tx.execute(sql("UPDATE posts SET like_count = like_count + 1 WHERE id = $1").bind(post.id)).await?;
+        notifications::store::notify(&mut tx, post.author_id, Kind::Like, user_id, Some(post.id)).await?;
+    }
+    tx.commit().await
+}
+
+pub async fn unlike(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let removed =
+        tx.execute(sql("DELETE FROM likes WHERE post_id = $1 AND user_id = $2").bind(post.id).bind(user_id)).await?;
+    if removed == 1 {
+        tx.execute(sql("UPDATE posts SET like_count = like_count - 1 WHERE id = $1").bind(post.id)).await?;
+        notifications::store::retract(&mut tx, Kind::Like, user_id, post.author_id, Some(post.id)).await?;
+    }
+    tx.commit().await
+}
+
+/// Who liked a post, most recent first.
+pub async fn likers(db: &mut impl Exec, post_id: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT u.username, u.display_name FROM likes l JOIN users u ON u.id = l.user_id
+             WHERE l.post_id = $1 ORDER BY l.created_at DESC, u.username LIMIT 500")
+        .bind(post_id),
+    )
+    .await
 }
 
 /// The cursor value that means "from the newest".
@@ -67,38 +238,26 @@ fn below(cursor: Option<i64>) -> i64 {
     cursor.unwrap_or(i64::MAX)
 }
 
-/// Home: the viewer's own posts and those of everyone they follow.
-pub async fn home(db: &mut impl Exec, viewer_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
+/// The whole company's top-level posts.
+pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
-            "WHERE p.id < $2
-               AND (p.author_id = $1
-                    OR p.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $1))
-             ORDER BY p.id DESC LIMIT $3"
+            "WHERE p.id < $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $2"
         ))
-        .bind(viewer_id)
         .bind(below(cursor))
         .bind(PAGE_SIZE + 1),
     )
     .await
 }
 
-/// The whole company's posts.
-pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
-    db.fetch_all(
-        sql(concat!(post_select!(), "WHERE p.id < $1 ORDER BY p.id DESC LIMIT $2"))
-            .bind(below(cursor))
-            .bind(PAGE_SIZE + 1),
-    )
-    .await
-}
-
+/// A person's top-level posts.
 pub async fn by_author(db: &mut impl Exec, author_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
-            "WHERE p.author_id = $1 AND p.id < $2 ORDER BY p.id DESC LIMIT $3"
+            "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
+             ORDER BY p.id DESC LIMIT $3"
         ))
         .bind(author_id)
         .bind(below(cursor))
@@ -107,6 +266,7 @@ pub async fn by_author(db: &mut impl Exec, author_id: i64, cursor: Option<i64>) 
     .await
 }
 
+/// Posts and replies tagged with a topic.
 pub async fn by_topic(db: &mut impl Exec, topic: &str, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(

@@ -86,9 +86,7 @@ fn marker_at(rest: &str) -> Option<(Token<'_>, usize)> {
 /// How far a link runs: to white space or a character that cannot stand in a URL, less trailing
 /// punctuation that belongs to the sentence (a closing bracket stays when the link opened one).
 fn link_len(rest: &str) -> usize {
-    let mut len = rest
-        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`'))
-        .unwrap_or(rest.len());
+    let mut len = rest.find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`')).unwrap_or(rest.len());
     loop {
         let link = &rest[..len];
         let Some(last) = link.chars().next_back() else {
@@ -139,28 +137,16 @@ pub fn segments(text: &str, known: &[&str]) -> Vec<Segment> {
     let mut out: Vec<Segment> = Vec::new();
     let push_text = |out: &mut Vec<Segment>, t: &str| match out.last_mut() {
         Some(last) if last.kind == "text" => last.text.push_str(t),
-        _ => out.push(Segment {
-            text: t.to_owned(),
-            href: String::new(),
-            kind: "text",
-        }),
+        _ => out.push(Segment { text: t.to_owned(), href: String::new(), kind: "text" }),
     };
     for token in tokens(text) {
         match token {
             Token::Text(t) => push_text(&mut out, t),
-            Token::Link(url) => out.push(Segment {
-                text: url.to_owned(),
-                href: url.to_owned(),
-                kind: "link",
-            }),
+            Token::Link(url) => out.push(Segment { text: url.to_owned(), href: url.to_owned(), kind: "link" }),
             Token::Mention(name) => {
                 let lower = name.to_ascii_lowercase();
                 if known.contains(&lower.as_str()) {
-                    out.push(Segment {
-                        text: format!("@{name}"),
-                        href: format!("/@{lower}"),
-                        kind: "mention",
-                    });
+                    out.push(Segment { text: format!("@{name}"), href: format!("/@{lower}"), kind: "mention" });
                 } else {
                     push_text(&mut out, &format!("@{name}"));
                 }
@@ -180,10 +166,7 @@ mod tests {
     use super::*;
 
     fn kinds(text: &str) -> Vec<(&'static str, String)> {
-        segments(text, &["ana", "bo"])
-            .into_iter()
-            .map(|s| (s.kind, s.text))
-            .collect()
+        segments(text, &["ana", "bo"]).into_iter().map(|s| (s.kind, s.text)).collect()
     }
 
     #[test]
@@ -210,11 +193,7 @@ mod tests {
         );
         assert_eq!(
             kinds("#2024 is a number, (https://x.org)."),
-            vec![
-                ("text", "#2024 is a number, (".into()),
-                ("link", "https://x.org".into()),
-                ("text", ").".into()),
-            ]
+            vec![("text", "#2024 is a number, (".into()), ("link", "https://x.org".into()), ("text", ").".into()),]
         );
         assert_eq!(kinds("https:// alone"), vec![("text", "https:// alone".into())]);
     }
@@ -235,15 +214,7 @@ mod tests {
 
     #[test]
     fn any_text_splits_into_runs_that_join_back_to_it() {
-        for text in [
-            "",
-            "@",
-            "#",
-            "@@ab",
-            "http://",
-            "é#é @é https://é.fr/é?x=(1",
-            "a\u{0}b #\u{200d}x",
-        ] {
+        for text in ["", "@", "#", "@@ab", "http://", "é#é @é https://é.fr/é?x=(1", "a\u{0}b #\u{200d}x"] {
             let joined: String = segments(text, &["ab"]).into_iter().map(|s| s.text).collect();
             assert_eq!(joined, text);
         }

@@ -36,13 +36,9 @@ impl ProfileForm {
         let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
         let bio = errors.check("bio", profile_text(&self.bio, "About you", 0, 500));
         match (display_name, job_title, department, location, bio) {
-            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => Ok(ProfileFields {
-                display_name,
-                job_title,
-                department,
-                location,
-                bio,
-            }),
+            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => {
+                Ok(ProfileFields { display_name, job_title, department, location, bio })
+            }
             _ => Err(errors),
         }
     }

@@ -57,7 +57,7 @@ async fn profile(
         counts,
         is_me,
         following,
-        feed: FeedPage::from_rows(rows, current.user.id),
+        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         empty: "No posts yet.",
     })
 }
@@ -94,11 +94,7 @@ async fn update(
     let fields = match form.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            let page = EditTemplate {
-                layout: Layout::for_user(&current, "Your profile").await,
-                form,
-                errors,
-            };
+            let page = EditTemplate { layout: Layout::for_user(&current, "Your profile").await, form, errors };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -141,10 +137,5 @@ async fn directory(
         )),
         _ => None,
     };
-    render(&DirectoryTemplate {
-        layout: Layout::for_user(&current, "People").await,
-        query,
-        people,
-        next_url,
-    })
+    render(&DirectoryTemplate { layout: Layout::for_user(&current, "People").await, query, people, next_url })
 }

@@ -17,10 +17,8 @@ pub async fn counts(db: &mut impl Exec, user_id: i64) -> Result<ProfileCounts, s
 
 pub async fn update(db: &mut impl Exec, user_id: i64, fields: &ProfileFields) -> Result<(), sqlx::Error> {
     db.execute(
-        sql(
-            "UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5
-             WHERE id = $6",
-        )
+        sql("UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5
+             WHERE id = $6")
         .bind(&fields.display_name)
         .bind(&fields.job_title)
         .bind(&fields.department)
@@ -37,13 +35,11 @@ pub async fn update(db: &mut impl Exec, user_id: i64, fields: &ProfileFields) ->
 pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
     let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
     db.fetch_all(
-        sql(
-            "SELECT username, display_name, job_title, department, location FROM users
+        sql("SELECT username, display_name, job_title, department, location FROM users
              WHERE username > $1
                AND ($2 = '%%' OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR username LIKE $2 ESCAPE '\\'
                     OR LOWER(department) LIKE $2 ESCAPE '\\' OR LOWER(job_title) LIKE $2 ESCAPE '\\')
-             ORDER BY username LIMIT $3",
-        )
+             ORDER BY username LIMIT $3")
         .bind(after)
         .bind(pattern)
         .bind(DIRECTORY_PAGE_SIZE + 1),

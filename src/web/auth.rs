@@ -16,6 +16,7 @@ const NOTICE_KEY: &str = "notice";
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
+    pub unread_notifications: i64,
 }
 
 impl CurrentUser {
@@ -55,7 +56,11 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match signed_in(parts, state).await? {
-            (Some(user), session) => Ok(CurrentUser { user, session }),
+            (Some(user), session) => {
+                let unread_notifications =
+                    crate::notifications::store::unread_count(&mut state.db.clone(), user.id).await?;
+                Ok(CurrentUser { user, session, unread_notifications })
+            }
             (None, _) => {
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {

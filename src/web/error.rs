@@ -63,11 +63,9 @@ impl IntoResponse for AppError {
                 };
                 return Redirect::to(&target).into_response();
             }
-            AppError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "There is nothing at this address.".to_owned(),
-            ),
+            AppError::NotFound => {
+                (StatusCode::NOT_FOUND, "Page not found", "There is nothing at this address.".to_owned())
+            }
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_owned()),
             AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
             AppError::Unavailable(cause) => {
@@ -87,11 +85,7 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let page = ErrorPage {
-            layout: Layout::bare(title),
-            message,
-            request_id: request_id::current(),
-        };
+        let page = ErrorPage { layout: Layout::bare(title), message, request_id: request_id::current() };
         match render_status(status, &page) {
             Ok(response) => response,
             // The error page itself failed to render: answer in plain text rather than not at all.

@@ -63,13 +63,7 @@ mod tests {
     #[test]
     fn only_local_paths_survive_as_a_return_address() {
         assert_eq!(local_path(Some("/people?q=a")), "/people?q=a");
-        for hostile in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "evil",
-            "/a\nb",
-        ] {
+        for hostile in ["//evil.example", "https://evil.example", "/\\evil.example", "evil", "/a\nb"] {
             assert_eq!(local_path(Some(hostile)), "/", "{hostile}");
         }
         assert_eq!(local_path(None), "/");

@@ -15,26 +15,20 @@ pub struct Layout {
     pub me: Option<User>,
     /// A notice shown once at the top of the page ("Your profile was saved.").
     pub notice: Option<String>,
+    /// Unread notifications, for the header.
+    pub unread: i64,
 }
 
 impl Layout {
     /// For a signed-in person's page; takes the pending notice out of the session.
     pub async fn for_user(current: &CurrentUser, title: impl Into<String>) -> Layout {
         let notice = current.take_notice().await;
-        Layout {
-            title: title.into(),
-            me: Some(current.user.clone()),
-            notice,
-        }
+        Layout { title: title.into(), me: Some(current.user.clone()), notice, unread: current.unread_notifications }
     }
 
     /// For pages shown to someone not signed in, and for error pages.
     pub fn bare(title: impl Into<String>) -> Layout {
-        Layout {
-            title: title.into(),
-            me: None,
-            notice: None,
-        }
+        Layout { title: title.into(), me: None, notice: None, unread: 0 }
     }
 
     pub fn site_name(&self) -> &'static str {

@@ -63,6 +63,8 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::profiles::routes::router())
         .merge(crate::posts::routes::router())
         .merge(crate::follows::routes::router())
+        .merge(crate::topics::routes::router())
+        .merge(crate::notifications::routes::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)
@@ -90,20 +92,10 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
         "style.css" => (include_str!("../../static/style.css"), "text/css; charset=utf-8"),
-        "compose.js" => (
-            include_str!("../../static/compose.js"),
-            "text/javascript; charset=utf-8",
-        ),
+        "compose.js" => (include_str!("../../static/compose.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
 }
 
 /// A missing page: sign in first (an internal network does not say what exists), then a 404 page.

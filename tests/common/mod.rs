@@ -85,9 +85,7 @@ impl TestApp {
             Engine::Postgres => {
                 let server = postgres_url("spawn").expect("checked by the caller");
                 let name = format!("townhall_test_{id}");
-                let mut admin = sqlx::PgConnection::connect(&server)
-                    .await
-                    .expect("connect to the test PostgreSQL");
+                let mut admin = sqlx::PgConnection::connect(&server).await.expect("connect to the test PostgreSQL");
                 sqlx::query(AssertSqlSafe(format!("CREATE DATABASE {name}")))
                     .execute(&mut admin)
                     .await
@@ -113,9 +111,7 @@ impl TestApp {
     async fn start(&mut self) {
         let app = townhall::build(self.config.clone()).await.expect("build the app");
         self.db = app.db.clone();
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-            .await
-            .expect("bind a port");
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("bind a port");
         self.addr = listener.local_addr().expect("a bound port");
         self.base = format!("http://{}", self.addr);
         let (stop, stopped) = oneshot::channel::<()>();
@@ -154,14 +150,8 @@ impl TestApp {
     /// A new person who signs up (display name from the username) and stays signed in.
     pub async fn signed_up(&self, username: &str) -> Person {
         let person = self.person();
-        let page = person
-            .sign_up(
-                username,
-                &display_name(username),
-                &format!("{username}@example.com"),
-                PASSWORD,
-            )
-            .await;
+        let page =
+            person.sign_up(username, &display_name(username), &format!("{username}@example.com"), PASSWORD).await;
         assert_eq!(page.status, 303, "sign-up of {username} failed: {}", page.body);
         person
     }
@@ -184,10 +174,7 @@ pub const PASSWORD: &str = "correct horse battery";
 /// "ana_b" becomes "Ana_b Example".
 pub fn display_name(username: &str) -> String {
     let mut chars = username.chars();
-    let first = chars
-        .next()
-        .map(|c| c.to_uppercase().collect::<String>())
-        .unwrap_or_default();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>()).unwrap_or_default();
     format!("{first}{} Example", chars.as_str())
 }
 
@@ -233,19 +220,11 @@ impl Person {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("an HTTP client");
-        Person {
-            client,
-            base: base.to_owned(),
-        }
+        Person { client, base: base.to_owned() }
     }
 
     pub async fn get(&self, path: &str) -> Page {
-        let response = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .expect("GET reaches the server");
+        let response = self.client.get(format!("{}{path}", self.base)).send().await.expect("GET reaches the server");
         Page::read(response).await
     }
 
@@ -269,19 +248,13 @@ impl Person {
 
     /// Sends the sign-up form as typed; returns the response.
     pub async fn sign_up(&self, username: &str, display_name: &str, email: &str, password: &str) -> Page {
-        let form = [
-            ("username", username),
-            ("display_name", display_name),
-            ("email", email),
-            ("password", password),
-        ];
+        let form = [("username", username), ("display_name", display_name), ("email", email), ("password", password)];
         self.post("/signup", &form).await
     }
 
     /// Signs in with a username or e-mail and the test password; returns the response.
     pub async fn sign_in(&self, login: &str, password: &str) -> Page {
-        self.post("/login", &[("login", login), ("password", password), ("next", "/")])
-            .await
+        self.post("/login", &[("login", login), ("password", password), ("next", "/")]).await
     }
 
     /// Writes a post and checks that it was accepted.
@@ -297,12 +270,7 @@ impl Page {
         let headers = response.headers().clone();
         let location = headers.get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = response.text().await.expect("a readable body");
-        Page {
-            status,
-            location,
-            headers,
-            body,
-        }
+        Page { status, location, headers, body }
     }
 }
 

@@ -1,0 +1,119 @@
+//! Notifications: replies to your posts, mentions, likes and new followers, grouped when shown
+//! ("Ana and 3 others liked your post"), with an unread count in the header.
+
+pub mod routes;
+pub mod store;
+
+/// Why someone is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Reply,
+    Mention,
+    Like,
+    Follow,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Reply => "reply",
+            Kind::Mention => "mention",
+            Kind::Like => "like",
+            Kind::Follow => "follow",
+        }
+    }
+}
+
+/// A notification row with its actor and post.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub kind: String,
+    pub post_id: Option<i64>,
+    pub thread_id: Option<i64>,
+    pub post_excerpt: Option<String>,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+    pub actor_username: String,
+    pub actor_display_name: String,
+}
+
+/// Notifications about the same thing, shown as one line.
+pub struct Group {
+    pub kind: String,
+    /// Display names, newest first (at most three are named).
+    pub actors: Vec<(String, String)>,
+    pub post_id: Option<i64>,
+    pub thread_id: Option<i64>,
+    pub post_excerpt: String,
+    pub unread: bool,
+    pub created_iso: String,
+    pub created_label: String,
+}
+
+impl Group {
+    /// "Ana", "Ana and Bo", "Ana and 3 others".
+    pub fn who(&self) -> String {
+        let name = |i: usize| self.actors.get(i).map(|(_, n)| n.as_str()).unwrap_or("");
+        match self.actors.len() {
+            0 => String::new(),
+            1 => name(0).to_owned(),
+            2 => format!("{} and {}", name(0), name(1)),
+            n => format!("{} and {} others", name(0), n - 1),
+        }
+    }
+
+    pub fn what(&self) -> &'static str {
+        match self.kind.as_str() {
+            "reply" => "replied to your post",
+            "mention" => "mentioned you",
+            "like" => "liked your post",
+            _ => "followed you",
+        }
+    }
+
+    pub fn link(&self) -> String {
+        match (self.thread_id, self.post_id, self.actors.first()) {
+            (Some(thread), Some(post), _) => format!("/posts/{thread}#post-{post}"),
+            (_, _, Some((username, _))) if self.actors.len() == 1 => format!("/@{username}"),
+            _ => "/@".to_owned(),
+        }
+    }
+}
+
+/// Groups rows (newest first): likes and replies by post, follows together, mentions one by one.
+pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for row in rows {
+        let key_matches = |g: &Group| {
+            g.kind == row.kind && matches!(row.kind.as_str(), "like" | "reply" | "follow") && g.post_id == row.post_id
+        };
+        let actor = (row.actor_username.clone(), row.actor_display_name.clone());
+        if let Some(group) = groups.iter_mut().find(|g| key_matches(g)) {
+            if !group.actors.contains(&actor) {
+                group.actors.push(actor);
+            }
+            group.unread |= row.read_at.is_none();
+            continue;
+        }
+        groups.push(Group {
+            kind: row.kind,
+            actors: vec![actor],
+            post_id: row.post_id,
+            thread_id: row.thread_id,
+            post_excerpt: excerpt(row.post_excerpt.as_deref().unwrap_or("")),
+            unread: row.read_at.is_none(),
+            created_iso: crate::posts::views::iso_time(row.created_at),
+            created_label: crate::posts::views::relative_time(row.created_at, now),
+        });
+    }
+    groups
+}
+
+fn excerpt(text: &str) -> String {
+    let mut out: String = text.chars().take(80).collect();
+    if text.chars().count() > 80 {
+        out.push('…');
+    }
+    out
+}

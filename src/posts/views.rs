@@ -1,0 +1,143 @@
+//! Posts as a page shows them to one viewer, with what that needs loaded for the whole page at once.
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{PAGE_SIZE, PostRow, store, text};
+use crate::db::Exec;
+
+/// A post as a page shows it to one viewer.
+pub struct PostView {
+    pub id: i64,
+    pub thread_id: i64,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub segments: Vec<text::Segment>,
+    /// Machine-readable time, for `<time datetime>`.
+    pub created_iso: String,
+    /// "just now", "5 min ago", "24 Nov 2026".
+    pub created_label: String,
+    /// "edited 5 min ago", when it was.
+    pub edited_label: Option<String>,
+    pub deleted: bool,
+    /// For a reply to a reply: whom it answers.
+    pub replying_to: Option<String>,
+    pub is_reply: bool,
+    pub reply_count: i64,
+    pub like_count: i64,
+    pub liked: bool,
+    /// The viewer wrote it, so may edit and delete it.
+    pub mine: bool,
+    /// In feeds: the newest replies, oldest first.
+    pub latest_replies: Vec<PostView>,
+}
+
+impl PostView {
+    pub fn new(row: PostRow, viewer_id: i64, liked: bool, now: i64) -> PostView {
+        let known: Vec<&str> = row.mentions.split_whitespace().collect();
+        let replying_to = match (row.parent_id, row.root_id) {
+            (Some(parent), Some(root)) if parent != root => row.parent_username.clone(),
+            _ => None,
+        };
+        PostView {
+            id: row.id,
+            thread_id: row.thread_id(),
+            segments: text::segments(&row.body, &known),
+            created_iso: iso_time(row.created_at),
+            created_label: relative_time(row.created_at, now),
+            edited_label: row.edited_at.map(|t| format!("edited {}", relative_time(t, now))),
+            deleted: row.is_deleted(),
+            replying_to,
+            is_reply: row.parent_id.is_some(),
+            reply_count: row.reply_count,
+            like_count: row.like_count,
+            liked,
+            mine: row.author_id == viewer_id && !row.is_deleted(),
+            author_username: row.author_username,
+            author_display_name: row.author_display_name,
+            latest_replies: Vec::new(),
+        }
+    }
+}
+
+/// Views of `rows` for one viewer, with their likes (and, for feeds, latest replies) loaded in one
+/// query each for the whole page.
+pub async fn load_views(
+    db: &mut impl Exec,
+    rows: Vec<PostRow>,
+    viewer_id: i64,
+    with_replies: bool,
+) -> Result<Vec<PostView>, sqlx::Error> {
+    let replies = if with_replies {
+        let roots: Vec<i64> = rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect();
+        store::latest_replies(db, &roots).await?
+    } else {
+        Vec::new()
+    };
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.extend(replies.iter().map(|r| r.id));
+    let liked = store::liked_among(db, viewer_id, &ids).await?;
+    let now = crate::db::now();
+    let view = |row: PostRow| {
+        let is_liked = liked.contains(&row.id);
+        PostView::new(row, viewer_id, is_liked, now)
+    };
+    let mut reply_views: Vec<PostView> = replies.into_iter().map(view).collect();
+    let mut views: Vec<PostView> = rows.into_iter().map(view).collect();
+    for post in &mut views {
+        let (mine, rest): (Vec<_>, Vec<_>) = reply_views.into_iter().partition(|r| r.thread_id == post.id);
+        post.latest_replies = mine;
+        reply_views = rest;
+    }
+    Ok(views)
+}
+
+/// One page of a feed, and the cursor of the next (older) page if there is one.
+pub struct FeedPage {
+    pub posts: Vec<PostView>,
+    pub older_cursor: Option<i64>,
+}
+
+impl FeedPage {
+    /// `rows` holds up to one more than a page, to tell whether an older page exists.
+    pub async fn load(db: &mut impl Exec, mut rows: Vec<PostRow>, viewer_id: i64) -> Result<FeedPage, sqlx::Error> {
+        let more = rows.len() as i64 > PAGE_SIZE;
+        rows.truncate(PAGE_SIZE as usize);
+        let older_cursor = if more { rows.last().map(|r| r.id) } else { None };
+        let posts = load_views(db, rows, viewer_id, true).await?;
+        Ok(FeedPage { posts, older_cursor })
+    }
+}
+
+pub fn iso_time(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
+}
+
+pub fn relative_time(unix: i64, now: i64) -> String {
+    let age = now - unix;
+    match age {
+        i64::MIN..=59 => "just now".into(),
+        60..=3599 => format!("{} min ago", age / 60),
+        3600..=86_399 => format!("{} h ago", age / 3600),
+        _ => OffsetDateTime::from_unix_timestamp(unix)
+            .ok()
+            .and_then(|t| {
+                t.format(time::macros::format_description!("[day padding:none] [month repr:short] [year]")).ok()
+            })
+            .unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_a_person_would_say_them() {
+        let now = 1_800_000_000;
+        assert_eq!(relative_time(now - 5, now), "just now");
+        assert_eq!(relative_time(now - 600, now), "10 min ago");
+        assert_eq!(relative_time(now - 7200, now), "2 h ago");
+        assert_eq!(relative_time(1_764_000_000, now), "24 Nov 2025");
+    }
+}

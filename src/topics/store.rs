@@ -1,0 +1,40 @@
+//! SQL for followed topics; each change keeps the home timeline in step, in one transaction.
+
+use crate::db::{Db, Exec, now, sql};
+use crate::timeline;
+
+pub async fn is_following(db: &mut impl Exec, user_id: i64, topic: &str) -> Result<bool, sqlx::Error> {
+    let row: Option<(String,)> = db
+        .fetch_optional(
+            sql("SELECT topic FROM topic_follows WHERE user_id = $1 AND topic = $2").bind(user_id).bind(topic),
+        )
+        .await?;
+    Ok(row.is_some())
+}
+
+pub async fn follow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let added = tx
+        .execute(
+            sql("INSERT INTO topic_follows (user_id, topic, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+                .bind(user_id)
+                .bind(topic)
+                .bind(now()),
+        )
+        .await?;
+    if added == 1 {
+        timeline::store::after_topic_follow(&mut tx, user_id, topic).await?;
+    }
+    tx.commit().await
+}
+
+pub async fn unfollow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let removed = tx
+        .execute(sql("DELETE FROM topic_follows WHERE user_id = $1 AND topic = $2").bind(user_id).bind(topic))
+        .await?;
+    if removed == 1 {
+        timeline::store::after_topic_unfollow(&mut tx, user_id, topic).await?;
+    }
+    tx.commit().await
+}
