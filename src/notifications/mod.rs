@@ -1,5 +1,5 @@
-//! Notifications: replies to your posts, mentions, likes and new followers, grouped when shown
-//! ("Ana and 3 others liked your post"), with an unread count in the header.
+//! Notifications: replies to your posts, mentions, likes and new followers; likes and follows are
+//! grouped when shown ("Ana and 3 others liked your post"), with an unread count in the header.
 
 pub mod routes;
 pub mod store;
@@ -81,12 +81,13 @@ impl Group {
     }
 }
 
-/// Groups rows (newest first): likes and replies by post, follows together, mentions one by one.
+/// Groups rows (newest first): likes by post and follows together; replies and mentions stand one by
+/// one, since each carries its own text. `store::unread_count` counts by the same rule.
 pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for row in rows {
         let key_matches = |g: &Group| {
-            g.kind == row.kind && matches!(row.kind.as_str(), "like" | "reply" | "follow") && g.post_id == row.post_id
+            g.kind == row.kind && matches!(row.kind.as_str(), "like" | "follow") && g.post_id == row.post_id
         };
         let actor = (row.actor_username.clone(), row.actor_display_name.clone());
         if let Some(group) = groups.iter_mut().find(|g| key_matches(g)) {

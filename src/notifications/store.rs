@@ -52,9 +52,15 @@ pub async fn retract(
     Ok(())
 }
 
+/// Unread notifications as the page shows them: likes of one post and new followers count once.
 pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = db
-        .fetch_one(sql("SELECT COUNT(*) FROM notifications WHERE recipient_id = $1 AND read_at IS NULL").bind(user_id))
+        .fetch_one(
+            sql("SELECT COUNT(*) FROM (
+                     SELECT DISTINCT kind, CASE WHEN kind IN ('like', 'follow') THEN COALESCE(post_id, 0) ELSE id END AS item
+                     FROM notifications WHERE recipient_id = $1 AND read_at IS NULL) unread")
+            .bind(user_id),
+        )
         .await?;
     Ok(count)
 }

@@ -1,0 +1,233 @@
+//! Replies and threads, edits, deletions that keep threads, likes, notifications and followed topics.
+
+mod common;
+
+use common::{Engine, Person, TestApp, post_ids};
+
+on_both_engines!(
+    replies_form_a_thread_and_the_feed_shows_the_count_and_latest_replies,
+    a_reply_to_a_reply_says_whom_it_answers_and_a_refused_reply_keeps_its_text,
+    an_edited_post_is_marked_edited_and_only_its_author_can_edit_it,
+    a_deleted_post_with_replies_leaves_a_placeholder_and_one_without_goes,
+    likes_count_once_per_person_can_be_undone_and_show_who_liked,
+    notifications_tell_of_replies_mentions_likes_and_follows_grouped_and_marked_read,
+    following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away,
+    unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic,
+);
+
+/// The id of the newest post on a person's home.
+async fn newest_on_home(person: &Person) -> i64 {
+    post_ids(&person.get("/").await.body)[0]
+}
+
+async fn replies_form_a_thread_and_the_feed_shows_the_count_and_latest_replies(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("What should we do about packaging?").await;
+    let root = newest_on_home(&ana).await;
+    for text in ["First: fewer boxes", "Second: reusable crates", "Third: ask suppliers"] {
+        let page = bo.post(&format!("/posts/{root}/replies"), &[("body", text)]).await;
+        assert_eq!(page.status, 303);
+        assert!(page.location.as_deref().is_some_and(|l| l.starts_with(&format!("/posts/{root}#post-"))));
+    }
+    let thread = ana.get(&format!("/posts/{root}")).await;
+    assert!(thread.contains("3 replies"));
+    let positions: Vec<usize> = ["What should we do", "First: fewer", "Second: reusable", "Third: ask"]
+        .iter()
+        .map(|t| thread.body.find(t).unwrap_or_else(|| panic!("{t} missing")))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "the thread reads in order");
+
+    let feed = ana.get("/all").await;
+    assert_eq!(post_ids(&feed.body).iter().filter(|id| **id == root).count(), 1);
+    assert!(feed.contains("3 replies"));
+    assert!(feed.contains("Second: reusable crates") && feed.contains("Third: ask suppliers"));
+    assert!(!feed.contains("First: fewer boxes"), "only the latest two replies are shown in the feed");
+    assert!(feed.contains("See all 3 replies"));
+    // A reply's own address leads to its place in the thread.
+    let reply_id = *post_ids(&thread.body).last().unwrap();
+    let page = ana.get(&format!("/posts/{reply_id}")).await;
+    assert_eq!(page.location.as_deref(), Some(format!("/posts/{root}#post-{reply_id}").as_str()));
+}
+
+async fn a_reply_to_a_reply_says_whom_it_answers_and_a_refused_reply_keeps_its_text(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("Lunch ideas?").await;
+    let root = newest_on_home(&ana).await;
+    bo.post(&format!("/posts/{root}/replies"), &[("body", "Tacos")]).await;
+    let bo_reply = *post_ids(&ana.get(&format!("/posts/{root}")).await.body).last().unwrap();
+
+    let form = ana.get(&format!("/posts/{root}?reply_to={bo_reply}")).await;
+    assert!(form.contains("Reply to Bo Example"));
+    assert!(form.contains(&format!("action=\"/posts/{bo_reply}/replies\"")));
+    ana.post(&format!("/posts/{bo_reply}/replies"), &[("body", "Tacos it is")]).await;
+    let thread = ana.get(&format!("/posts/{root}")).await;
+    assert!(thread.contains(r#"replying to <a href="/@bo">@bo</a>"#), "{}", thread.body);
+
+    let refused = ana.post(&format!("/posts/{bo_reply}/replies"), &[("body", "   ")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("Write something first."));
+    assert!(refused.contains("Reply to Bo Example"), "the reply box still answers the same post");
+    assert_eq!(ana.post("/posts/999999/replies", &[("body", "into the void")]).await.status, 404);
+}
+
+async fn an_edited_post_is_marked_edited_and_only_its_author_can_edit_it(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("Meeting at 10").await;
+    let id = newest_on_home(&ana).await;
+    assert!(!ana.get("/all").await.contains("edited"));
+
+    let form = ana.get(&format!("/posts/{id}/edit")).await;
+    assert_eq!(form.status, 200);
+    assert!(form.contains(">Meeting at 10</textarea>"));
+    assert_eq!(bo.get(&format!("/posts/{id}/edit")).await.status, 403);
+    assert_eq!(bo.post(&format!("/posts/{id}/edit"), &[("body", "hijacked")]).await.status, 403);
+
+    let refused = ana.post(&format!("/posts/{id}/edit"), &[("body", "")]).await;
+    assert_eq!(refused.status, 422);
+    let saved = ana.post(&format!("/posts/{id}/edit"), &[("body", "Meeting at 11 #planning")]).await;
+    assert_eq!(saved.status, 303);
+    let feed = ana.get("/all").await;
+    assert!(feed.contains("Meeting at 11") && !feed.contains("Meeting at 10"));
+    assert!(feed.contains("edited just now"));
+    assert!(ana.get("/topics/planning").await.contains("Meeting at 11"), "topics follow the new text");
+}
+
+async fn a_deleted_post_with_replies_leaves_a_placeholder_and_one_without_goes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("A question that gets answers").await;
+    let root = newest_on_home(&ana).await;
+    bo.post(&format!("/posts/{root}/replies"), &[("body", "An answer that stays")]).await;
+    bo.post(&format!("/posts/{root}/replies"), &[("body", "A reply that goes")]).await;
+    let replies = post_ids(&ana.get(&format!("/posts/{root}")).await.body);
+    let last_reply = *replies.last().unwrap();
+
+    assert_eq!(bo.post(&format!("/posts/{last_reply}/delete"), &[]).await.status, 303);
+    let thread = ana.get(&format!("/posts/{root}")).await;
+    assert!(!thread.contains("A reply that goes"));
+    assert!(thread.contains("1 reply"));
+
+    assert_eq!(ana.post(&format!("/posts/{root}/delete"), &[]).await.status, 303);
+    let thread = ana.get(&format!("/posts/{root}")).await;
+    assert_eq!(thread.status, 200, "the thread holds");
+    assert!(thread.contains("This post was deleted."));
+    assert!(!thread.contains("A question that gets answers"));
+    assert!(thread.contains("An answer that stays"));
+    assert!(!ana.get("/all").await.contains("This post was deleted."), "placeholders stay out of feeds");
+    assert!(!ana.get("/").await.contains("An answer that stays"));
+    assert_eq!(ana.get(&format!("/posts/{root}/edit")).await.status, 404);
+    assert_eq!(ana.post(&format!("/posts/{root}/like"), &[]).await.status, 400);
+}
+
+async fn likes_count_once_per_person_can_be_undone_and_show_who_liked(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    ana.write_post("Like me").await;
+    let id = newest_on_home(&ana).await;
+    let liked = bo.post(&format!("/posts/{id}/like"), &[("back", "/all")]).await;
+    assert_eq!(liked.location, Some(format!("/all#post-{id}")));
+    bo.post(&format!("/posts/{id}/like"), &[("back", "/all")]).await;
+    cy.post(&format!("/posts/{id}/like"), &[("back", "https://evil.example/")]).await;
+    let feed = bo.get("/all").await;
+    assert!(feed.contains("2 likes"));
+    assert!(feed.contains(&format!("action=\"/posts/{id}/unlike\"")), "bo sees his own like");
+    assert!(ana.get("/all").await.contains(&format!("action=\"/posts/{id}/like\"")), "ana has not liked it");
+    let likers = ana.get(&format!("/posts/{id}/likes")).await;
+    assert!(likers.contains("<strong>Bo Example</strong>") && likers.contains("<strong>Cy Example</strong>"));
+    assert!(!likers.contains("<strong>Ana Example</strong>"));
+
+    bo.post(&format!("/posts/{id}/unlike"), &[("back", "/all")]).await;
+    bo.post(&format!("/posts/{id}/unlike"), &[("back", "/all")]).await;
+    let feed = ana.get("/all").await;
+    assert!(feed.contains("1 like") && !feed.contains("2 likes"));
+}
+
+async fn notifications_tell_of_replies_mentions_likes_and_follows_grouped_and_marked_read(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let di = app.signed_up("di").await;
+    ana.write_post("Ana's plan").await;
+    let id = newest_on_home(&ana).await;
+    assert!(!ana.get("/").await.contains("class=\"badge\""), "nothing unread yet");
+
+    for liker in [&bo, &cy, &di] {
+        liker.post(&format!("/posts/{id}/like"), &[]).await;
+    }
+    bo.post(&format!("/posts/{id}/replies"), &[("body", "Nice plan")]).await;
+    cy.write_post("Hey @ana, look at this").await;
+    di.post("/people/ana/follow", &[]).await;
+    ana.post(&format!("/posts/{id}/like"), &[]).await; // liking your own post tells nobody
+
+    let home = ana.get("/").await;
+    assert!(home.contains(r#"<span class="badge" aria-label="4 unread">4</span>"#), "{}", home.body);
+    let page = ana.get("/notifications").await;
+    assert!(page.contains("Di Example and 2 others liked your post"), "{}", page.body);
+    assert!(page.contains("Bo Example replied to your post"));
+    assert!(page.contains("Cy Example mentioned you"));
+    assert!(page.contains("Di Example followed you"));
+    assert!(!page.contains("Ana Example liked"));
+    assert!(!ana.get("/").await.contains("class=\"badge\""), "seen means read");
+
+    // Undoing a like before it is seen takes its notification back.
+    bo.write_post("Another by bo").await;
+    let bo_post = newest_on_home(&bo).await;
+    ana.post(&format!("/posts/{bo_post}/like"), &[]).await;
+    ana.post(&format!("/posts/{bo_post}/unlike"), &[]).await;
+    assert!(!bo.get("/").await.contains("class=\"badge\""));
+    assert!(!bo.get("/notifications").await.contains("liked your post"));
+}
+
+async fn following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    bo.write_post("Earlier on #Sustainability").await;
+    bo.write_post("Unrelated lunch talk").await;
+    assert!(!ana.get("/").await.contains("Earlier on"));
+
+    let followed = ana.post("/topics/sustainability/follow", &[]).await;
+    assert_eq!(followed.status, 303);
+    let topic_page = ana.follow(&followed).await;
+    assert!(topic_page.contains("You follow #sustainability now"));
+    assert!(topic_page.contains("action=\"/topics/sustainability/unfollow\""));
+    bo.write_post("Later on #sustainability").await;
+    let home = ana.get("/").await;
+    assert!(home.contains("Earlier on") && home.contains("Later on"));
+    assert!(!home.contains("Unrelated lunch talk"));
+
+    ana.post("/topics/sustainability/unfollow", &[]).await;
+    let home = ana.get("/").await;
+    assert!(!home.contains("Earlier on") && !home.contains("Later on"));
+    assert_eq!(ana.post("/topics/not%20a%20topic/follow", &[]).await.status, 404);
+}
+
+async fn unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.post("/people/bo/follow", &[]).await;
+    ana.post("/topics/safety/follow", &[]).await;
+    bo.write_post("Bo on #safety").await;
+    bo.write_post("Bo on lunch").await;
+    ana.write_post("Ana's own").await;
+    let home = ana.get("/").await;
+    assert!(home.contains("Bo on #") || home.contains("Bo on <a"), "{}", home.body);
+    assert!(home.contains("Bo on lunch"));
+
+    ana.post("/people/bo/unfollow", &[]).await;
+    let home = ana.get("/").await;
+    assert!(home.contains("/topics/safety"), "still reaches home through the topic");
+    assert!(!home.contains("Bo on lunch"));
+    assert!(home.contains("Ana&#39;s own"), "your own posts never leave");
+}
