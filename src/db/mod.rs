@@ -133,7 +133,26 @@ impl SqlSafeStr for SqlText {
     }
 }
 
+/// One `UNION ALL` of `count` copies of `each`, whose `{n}` becomes `$first`, `$first + 1`, …, as
+/// derived tables (so each copy may have its own `ORDER BY … LIMIT`), followed by `tail`. For "the
+/// newest few of each of these", reading only those rows through an index. Only placeholders are
+/// ever put into the text.
+pub fn sql_union_all(each: &'static str, first: usize, count: usize, tail: &'static str) -> Query {
+    let parts: Vec<String> = (first..first + count)
+        .map(|n| format!("SELECT * FROM ({}) part{n}", each.replace("{n}", &format!("${n}"))))
+        .collect();
+    Query {
+        text: Cow::Owned(format!("SELECT * FROM ({}) unioned {tail}", parts.join(" UNION ALL "))),
+        args: Vec::new(),
+    }
+}
+
 impl Query {
+    /// The same query behind a prefix such as `EXPLAIN QUERY PLAN `, to see how the database runs it.
+    pub fn explained(self, prefix: &'static str) -> Query {
+        Query { text: Cow::Owned(format!("{prefix}{}", self.text)), args: self.args }
+    }
+
     pub fn bind(mut self, value: impl Into<Arg>) -> Self {
         self.args.push(value.into());
         self

@@ -3,7 +3,7 @@
 //! posts (root_id, id) for threads, and the timeline for home.
 
 use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
-use crate::db::{Db, Exec, now, sql, sql_in};
+use crate::db::{Db, Exec, Query, now, sql, sql_in, sql_union_all};
 use crate::notifications::{self, Kind};
 use crate::timeline;
 
@@ -156,28 +156,28 @@ pub async fn thread(db: &mut impl Exec, root_id: i64) -> Result<Vec<PostRow>, sq
     .await
 }
 
-/// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first.
+/// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first: one
+/// statement that reads only those replies, through the (root_id, id) index.
 pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<PostRow>, sqlx::Error> {
     if root_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query = sql_in(
-        concat!(
-            "SELECT * FROM (SELECT ",
-            post_columns!(),
-            ", ROW_NUMBER() OVER (PARTITION BY p.root_id ORDER BY p.id DESC) AS newest",
-            post_joins!(),
-            "WHERE p.root_id IN ({list})) ranked
-             WHERE newest <= $1 ORDER BY id"
-        ),
+    db.fetch_all(latest_replies_query(root_ids)).await
+}
+
+/// The query behind [`latest_replies`], also for checking its plan.
+pub fn latest_replies_query(root_ids: &[i64]) -> Query {
+    let mut query = sql_union_all(
+        concat!(post_select!(), "WHERE p.root_id = {n} ORDER BY p.id DESC LIMIT $1"),
         2,
         root_ids.len(),
+        "ORDER BY id",
     )
     .bind(LATEST_REPLIES);
     for id in root_ids {
         query = query.bind(*id);
     }
-    db.fetch_all(query).await
+    query
 }
 
 /// Which of these posts the viewer likes.

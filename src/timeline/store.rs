@@ -1,7 +1,7 @@
 //! SQL for the home timeline. A post reaches a person's home when they wrote it, follow its author,
 //! or follow one of its topics; every function here keeps the `timeline` table equal to that rule.
 
-use crate::db::{Exec, sql};
+use crate::db::{Exec, Query, sql};
 use crate::posts::{PAGE_SIZE, PostRow};
 
 /// How many earlier posts a new follow brings into home at once.
@@ -113,16 +113,18 @@ pub async fn after_topic_unfollow(db: &mut impl Exec, user_id: i64, topic: &str)
 /// One page of a person's home, newest first below the cursor: one range of the timeline's primary
 /// key, then one lookup per post shown.
 pub async fn home(db: &mut impl Exec, user_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
-    db.fetch_all(
-        sql(concat!(
-            crate::posts::store::post_select!(),
-            "JOIN timeline h ON h.post_id = p.id
+    db.fetch_all(home_query(user_id, cursor)).await
+}
+
+/// The query behind [`home`], also for checking its plan.
+pub fn home_query(user_id: i64, cursor: Option<i64>) -> Query {
+    sql(concat!(
+        crate::posts::store::post_select!(),
+        "JOIN timeline h ON h.post_id = p.id
              WHERE h.user_id = $1 AND h.post_id < $2
              ORDER BY h.post_id DESC LIMIT $3"
-        ))
-        .bind(user_id)
-        .bind(cursor.unwrap_or(i64::MAX))
-        .bind(PAGE_SIZE + 1),
-    )
-    .await
+    ))
+    .bind(user_id)
+    .bind(cursor.unwrap_or(i64::MAX))
+    .bind(PAGE_SIZE + 1)
 }

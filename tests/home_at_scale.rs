@@ -1,0 +1,167 @@
+//! Home stays one indexed read whatever a person follows: someone who follows 2,000 people and 200
+//! topics gets their page with under 50 rows read per post shown, on both engines.
+//!
+//! How it is checked: the data is made through the application's own store functions (so the
+//! timeline is filled as in production), then the home query is explained. On PostgreSQL,
+//! `EXPLAIN ANALYZE` reports the rows each scan node really produced (rows × loops), which are
+//! added up. SQLite has no such counter, so its plan is checked instead: a search of the timeline's
+//! primary key (a range that stops after one page) followed only by primary-key lookups, with no
+//! scan of a table and no sort; that reads at most a page of timeline entries plus four rows per post.
+
+mod common;
+
+use common::{Engine, TestApp};
+use townhall::db::{Db, Exec, sql};
+use townhall::posts::{PAGE_SIZE, PostBody};
+use townhall::{follows, posts, timeline, topics};
+
+on_both_engines!(home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_people_and_200_topics);
+
+const PEOPLE: usize = 2_100;
+const FOLLOWED: usize = 2_000;
+const TOPICS: usize = 200;
+const POSTS: usize = 3_000;
+
+async fn company(db: &Db) -> i64 {
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..PEOPLE {
+        tx.execute(
+            sql("INSERT INTO users (username, email, display_name, password_hash, created_at)
+                 VALUES ($1, $2, $3, 'not-a-hash', 0)")
+            .bind(format!("person{n}"))
+            .bind(format!("person{n}@example.com"))
+            .bind(format!("Person {n}")),
+        )
+        .await
+        .unwrap();
+    }
+    tx.commit().await.unwrap();
+    let (reader,): (i64,) = db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'person0'")).await.unwrap();
+    for n in 1..=FOLLOWED {
+        let (id,): (i64,) = db
+            .clone()
+            .fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(format!("person{n}")))
+            .await
+            .unwrap();
+        follows::store::follow(db, reader, id).await.unwrap();
+    }
+    for t in 0..TOPICS {
+        topics::store::follow(db, reader, &format!("topic{t}")).await.unwrap();
+    }
+    // Posts by everyone, most by people the reader does not follow, a third with a topic.
+    for n in 0..POSTS {
+        let author = (n * 7919 % PEOPLE) as i64 + 1;
+        let text = if n % 3 == 0 { format!("post {n} on #topic{}", n % 400) } else { format!("post {n}") };
+        posts::store::create(db, author, &PostBody::parse(&text, 1000).unwrap(), None).await.unwrap();
+    }
+    reader
+}
+
+async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_people_and_200_topics(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let reader = company(&app.db).await;
+    let mut db = app.db.clone();
+    let shown = timeline::store::home(&mut db, reader, None).await.unwrap();
+    assert_eq!(shown.len() as i64, PAGE_SIZE + 1, "the reader's home is full");
+    let deep_cursor = shown[shown.len() / 2].id;
+    // Busy threads: every post on the page has 40 replies, of which the feed shows the newest two.
+    for post in &shown {
+        for n in 0..40 {
+            let body = PostBody::parse(&format!("reply {n}"), 1000).unwrap();
+            posts::store::create(&app.db, post.author_id, &body, Some(post)).await.unwrap();
+        }
+    }
+    let roots: Vec<i64> = shown.iter().map(|p| p.id).collect();
+    let replies = posts::store::latest_replies(&mut db, &roots).await.unwrap();
+    assert_eq!(replies.len(), roots.len() * 2);
+    check_latest_replies_plan(engine, &mut db, &roots).await;
+
+    for cursor in [None, Some(deep_cursor)] {
+        let query = timeline::store::home_query(reader, cursor);
+        match engine {
+            Engine::Sqlite => {
+                let plan: Vec<(i64, i64, i64, String)> =
+                    db.fetch_all(query.explained("EXPLAIN QUERY PLAN ")).await.unwrap();
+                let steps: Vec<&str> = plan.iter().map(|(_, _, _, detail)| detail.as_str()).collect();
+                eprintln!("SQLite home plan: {steps:?}");
+                assert!(
+                    steps.iter().any(|s| s.starts_with("SEARCH h USING PRIMARY KEY (user_id=? AND post_id<?)")),
+                    "{steps:?}"
+                );
+                assert!(steps.iter().all(|s| !s.starts_with("SCAN") && !s.contains("TEMP B-TREE")), "{steps:?}");
+                assert!(
+                    steps
+                        .iter()
+                        .filter(|s| s.starts_with("SEARCH"))
+                        .all(|s| s.contains("PRIMARY KEY") || s.contains("INTEGER PRIMARY KEY")),
+                    "{steps:?}"
+                );
+            }
+            Engine::Postgres => {
+                db.execute(sql("ANALYZE")).await.unwrap();
+                let plan: Vec<(String,)> =
+                    db.fetch_all(query.explained("EXPLAIN (ANALYZE, FORMAT TEXT) ")).await.unwrap();
+                let rows_read: i64 =
+                    plan.iter().filter(|(l,)| l.contains("Scan")).map(|(l,)| rows_times_loops(l)).sum();
+                let per_post = rows_read as f64 / (PAGE_SIZE + 1) as f64;
+                eprintln!(
+                    "PostgreSQL home page: {rows_read} rows read for {} posts ({per_post:.1} per post)",
+                    PAGE_SIZE + 1
+                );
+                assert!(
+                    per_post < 50.0,
+                    "{per_post} rows per post:\n{}",
+                    plan.iter().map(|(l,)| l.as_str()).collect::<Vec<_>>().join("\n")
+                );
+            }
+        }
+    }
+}
+
+/// The latest replies of a page's threads read two replies per thread through the (root_id, id)
+/// index, however long the threads are.
+async fn check_latest_replies_plan(engine: Engine, db: &mut Db, roots: &[i64]) {
+    let query = posts::store::latest_replies_query(roots);
+    match engine {
+        Engine::Sqlite => {
+            let plan: Vec<(i64, i64, i64, String)> =
+                db.fetch_all(query.explained("EXPLAIN QUERY PLAN ")).await.unwrap();
+            let steps: Vec<&str> = plan.iter().map(|(_, _, _, detail)| detail.as_str()).collect();
+            // Scanning the small derived tables (`part2`, …) is fine; scanning a real table is not.
+            let base_tables = ["p", "u", "pp", "pu", "h", "posts", "users", "timeline"];
+            let scans_a_table = |step: &str| {
+                step.strip_prefix("SCAN ")
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .is_some_and(|t| base_tables.contains(&t))
+            };
+            assert!(!steps.iter().any(|s| scans_a_table(s)), "{steps:?}");
+            let by_thread =
+                steps.iter().filter(|s| s.starts_with("SEARCH p USING INDEX posts_root_id_id (root_id=?)")).count();
+            assert_eq!(by_thread, roots.len(), "{steps:?}");
+        }
+        Engine::Postgres => {
+            let plan: Vec<(String,)> = db.fetch_all(query.explained("EXPLAIN (ANALYZE, FORMAT TEXT) ")).await.unwrap();
+            let rows_read: i64 = plan.iter().filter(|(l,)| l.contains("Scan")).map(|(l,)| rows_times_loops(l)).sum();
+            let per_post = rows_read as f64 / roots.len() as f64;
+            eprintln!(
+                "PostgreSQL latest replies: {rows_read} rows read for {} threads of 40 replies ({per_post:.1} per post)",
+                roots.len()
+            );
+            assert!(per_post < 20.0, "{per_post} rows per thread");
+        }
+    }
+}
+
+/// `rows=N loops=M` of an EXPLAIN ANALYZE line's actual figures, multiplied.
+fn rows_times_loops(line: &str) -> i64 {
+    let actual = line.split("actual").nth(1).unwrap_or("");
+    let number = |key: &str| -> i64 {
+        actual
+            .split(key)
+            .nth(1)
+            .map(|rest| rest.chars().take_while(char::is_ascii_digit).collect::<String>())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0)
+    };
+    number("rows=") * number("loops=")
+}
