@@ -1,6 +1,7 @@
 //! Townhall: builds the application from its configuration (config -> database -> router) and serves it.
 
 pub mod accounts;
+pub mod communities;
 pub mod config;
 pub mod db;
 pub mod follows;

@@ -11,6 +11,9 @@ pub enum Kind {
     Mention,
     Like,
     Follow,
+    Invite,
+    JoinRequest,
+    JoinApproved,
 }
 
 impl Kind {
@@ -20,6 +23,9 @@ impl Kind {
             Kind::Mention => "mention",
             Kind::Like => "like",
             Kind::Follow => "follow",
+            Kind::Invite => "invite",
+            Kind::JoinRequest => "join_request",
+            Kind::JoinApproved => "join_approved",
         }
     }
 }
@@ -36,6 +42,8 @@ pub struct NotificationRow {
     pub read_at: Option<i64>,
     pub actor_username: String,
     pub actor_display_name: String,
+    pub community_slug: Option<String>,
+    pub community_name: Option<String>,
 }
 
 /// Notifications about the same thing, shown as one line.
@@ -46,6 +54,7 @@ pub struct Group {
     pub post_id: Option<i64>,
     pub thread_id: Option<i64>,
     pub post_excerpt: String,
+    pub community: Option<(String, String)>,
     pub unread: bool,
     pub created_iso: String,
     pub created_label: String,
@@ -63,16 +72,26 @@ impl Group {
         }
     }
 
-    pub fn what(&self) -> &'static str {
+    pub fn what(&self) -> String {
+        let community = self.community.as_ref().map(|(_, name)| name.as_str()).unwrap_or("a community");
         match self.kind.as_str() {
-            "reply" => "replied to your post",
-            "mention" => "mentioned you",
-            "like" => "liked your post",
-            _ => "followed you",
+            "reply" => "replied to your post".into(),
+            "mention" => "mentioned you".into(),
+            "like" => "liked your post".into(),
+            "invite" => format!("invited you to {community}"),
+            "join_request" => format!("asked to join {community}"),
+            "join_approved" => format!("let you into {community}"),
+            _ => "followed you".into(),
         }
     }
 
     pub fn link(&self) -> String {
+        if let Some((slug, _)) = &self.community {
+            return match self.kind.as_str() {
+                "join_request" => format!("/c/{slug}/members"),
+                _ => format!("/c/{slug}"),
+            };
+        }
         match (self.thread_id, self.post_id, self.actors.first()) {
             (Some(thread), Some(post), _) => format!("/posts/{thread}#post-{post}"),
             (_, _, Some((username, _))) if self.actors.len() == 1 => format!("/@{username}"),
@@ -103,6 +122,7 @@ pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
             post_id: row.post_id,
             thread_id: row.thread_id,
             post_excerpt: excerpt(row.post_excerpt.as_deref().unwrap_or("")),
+            community: row.community_slug.zip(row.community_name),
             unread: row.read_at.is_none(),
             created_iso: crate::posts::views::iso_time(row.created_at),
             created_label: crate::posts::views::relative_time(row.created_at, now),

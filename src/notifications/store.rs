@@ -1,12 +1,14 @@
-//! SQL for notifications.
+//! SQL for notifications. Nobody is told of, or shown, a post they may not see.
 
 use super::{Kind, NotificationRow};
 use crate::db::{Exec, now, sql};
+use crate::posts::store::visible_to;
 
 /// How many recent notifications the page reads before grouping them.
 const RECENT: i64 = 200;
 
-/// Tells `recipient_id` that `actor_id` did something; nobody is told of their own actions.
+/// Tells `recipient_id` that `actor_id` did something about a post; nobody is told of their own
+/// actions, nor of a post they may not see (a mention in a private community they are not in).
 pub async fn notify(
     db: &mut impl Exec,
     recipient_id: i64,
@@ -18,9 +20,12 @@ pub async fn notify(
         return Ok(());
     }
     db.execute(
-        sql(
-            "INSERT INTO notifications (recipient_id, kind, actor_id, post_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
+        sql("INSERT INTO notifications (recipient_id, kind, actor_id, post_id, created_at)
+             SELECT $1, $2, $3, $4, $5
+             WHERE NOT EXISTS (SELECT 1 FROM posts p
+                               WHERE p.id = $4 AND p.members_only IS NOT NULL
+                                 AND NOT EXISTS (SELECT 1 FROM community_members m
+                                                 WHERE m.community_id = p.members_only AND m.user_id = $1))")
         .bind(recipient_id)
         .bind(kind.as_str())
         .bind(actor_id)
@@ -31,7 +36,31 @@ pub async fn notify(
     Ok(())
 }
 
-/// Takes back a notification whose cause was undone (an unlike, an unfollow).
+/// Tells `recipient_id` of something about a community (an invitation, a join request, an approval).
+pub async fn notify_community(
+    db: &mut impl Exec,
+    recipient_id: i64,
+    kind: Kind,
+    actor_id: i64,
+    community_id: i64,
+) -> Result<(), sqlx::Error> {
+    if recipient_id == actor_id {
+        return Ok(());
+    }
+    db.execute(
+        sql("INSERT INTO notifications (recipient_id, kind, actor_id, community_id, created_at)
+             VALUES ($1, $2, $3, $4, $5)")
+        .bind(recipient_id)
+        .bind(kind.as_str())
+        .bind(actor_id)
+        .bind(community_id)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes back a notification whose cause was undone (an unlike, an unfollow) if it is still unread.
 pub async fn retract(
     db: &mut impl Exec,
     kind: Kind,
@@ -41,8 +70,8 @@ pub async fn retract(
 ) -> Result<(), sqlx::Error> {
     db.execute(
         sql("DELETE FROM notifications
-             WHERE kind = $1 AND actor_id = $2 AND recipient_id = $3 AND (post_id = $4 OR (post_id IS NULL AND $4 IS NULL))
-               AND read_at IS NULL")
+             WHERE kind = $1 AND actor_id = $2 AND recipient_id = $3
+               AND (post_id = $4 OR (post_id IS NULL AND $4 IS NULL)) AND read_at IS NULL")
         .bind(kind.as_str())
         .bind(actor_id)
         .bind(recipient_id)
@@ -52,13 +81,20 @@ pub async fn retract(
     Ok(())
 }
 
-/// Unread notifications as the page shows them: likes of one post and new followers count once.
+/// Unread notifications as the page shows them: likes of one post and new followers count once, and
+/// notifications about posts the person can no longer see (they left a private community) not at all.
 pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = db
         .fetch_one(
-            sql("SELECT COUNT(*) FROM (
-                     SELECT DISTINCT kind, CASE WHEN kind IN ('like', 'follow') THEN COALESCE(post_id, 0) ELSE id END AS item
-                     FROM notifications WHERE recipient_id = $1 AND read_at IS NULL) unread")
+            sql(concat!(
+                "SELECT COUNT(*) FROM (
+                     SELECT DISTINCT n.kind,
+                            CASE WHEN n.kind IN ('like', 'follow') THEN COALESCE(n.post_id, 0) ELSE n.id END AS item
+                     FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
+                     WHERE n.recipient_id = $1 AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
+                visible_to!("$1"),
+                ")) unread"
+            ))
             .bind(user_id),
         )
         .await?;
@@ -67,13 +103,18 @@ pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx:
 
 pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<NotificationRow>, sqlx::Error> {
     db.fetch_all(
-        sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id, p.body AS post_excerpt,
-                    n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name
+        sql(concat!(
+            "SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id, p.body AS post_excerpt,
+                    n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
+                    c.slug AS community_slug, c.name AS community_name
              FROM notifications n
              JOIN users a ON a.id = n.actor_id
              LEFT JOIN posts p ON p.id = n.post_id
-             WHERE n.recipient_id = $1
-             ORDER BY n.id DESC LIMIT $2")
+             LEFT JOIN communities c ON c.id = n.community_id
+             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ",
+            visible_to!("$1"),
+            ") ORDER BY n.id DESC LIMIT $2"
+        ))
         .bind(user_id)
         .bind(RECENT),
     )

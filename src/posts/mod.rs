@@ -55,6 +55,12 @@ pub struct PostRow {
     pub author_display_name: String,
     /// Who wrote the post this one answers, for replies.
     pub parent_username: Option<String>,
+    pub community_id: Option<i64>,
+    /// The community whose members alone may see this post (a private community's posts).
+    pub members_only: Option<i64>,
+    pub is_announcement: bool,
+    pub community_slug: Option<String>,
+    pub community_name: Option<String>,
 }
 
 impl PostRow {

@@ -8,6 +8,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::store::Placement;
 use super::views::load_views;
 use super::{FeedPage, PostBody, PostRow, PostView, store};
 use crate::timeline;
@@ -27,6 +28,9 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/like", post(like))
         .route("/posts/{id}/unlike", post(unlike))
         .route("/posts/{id}/likes", get(likers))
+        .route("/posts/{id}/announce", post(announce))
+        .route("/posts/{id}/unannounce", post(unannounce))
+        .route("/announcements/{id}/dismiss", post(dismiss))
 }
 
 /// `?before=ID`: the cursor of an older page.
@@ -53,14 +57,15 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-/// The post a path names, or a 404.
-async fn find_post(state: &AppState, raw_id: &str) -> Result<PostRow, AppError> {
-    store::find(&mut state.db.clone(), parse_id(raw_id)?).await?.ok_or(AppError::NotFound)
+/// The post a path names, if the viewer may see it; otherwise a 404, whether it is missing or in a
+/// private community they are not in.
+async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
+    store::find_visible(&mut state.db.clone(), parse_id(raw_id)?, current.user.id).await?.ok_or(AppError::NotFound)
 }
 
 /// A post the viewer wrote and that still stands; anyone else gets a 403.
 async fn find_own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
-    let post = find_post(state, raw_id).await?;
+    let post = find_post(state, current, raw_id).await?;
     if post.is_deleted() {
         return Err(AppError::NotFound);
     }
@@ -92,6 +97,8 @@ pub struct FeedTemplate {
     pub compose: Option<Compose>,
     /// A follow button for the feed's subject (a topic): (action, label).
     pub follow_action: Option<(String, &'static str)>,
+    /// Announcements shown above the feed until dismissed (home only).
+    pub announcements: Vec<PostView>,
     pub feed: FeedPage,
     pub base_url: String,
     pub empty: &'static str,
@@ -114,12 +121,14 @@ async fn home_page(
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let rows = timeline::store::home(&mut db, current.user.id, cursor).await?;
+    let announcements = store::announcements(&mut db, current.user.id).await?;
     let page = FeedTemplate {
         layout: Layout::for_user(current, "Home").await,
         heading: "Home".into(),
         intro: "Your posts and those of the people and topics you follow.".into(),
         compose: Some(compose),
         follow_action: None,
+        announcements: load_views(&mut db, announcements, current.user.id, false).await?,
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/".into(),
         empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
@@ -140,6 +149,7 @@ async fn all(
         intro: "Every post in the company, newest first.".into(),
         compose: None,
         follow_action: None,
+        announcements: Vec::new(),
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/all".into(),
         empty: "Nobody has posted yet.",
@@ -165,7 +175,7 @@ async fn create(
             return home_page(&state, &current, None, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let id = store::create(&state.db, current.user.id, &body, None).await?;
+    let id = store::create(&state.db, current.user.id, &body, Placement::Company).await?;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
     Ok(Redirect::to("/").into_response())
 }
@@ -194,9 +204,10 @@ async fn thread_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let rows = store::thread(&mut db, root_id).await?;
+    let rows = store::thread(&mut db, root_id, current.user.id).await?;
     let mut posts = load_views(&mut db, rows, current.user.id, false).await?.into_iter();
-    let root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
+    let mut root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
+    root.can_announce = !root.deleted && current.user.is_admin();
     let replies: Vec<PostView> = posts.collect();
     let answered = reply_to.and_then(|id| replies.iter().find(|r| r.id == id && !r.deleted)).unwrap_or(&root);
     let reply_action = format!("/posts/{}/replies", answered.id);
@@ -221,7 +232,7 @@ async fn show(
     Path(id): Path<String>,
     Query(query): Query<ThreadQuery>,
 ) -> Result<Response, AppError> {
-    let post = find_post(&state, &id).await?;
+    let post = find_post(&state, &current, &id).await?;
     if post.root_id.is_some() {
         return Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response());
     }
@@ -235,7 +246,7 @@ async fn reply(
     Path(id): Path<String>,
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
-    let parent = find_post(&state, &id).await?;
+    let parent = find_post(&state, &current, &id).await?;
     let max_chars = state.config.max_post_chars;
     let body = match PostBody::parse(&form.body, max_chars) {
         Ok(body) => body,
@@ -245,7 +256,7 @@ async fn reply(
             return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
         }
     };
-    let reply_id = store::create(&state.db, current.user.id, &body, Some(&parent)).await?;
+    let reply_id = store::create(&state.db, current.user.id, &body, Placement::Reply(&parent)).await?;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
 
@@ -342,7 +353,7 @@ async fn like(
     Path(id): Path<String>,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &id).await?;
+    let post = find_post(&state, &current, &id).await?;
     if post.is_deleted() {
         return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
     }
@@ -356,7 +367,7 @@ async fn unlike(
     Path(id): Path<String>,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &id).await?;
+    let post = find_post(&state, &current, &id).await?;
     store::unlike(&state.db, &post, current.user.id).await?;
     Ok(back_to(&form, post.id))
 }
@@ -375,7 +386,7 @@ async fn likers(
     current: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let post = find_post(&state, &id).await?;
+    let post = find_post(&state, &current, &id).await?;
     let people = store::likers(&mut state.db.clone(), post.id).await?;
     render(&LikersTemplate {
         layout: Layout::for_user(&current, "Liked by").await,
@@ -383,4 +394,61 @@ async fn likers(
         thread_id: post.thread_id(),
         people,
     })
+}
+
+/// Site admins may announce any top-level post; a community's admins, that community's posts.
+async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -> Result<(), AppError> {
+    if post.parent_id.is_some() || post.is_deleted() {
+        return Err(AppError::BadRequest("Only a standing top-level post can be an announcement.".into()));
+    }
+    if current.user.is_admin() {
+        return Ok(());
+    }
+    if let Some(community_id) = post.community_id {
+        let standing =
+            crate::communities::store::standing(&mut state.db.clone(), community_id, current.user.id).await?;
+        if standing == crate::communities::Standing::Admin {
+            return Ok(());
+        }
+    }
+    Err(AppError::Forbidden("Only admins, and community admins in their community, make announcements."))
+}
+
+async fn set_announcement(state: AppState, current: CurrentUser, id: String, on: bool) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    may_announce(&state, &current, &post).await?;
+    store::set_announcement(&mut state.db.clone(), post.id, on).await?;
+    let notice = if on {
+        "The post is announced: it shows above everyone's home until dismissed."
+    } else {
+        "The announcement was withdrawn."
+    };
+    current.set_notice(notice).await?;
+    Ok(Redirect::to(&format!("/posts/{}", post.id)))
+}
+
+async fn announce(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    set_announcement(state, current, id, true).await
+}
+
+async fn unannounce(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    set_announcement(state, current, id, false).await
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
+    Ok(Redirect::to("/"))
 }

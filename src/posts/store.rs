@@ -12,7 +12,8 @@ macro_rules! post_columns {
     () => {
         "p.id, p.author_id, p.body, p.mentions, p.created_at, p.parent_id, p.root_id, p.edited_at,
          p.deleted_at, p.reply_count, p.like_count,
-         u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username"
+         u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username,
+         p.community_id, p.members_only, p.is_announcement, c.slug AS community_slug, c.name AS community_name"
     };
 }
 
@@ -22,7 +23,21 @@ macro_rules! post_joins {
         " FROM posts p
           JOIN users u ON u.id = p.author_id
           LEFT JOIN posts pp ON pp.id = p.parent_id
-          LEFT JOIN users pu ON pu.id = pp.author_id "
+          LEFT JOIN users pu ON pu.id = pp.author_id
+          LEFT JOIN communities c ON c.id = p.community_id "
+    };
+}
+
+/// True when the person whose id is in placeholder `$v` may see post `p`: it is not restricted to a
+/// private community's members, or they are one. Every query that shows posts to someone uses it.
+macro_rules! visible_to {
+    ($v:literal) => {
+        concat!(
+            "(p.members_only IS NULL OR EXISTS (SELECT 1 FROM community_members vm
+                                                 WHERE vm.community_id = p.members_only AND vm.user_id = ",
+            $v,
+            "))"
+        )
     };
 }
 
@@ -32,7 +47,7 @@ macro_rules! post_select {
         concat!("SELECT ", $crate::posts::store::post_columns!(), $crate::posts::store::post_joins!())
     };
 }
-pub(crate) use {post_columns, post_joins, post_select};
+pub(crate) use {post_columns, post_joins, post_select, visible_to};
 
 /// The usernames among `names` that belong to someone, in the order given.
 async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
@@ -66,27 +81,48 @@ async fn write_topics(db: &mut impl Exec, post_id: i64, topics: &[String]) -> Re
     Ok(())
 }
 
-/// Writes a post, or a reply to `parent`, in one transaction with everything it causes: its topics,
-/// its place in homes (top-level posts), the thread's reply count, and notifications.
-pub async fn create(db: &Db, author_id: i64, body: &PostBody, parent: Option<&PostRow>) -> Result<i64, sqlx::Error> {
+/// Where a new post goes.
+#[derive(Clone, Copy)]
+pub enum Placement<'a> {
+    /// The company-wide feed.
+    Company,
+    /// A community's feed; a private one's posts are for its members only.
+    Community { id: i64, private: bool },
+    /// A reply, in the thread (and community) of the post it answers.
+    Reply(&'a PostRow),
+}
+
+/// Writes a post in one transaction with everything it causes: its topics, its place in homes
+/// (top-level posts), the thread's reply count, and notifications.
+pub async fn create(db: &Db, author_id: i64, body: &PostBody, placement: Placement<'_>) -> Result<i64, sqlx::Error> {
+    let (parent, community_id, members_only) = match placement {
+        Placement::Company => (None, None, None),
+        Placement::Community { id, private } => (None, Some(id), private.then_some(id)),
+        Placement::Reply(parent) => (Some(parent), parent.community_id, parent.members_only),
+    };
     let mut tx = db.begin().await?;
     let mentioned = existing_usernames(&mut tx, text::mentions(body.as_str())).await?;
     let topics = text::topics(body.as_str());
     let (id,): (i64,) = tx
         .fetch_one(
-            sql("INSERT INTO posts (author_id, body, mentions, created_at, parent_id, root_id)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            sql("INSERT INTO posts (author_id, body, mentions, created_at, parent_id, root_id, community_id, members_only)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
             .bind(author_id)
             .bind(body.as_str())
             .bind(mentioned.join(" "))
             .bind(now())
             .bind(parent.map(|p| p.id))
-            .bind(parent.map(PostRow::thread_id)),
+            .bind(parent.map(PostRow::thread_id))
+            .bind(community_id)
+            .bind(members_only),
         )
         .await?;
     write_topics(&mut tx, id, &topics).await?;
     match parent {
-        None => timeline::store::deliver(&mut tx, id, author_id, &topics).await?,
+        None => {
+            let audience = timeline::store::Audience { community_id, members_only };
+            timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?
+        }
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
                 .await?;
@@ -144,14 +180,24 @@ pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
     tx.commit().await
 }
 
-pub async fn find(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
-    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1")).bind(id)).await
+/// A post as `viewer_id` may see it: `None` when it does not exist or is in a private community they
+/// are not a member of (the two look the same from outside).
+pub async fn find_visible(db: &mut impl Exec, id: i64, viewer_id: i64) -> Result<Option<PostRow>, sqlx::Error> {
+    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1 AND ", visible_to!("$2"))).bind(id).bind(viewer_id))
+        .await
 }
 
-/// A thread: its first post and every reply, oldest first.
-pub async fn thread(db: &mut impl Exec, root_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
+/// A thread: its first post and every reply, oldest first, as `viewer_id` may see it.
+pub async fn thread(db: &mut impl Exec, root_id: i64, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(post_select!(), "WHERE p.id = $1 OR p.root_id = $1 ORDER BY p.id LIMIT 2001")).bind(root_id),
+        sql(concat!(
+            post_select!(),
+            "WHERE (p.id = $1 OR p.root_id = $1) AND ",
+            visible_to!("$2"),
+            " ORDER BY p.id LIMIT 2001"
+        ))
+        .bind(root_id)
+        .bind(viewer_id),
     )
     .await
 }
@@ -238,12 +284,13 @@ fn below(cursor: Option<i64>) -> i64 {
     cursor.unwrap_or(i64::MAX)
 }
 
-/// The whole company's top-level posts.
+/// The whole company's top-level posts; private communities' posts never appear here.
 pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
-            "WHERE p.id < $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL ORDER BY p.id DESC LIMIT $2"
+            "WHERE p.id < $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.members_only IS NULL
+             ORDER BY p.id DESC LIMIT $2"
         ))
         .bind(below(cursor))
         .bind(PAGE_SIZE + 1),
@@ -251,32 +298,99 @@ pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>
     .await
 }
 
-/// A person's top-level posts.
-pub async fn by_author(db: &mut impl Exec, author_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
+/// A person's top-level posts that the viewer may see.
+pub async fn by_author(
+    db: &mut impl Exec,
+    author_id: i64,
+    viewer_id: i64,
+    cursor: Option<i64>,
+) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
-            "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
-             ORDER BY p.id DESC LIMIT $3"
+            "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
+            visible_to!("$4"),
+            " ORDER BY p.id DESC LIMIT $3"
         ))
         .bind(author_id)
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1),
+        .bind(PAGE_SIZE + 1)
+        .bind(viewer_id),
     )
     .await
 }
 
-/// Posts and replies tagged with a topic.
-pub async fn by_topic(db: &mut impl Exec, topic: &str, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
+/// Posts and replies tagged with a topic that the viewer may see.
+pub async fn by_topic(
+    db: &mut impl Exec,
+    topic: &str,
+    viewer_id: i64,
+    cursor: Option<i64>,
+) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
             post_select!(),
             "JOIN post_topics t ON t.post_id = p.id
-             WHERE t.topic = $1 AND t.post_id < $2 ORDER BY t.post_id DESC LIMIT $3"
+             WHERE t.topic = $1 AND t.post_id < $2 AND ",
+            visible_to!("$4"),
+            " ORDER BY t.post_id DESC LIMIT $3"
         ))
         .bind(topic)
+        .bind(below(cursor))
+        .bind(PAGE_SIZE + 1)
+        .bind(viewer_id),
+    )
+    .await
+}
+
+/// A community's top-level posts (the caller has checked that the viewer may read the community).
+pub async fn by_community(
+    db: &mut impl Exec,
+    community_id: i64,
+    cursor: Option<i64>,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(
+            post_select!(),
+            "WHERE p.community_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
+             ORDER BY p.id DESC LIMIT $3"
+        ))
+        .bind(community_id)
         .bind(below(cursor))
         .bind(PAGE_SIZE + 1),
     )
     .await
+}
+
+/// Announcements the viewer may see and has not dismissed, newest first: company-wide ones, and
+/// those of communities they belong to.
+pub async fn announcements(db: &mut impl Exec, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(
+            post_select!(),
+            "WHERE p.is_announcement = TRUE AND p.deleted_at IS NULL
+               AND (p.community_id IS NULL
+                    OR EXISTS (SELECT 1 FROM community_members am
+                               WHERE am.community_id = p.community_id AND am.user_id = $1))
+               AND NOT EXISTS (SELECT 1 FROM announcement_dismissals d WHERE d.post_id = p.id AND d.user_id = $1)
+             ORDER BY p.id DESC LIMIT 5"
+        ))
+        .bind(viewer_id),
+    )
+    .await
+}
+
+pub async fn set_announcement(db: &mut impl Exec, post_id: i64, on: bool) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE posts SET is_announcement = $1 WHERE id = $2").bind(on).bind(post_id)).await?;
+    Ok(())
+}
+
+pub async fn dismiss_announcement(db: &mut impl Exec, post_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("INSERT INTO announcement_dismissals (user_id, post_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(user_id)
+            .bind(post_id),
+    )
+    .await?;
+    Ok(())
 }

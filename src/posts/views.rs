@@ -30,6 +30,13 @@ pub struct PostView {
     pub mine: bool,
     /// In feeds: the newest replies, oldest first.
     pub latest_replies: Vec<PostView>,
+    pub community_slug: Option<String>,
+    pub community_name: Option<String>,
+    pub is_announcement: bool,
+    /// Set when the viewer runs the post's community: the slug, for pin and remove buttons.
+    pub moderated_in: Option<String>,
+    /// The viewer may announce the post (or withdraw its announcement).
+    pub can_announce: bool,
 }
 
 impl PostView {
@@ -56,6 +63,11 @@ impl PostView {
             author_username: row.author_username,
             author_display_name: row.author_display_name,
             latest_replies: Vec::new(),
+            community_slug: row.community_slug,
+            community_name: row.community_name,
+            is_announcement: row.is_announcement,
+            moderated_in: None,
+            can_announce: false,
         }
     }
 }

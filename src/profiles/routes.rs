@@ -46,10 +46,10 @@ async fn profile(
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let person = accounts::find_named(&mut db, &username).await?;
-    let counts = store::counts(&mut db, person.id).await?;
+    let counts = store::counts(&mut db, person.id, current.user.id).await?;
     let is_me = person.id == current.user.id;
     let following = !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
-    let rows = posts::store::by_author(&mut db, person.id, query.cursor()?).await?;
+    let rows = posts::store::by_author(&mut db, person.id, current.user.id, query.cursor()?).await?;
     render(&ProfileTemplate {
         layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await,
         base_url: format!("/@{}", person.username),

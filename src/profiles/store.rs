@@ -2,15 +2,24 @@
 
 use super::{PersonRow, ProfileCounts, ProfileFields};
 use crate::db::{Exec, sql};
+use crate::posts::store::visible_to;
 
 pub const DIRECTORY_PAGE_SIZE: i64 = 50;
 
-pub async fn counts(db: &mut impl Exec, user_id: i64) -> Result<ProfileCounts, sqlx::Error> {
+/// A profile's counts as `viewer_id` sees them: posts in private communities they are not in are not
+/// counted.
+pub async fn counts(db: &mut impl Exec, user_id: i64, viewer_id: i64) -> Result<ProfileCounts, sqlx::Error> {
     db.fetch_one(
-        sql("SELECT (SELECT COUNT(*) FROM posts WHERE author_id = $1) AS posts,
+        sql(concat!(
+            "SELECT (SELECT COUNT(*) FROM posts p
+                     WHERE p.author_id = $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
+            visible_to!("$2"),
+            ") AS posts,
                     (SELECT COUNT(*) FROM follows WHERE followee_id = $1) AS followers,
-                    (SELECT COUNT(*) FROM follows WHERE follower_id = $1) AS following")
-        .bind(user_id),
+                    (SELECT COUNT(*) FROM follows WHERE follower_id = $1) AS following"
+        ))
+        .bind(user_id)
+        .bind(viewer_id),
     )
     .await
 }

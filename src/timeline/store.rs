@@ -2,13 +2,38 @@
 //! or follow one of its topics; every function here keeps the `timeline` table equal to that rule.
 
 use crate::db::{Exec, Query, sql};
+use crate::posts::store::visible_to;
 use crate::posts::{PAGE_SIZE, PostRow};
 
 /// How many earlier posts a new follow brings into home at once.
 const BACKFILL: i64 = 200;
 
-/// Delivers a new top-level post to its author, the author's followers and its topics' followers.
-pub async fn deliver(db: &mut impl Exec, post_id: i64, author_id: i64, topics: &[String]) -> Result<(), sqlx::Error> {
+/// Who a new top-level post is for.
+#[derive(Clone, Copy, Default)]
+pub struct Audience {
+    pub community_id: Option<i64>,
+    /// Set for a private community: its members and nobody else.
+    pub members_only: Option<i64>,
+}
+
+/// Delivers a new top-level post to the homes it belongs in: a private community's post to its
+/// members only; any other post to its author, the author's followers, its topics' followers, and
+/// the members of its community if it has one.
+pub async fn deliver(
+    db: &mut impl Exec,
+    post_id: i64,
+    author_id: i64,
+    topics: &[String],
+    audience: Audience,
+) -> Result<(), sqlx::Error> {
+    // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
+    let to_members = sql("INSERT INTO timeline (user_id, post_id)
+                          SELECT user_id, $2 FROM community_members WHERE community_id = $1 AND true
+                          ON CONFLICT DO NOTHING");
+    if let Some(community_id) = audience.members_only {
+        db.execute(to_members.bind(community_id).bind(post_id)).await?;
+        return Ok(());
+    }
     db.execute(
         sql("INSERT INTO timeline (user_id, post_id)
              SELECT $1, $2 UNION SELECT follower_id, $2 FROM follows WHERE followee_id = $1
@@ -18,7 +43,6 @@ pub async fn deliver(db: &mut impl Exec, post_id: i64, author_id: i64, topics: &
     )
     .await?;
     for topic in topics {
-        // `WHERE true` keeps SQLite from reading ON CONFLICT as part of the SELECT.
         db.execute(
             sql("INSERT INTO timeline (user_id, post_id)
                  SELECT user_id, $2 FROM topic_follows WHERE topic = $1 AND true
@@ -27,6 +51,9 @@ pub async fn deliver(db: &mut impl Exec, post_id: i64, author_id: i64, topics: &
             .bind(post_id),
         )
         .await?;
+    }
+    if let Some(community_id) = audience.community_id {
+        db.execute(to_members.bind(community_id).bind(post_id)).await?;
     }
     Ok(())
 }
@@ -40,12 +67,17 @@ pub async fn withdraw(db: &mut impl Exec, post_id: i64) -> Result<(), sqlx::Erro
 /// After `user_id` follows `author_id`: the author's recent posts join their home.
 pub async fn after_follow(db: &mut impl Exec, user_id: i64, author_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("INSERT INTO timeline (user_id, post_id)
-             SELECT $1, id FROM (SELECT id FROM posts
-                                 WHERE author_id = $2 AND parent_id IS NULL AND deleted_at IS NULL
-                                 ORDER BY id DESC LIMIT $3) recent
+        sql(concat!(
+            "INSERT INTO timeline (user_id, post_id)
+             SELECT $1, id FROM (SELECT p.id FROM posts p
+                                 WHERE p.author_id = $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
+                                   AND ",
+            visible_to!("$1"),
+            "
+                                 ORDER BY p.id DESC LIMIT $3) recent
              WHERE true
-             ON CONFLICT DO NOTHING")
+             ON CONFLICT DO NOTHING"
+        ))
         .bind(user_id)
         .bind(author_id)
         .bind(BACKFILL),
@@ -74,12 +106,17 @@ pub async fn after_unfollow(db: &mut impl Exec, user_id: i64, author_id: i64) ->
 /// After `user_id` follows a topic: its recent top-level posts join their home.
 pub async fn after_topic_follow(db: &mut impl Exec, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("INSERT INTO timeline (user_id, post_id)
+        sql(concat!(
+            "INSERT INTO timeline (user_id, post_id)
              SELECT $1, id FROM (SELECT p.id FROM post_topics pt JOIN posts p ON p.id = pt.post_id
                                  WHERE pt.topic = $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
+                                   AND ",
+            visible_to!("$1"),
+            "
                                  ORDER BY pt.post_id DESC LIMIT $3) recent
              WHERE true
-             ON CONFLICT DO NOTHING")
+             ON CONFLICT DO NOTHING"
+        ))
         .bind(user_id)
         .bind(topic)
         .bind(BACKFILL),
@@ -105,6 +142,45 @@ pub async fn after_topic_unfollow(db: &mut impl Exec, user_id: i64, topic: &str)
                                WHERE pt.post_id = timeline.post_id)")
         .bind(user_id)
         .bind(topic),
+    )
+    .await?;
+    Ok(())
+}
+
+/// After `user_id` joins a community: its recent posts join their home.
+pub async fn after_join(db: &mut impl Exec, user_id: i64, community_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("INSERT INTO timeline (user_id, post_id)
+             SELECT $1, id FROM (SELECT id FROM posts
+                                 WHERE community_id = $2 AND parent_id IS NULL AND deleted_at IS NULL
+                                 ORDER BY id DESC LIMIT $3) recent
+             WHERE true
+             ON CONFLICT DO NOTHING")
+        .bind(user_id)
+        .bind(community_id)
+        .bind(BACKFILL),
+    )
+    .await?;
+    Ok(())
+}
+
+/// After `user_id` leaves a community: a private community's posts all leave their home; a public
+/// one's leave unless they wrote them or they still reach home through a person or topic they follow.
+pub async fn after_leave(db: &mut impl Exec, user_id: i64, community_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("DELETE FROM timeline
+             WHERE user_id = $1
+               AND post_id IN (SELECT id FROM posts WHERE community_id = $2)
+               AND NOT EXISTS (SELECT 1 FROM posts p
+                               WHERE p.id = timeline.post_id AND p.members_only IS NULL
+                                 AND (p.author_id = $1
+                                      OR EXISTS (SELECT 1 FROM follows f
+                                                 WHERE f.follower_id = $1 AND f.followee_id = p.author_id)
+                                      OR EXISTS (SELECT 1 FROM post_topics pt
+                                                 JOIN topic_follows tf ON tf.topic = pt.topic AND tf.user_id = $1
+                                                 WHERE pt.post_id = p.id)))")
+        .bind(user_id)
+        .bind(community_id),
     )
     .await?;
     Ok(())

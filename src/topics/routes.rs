@@ -27,7 +27,7 @@ async fn topic(
 ) -> Result<Response, AppError> {
     let topic = parse_topic(&raw).ok_or(AppError::NotFound)?;
     let mut db = state.db.clone();
-    let rows = posts::store::by_topic(&mut db, &topic, query.cursor()?).await?;
+    let rows = posts::store::by_topic(&mut db, &topic, current.user.id, query.cursor()?).await?;
     let following = store::is_following(&mut db, current.user.id, &topic).await?;
     let base_url = format!("/topics/{}", percent_encode(&topic));
     let follow_action = if following {
@@ -45,6 +45,7 @@ async fn topic(
         },
         compose: None,
         follow_action: Some(follow_action),
+        announcements: Vec::new(),
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url,
         empty: "No posts with this topic yet.",

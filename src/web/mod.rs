@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::posts::routes::router())
         .merge(crate::follows::routes::router())
         .merge(crate::topics::routes::router())
+        .merge(crate::communities::routes::router())
         .merge(crate::notifications::routes::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
