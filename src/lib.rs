@@ -5,6 +5,7 @@ pub mod communities;
 pub mod config;
 pub mod db;
 pub mod follows;
+pub mod live;
 pub mod notifications;
 pub mod posts;
 pub mod profiles;
@@ -65,13 +66,15 @@ fn sqlite_file(url: &str) -> Option<&str> {
 pub struct App {
     pub router: axum::Router,
     pub db: Db,
+    pub live: live::Hub,
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
     let db = open_database(&config).await?;
-    let state = web::AppState { db: db.clone(), config: Arc::new(config) };
+    let live = live::Hub::start(db.clone());
+    let state = web::AppState { db: db.clone(), config: Arc::new(config), live: live.clone() };
     let router = web::router(state).map_err(StartError::Origin)?;
-    Ok(App { router, db })
+    Ok(App { router, db, live })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -83,6 +86,11 @@ pub async fn serve_on(
     let cleanup = tokio::spawn(
         db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
+    let live = app.live.clone();
+    let shutdown = async move {
+        shutdown.await;
+        live.close();
+    };
     let served = axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
     app.db.close().await;

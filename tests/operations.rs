@@ -3,9 +3,8 @@
 mod common;
 
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
-use common::{Engine, PASSWORD, Person, TestApp, post_ids};
+use common::{Engine, PASSWORD, Person, TestApp, post_ids, start_process, wait_until_healthy};
 use townhall::db::{Exec, sql};
 
 on_both_engines!(
@@ -100,39 +99,6 @@ async fn the_cli_creates_accounts_and_sets_roles(engine: Engine) {
     // The first account made by the CLI does not make the next sign-up an admin either.
     let member = app.signed_up("ana").await;
     assert!(!member.get("/").await.contains("administrator"));
-}
-
-/// A server process of its own, so it can be killed outright.
-struct Process {
-    child: std::process::Child,
-    base: String,
-}
-
-fn start_process(database_url: &str) -> Process {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let child = Command::new(env!("CARGO_BIN_EXE_townhall"))
-        .arg("serve")
-        .env("DATABASE_URL", database_url)
-        .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start townhall");
-    Process { child, base: format!("http://127.0.0.1:{port}") }
-}
-
-async fn wait_until_healthy(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = reqwest::Client::new();
-    while Instant::now() < deadline {
-        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
-            && r.status().as_u16() == 200
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{base} did not become healthy within 30 s");
 }
 
 async fn acknowledged_posts_survive_a_killed_process(engine: Engine) {

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::{self, profile_text};
 use crate::db::unique_violation;
+use crate::live::Event;
 use crate::posts::routes::{Compose, CursorQuery, parse_id};
 use crate::posts::store::Placement;
 use crate::posts::views::load_views;
@@ -139,6 +140,7 @@ struct ShowTemplate {
     feed: Option<FeedPage>,
     base_url: String,
     post_action: String,
+    live_feed: String,
 }
 
 async fn community_page(
@@ -167,6 +169,7 @@ async fn community_page(
         layout: Layout::for_user(current, community.name.clone()).await,
         base_url: format!("/c/{}", community.slug),
         post_action: format!("/c/{}/posts", community.slug),
+        live_feed: format!("c/{}", community.slug),
         is_admin: standing == Standing::Admin || current.user.is_admin(),
         compose: standing.is_member().then_some(compose),
         community,
@@ -212,7 +215,9 @@ async fn write_post(
         }
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
-    posts::store::create(&state.db, current.user.id, &body, placement).await?;
+    let post_id = posts::store::create(&state.db, current.user.id, &body, placement).await?;
+    let members_only = community.is_private.then_some(community.id);
+    state.live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())
 }
 

@@ -24,6 +24,7 @@ async fn follow(
         return Err(AppError::BadRequest("You cannot follow yourself; your own posts are always on your home.".into()));
     }
     store::follow(&state.db, current.user.id, other.id).await?;
+    state.live.publish(crate::live::Event::Notified { user_id: other.id }).await;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::store::Placement;
 use super::views::load_views;
 use super::{FeedPage, PostBody, PostRow, PostView, store};
+use crate::live::Event;
 use crate::timeline;
 use crate::web::form::local_path;
 use crate::web::layout::{Layout, render, render_status};
@@ -99,6 +100,8 @@ pub struct FeedTemplate {
     pub follow_action: Option<(String, &'static str)>,
     /// Announcements shown above the feed until dismissed (home only).
     pub announcements: Vec<PostView>,
+    /// Which live stream announces new posts for this feed (`home`, `all`, or none).
+    pub live_feed: &'static str,
     pub feed: FeedPage,
     pub base_url: String,
     pub empty: &'static str,
@@ -129,6 +132,7 @@ async fn home_page(
         compose: Some(compose),
         follow_action: None,
         announcements: load_views(&mut db, announcements, current.user.id, false).await?,
+        live_feed: "home",
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/".into(),
         empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
@@ -150,6 +154,7 @@ async fn all(
         compose: None,
         follow_action: None,
         announcements: Vec::new(),
+        live_feed: "all",
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url: "/all".into(),
         empty: "Nobody has posted yet.",
@@ -177,6 +182,7 @@ async fn create(
     };
     let id = store::create(&state.db, current.user.id, &body, Placement::Company).await?;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
+    state.live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -257,6 +263,7 @@ async fn reply(
         }
     };
     let reply_id = store::create(&state.db, current.user.id, &body, Placement::Reply(&parent)).await?;
+    state.live.publish(Event::Notified { user_id: parent.author_id }).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
 
@@ -358,6 +365,7 @@ async fn like(
         return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
     }
     store::like(&state.db, &post, current.user.id).await?;
+    state.live.publish(Event::Notified { user_id: post.author_id }).await;
     Ok(back_to(&form, post.id))
 }
 

@@ -46,6 +46,7 @@ async fn topic(
         compose: None,
         follow_action: Some(follow_action),
         announcements: Vec::new(),
+        live_feed: "",
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         base_url,
         empty: "No posts with this topic yet.",

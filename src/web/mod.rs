@@ -28,11 +28,12 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::db::sessions::DbSessionStore;
 
-/// What every handler can reach. Cloned per request; both fields are cheap to clone.
+/// What every handler can reach. Cloned per request; every field is cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
+    pub live: crate::live::Hub,
 }
 
 /// Largest request body accepted (forms are small; this leaves room for a long post with margin).
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::follows::routes::router())
         .merge(crate::topics::routes::router())
         .merge(crate::communities::routes::router())
+        .merge(crate::live::routes::router())
         .merge(crate::notifications::routes::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
@@ -94,6 +96,7 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
     let (body, content_type) = match file.as_str() {
         "style.css" => (include_str!("../../static/style.css"), "text/css; charset=utf-8"),
         "compose.js" => (include_str!("../../static/compose.js"), "text/javascript; charset=utf-8"),
+        "live.js" => (include_str!("../../static/live.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())

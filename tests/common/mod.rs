@@ -283,3 +283,36 @@ pub fn post_ids(body: &str) -> Vec<i64> {
         })
         .collect()
 }
+
+/// A server process of its own, so it can be killed outright.
+pub struct Process {
+    pub child: std::process::Child,
+    pub base: String,
+}
+
+pub fn start_process(database_url: &str) -> Process {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_townhall"))
+        .arg("serve")
+        .env("DATABASE_URL", database_url)
+        .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start townhall");
+    Process { child, base: format!("http://127.0.0.1:{port}") }
+}
+
+pub async fn wait_until_healthy(base: &str) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    while std::time::Instant::now() < deadline {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await
+            && r.status().as_u16() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{base} did not become healthy within 30 s");
+}

@@ -1,0 +1,147 @@
+//! `GET /events`: a server-sent event stream for one open page. It says "posts" with the number of
+//! new posts that belong in the page's feed, and "notifications" with the unread count whenever that
+//! changes (at once when an event names the viewer, otherwise within a ten-second check).
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::get;
+use futures_util::Stream;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::Event;
+use crate::communities;
+use crate::db::{Db, Exec, sql};
+use crate::web::{AppError, AppState, CurrentUser};
+
+/// How often a page's unread count is checked when no event named the viewer.
+const RECOUNT_EVERY: Duration = Duration::from_secs(10);
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/events", get(events))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EventsQuery {
+    /// `home`, `all`, `c/{slug}`, or nothing (only the notification count).
+    feed: String,
+}
+
+/// Which new posts a page wants to hear of.
+enum Feed {
+    Home,
+    All,
+    Community(i64),
+    Nothing,
+}
+
+async fn events(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<EventsQuery>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
+    let mut db = state.db.clone();
+    let feed = match query.feed.as_str() {
+        "home" => Feed::Home,
+        "all" => Feed::All,
+        other => match other.strip_prefix("c/") {
+            Some(slug) => {
+                let community = communities::store::find_by_slug(&mut db, slug).await?.ok_or(AppError::NotFound)?;
+                let standing = communities::store::standing(&mut db, community.id, current.user.id).await?;
+                if !community.readable_by(standing) {
+                    return Err(AppError::NotFound);
+                }
+                Feed::Community(community.id)
+            }
+            None => Feed::Nothing,
+        },
+    };
+    let mut tick = tokio::time::interval(RECOUNT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let watcher = Watcher {
+        db,
+        user_id: current.user.id,
+        feed,
+        events: state.live.subscribe(),
+        new_posts: 0,
+        unread: current.unread_notifications,
+        tick,
+    };
+    let closing = state.live.closing();
+    let stream = futures_util::stream::unfold(watcher, |mut watcher| async move {
+        let event = watcher.next().await?;
+        Some((Ok(event), watcher))
+    });
+    let stream = futures_util::StreamExt::take_until(stream, closing);
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
+}
+
+/// One open page's view of the event stream.
+struct Watcher {
+    db: Db,
+    user_id: i64,
+    feed: Feed,
+    events: tokio::sync::broadcast::Receiver<Event>,
+    new_posts: u64,
+    unread: i64,
+    tick: tokio::time::Interval,
+}
+
+impl Watcher {
+    /// The next thing to tell the page; `None` ends the stream (the process is shutting down).
+    async fn next(&mut self) -> Option<SseEvent> {
+        loop {
+            tokio::select! {
+                received = self.events.recv() => match received {
+                    Ok(Event::Post { post_id, community_id, members_only }) => {
+                        if self.belongs(post_id, community_id, members_only).await {
+                            self.new_posts += 1;
+                            return Some(SseEvent::default().event("posts").data(self.new_posts.to_string()));
+                        }
+                    }
+                    Ok(Event::Notified { user_id }) if user_id == self.user_id => {
+                        if let Some(event) = self.recount().await {
+                            return Some(event);
+                        }
+                    }
+                    Ok(Event::Notified { .. }) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.tick.tick() => {
+                    if let Some(event) = self.recount().await {
+                        return Some(event);
+                    }
+                }
+            }
+        }
+    }
+
+    async fn belongs(&mut self, post_id: i64, community_id: Option<i64>, members_only: Option<i64>) -> bool {
+        match self.feed {
+            Feed::Home => {
+                let entry = sql("SELECT post_id FROM timeline WHERE user_id = $1 AND post_id = $2")
+                    .bind(self.user_id)
+                    .bind(post_id);
+                matches!(self.db.fetch_optional::<(i64,)>(entry).await, Ok(Some(_)))
+            }
+            Feed::All => members_only.is_none(),
+            Feed::Community(id) => community_id == Some(id),
+            Feed::Nothing => false,
+        }
+    }
+
+    /// The unread count, if it changed since the page last heard it.
+    async fn recount(&mut self) -> Option<SseEvent> {
+        let unread = crate::notifications::store::unread_count(&mut self.db, self.user_id).await.ok()?;
+        if unread == self.unread {
+            return None;
+        }
+        self.unread = unread;
+        Some(SseEvent::default().event("notifications").data(unread.to_string()))
+    }
+}

@@ -1,0 +1,38 @@
+// Live updates over server-sent events: a "N new posts" banner on feeds and a live notification
+// count. Pages work the same without it (a reload shows everything).
+const feedList = document.querySelector("[data-live-feed]");
+const feed = feedList ? feedList.dataset.liveFeed : "";
+if (document.querySelector("#notifications-link") && "EventSource" in window) {
+  const events = new EventSource(`/events?feed=${encodeURIComponent(feed)}`);
+  events.addEventListener("posts", (event) => {
+    let banner = document.querySelector("#new-posts");
+    if (!banner) {
+      banner = document.createElement("p");
+      banner.id = "new-posts";
+      banner.className = "new-posts";
+      banner.setAttribute("role", "status");
+      const link = document.createElement("a");
+      link.href = window.location.pathname;
+      banner.append(link);
+      feedList.insertAdjacentElement("beforebegin", banner);
+    }
+    const count = Number(event.data);
+    banner.firstChild.textContent = count === 1 ? "1 new post: show it" : `${count} new posts: show them`;
+  });
+  events.addEventListener("notifications", (event) => {
+    const link = document.querySelector("#notifications-link");
+    let badge = link.querySelector(".badge");
+    const count = Number(event.data);
+    if (count === 0) {
+      if (badge) badge.remove();
+      return;
+    }
+    if (!badge) {
+      badge = document.createElement("span");
+      badge.className = "badge";
+      link.append(" ", badge);
+    }
+    badge.textContent = String(count);
+    badge.setAttribute("aria-label", `${count} unread`);
+  });
+}
