@@ -4,6 +4,8 @@ const feedList = document.querySelector("[data-live-feed]");
 const feed = feedList ? feedList.dataset.liveFeed : "";
 if (document.querySelector("#notifications-link") && "EventSource" in window) {
   const events = new EventSource(`/events?feed=${encodeURIComponent(feed)}`);
+  // Marks the page as listening (tests and curious people can tell the stream is open).
+  events.addEventListener("open", () => { document.documentElement.dataset.live = "open"; });
   events.addEventListener("posts", (event) => {
     let banner = document.querySelector("#new-posts");
     if (!banner) {

@@ -145,3 +145,105 @@ async fn a_new_colleague_signs_up_posts_follows_someone_and_sees_their_post_at_h
     }
     browser.close().await.unwrap();
 }
+
+/// Signs a new person up through the browser's own sign-up form.
+async fn sign_up_in_browser(browser: &Client, base: &str, username: &str) {
+    browser.goto(&format!("{base}/signup")).await.unwrap();
+    fill(browser, "#username", username).await;
+    fill(browser, "#display_name", &common::display_name(username)).await;
+    fill(browser, "#email", &format!("{username}@example.com")).await;
+    fill(browser, "#password", common::PASSWORD).await;
+    click(browser, "form[action='/signup'] button").await;
+    wait_for_text(browser, "Welcome to Townhall!").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_colleague_replies_to_a_post_and_likes_it() {
+    if !browser_available("a_colleague_replies_to_a_post_and_likes_it") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let bo = app.signed_up("bo").await;
+    bo.write_post("Who has ideas for the summer party?").await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+
+    browser.goto(&format!("{}/all", app.base)).await.unwrap();
+    wait_for_text(&browser, "summer party").await;
+    click(&browser, ".post .actions a[href$='#reply']").await;
+    wait_for_text(&browser, "No replies yet").await;
+    fill(&browser, "#body", "A picnic by the river").await;
+    click(&browser, "form#reply button").await;
+    let thread = wait_for_text(&browser, "1 reply").await;
+    assert!(thread.contains("A picnic by the river"));
+
+    click(&browser, ".post .actions form[action$='/like'] button").await;
+    let liked = wait_for_text(&browser, "1 like").await;
+    assert!(liked.contains(">Liked</button>"));
+    assert!(bo.get("/notifications").await.contains("Ana Example liked your post"));
+    assert!(bo.get("/notifications").await.contains("Ana Example replied to your post"));
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_asks_to_join_a_private_community_and_reads_it_once_approved() {
+    if !browser_available("someone_asks_to_join_a_private_community_and_reads_it_once_approved") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let bo = app.signed_up("bo").await;
+    bo.post("/communities/new", &[("name", "Board"), ("slug", "board"), ("visibility", "private")]).await;
+    bo.post("/c/board/posts", &[("body", "Quarterly numbers, members only")]).await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+
+    click(&browser, "nav a[href='/communities']").await;
+    wait_for_text(&browser, "Board").await;
+    click(&browser, ".communities a[href='/c/board']").await;
+    let outside = wait_for_text(&browser, "only its members see its posts").await;
+    assert!(!outside.contains("Quarterly numbers"));
+    click(&browser, "form[action='/c/board/join'] button").await;
+    wait_for_text(&browser, "Your request to join was sent").await;
+
+    assert_eq!(bo.post("/c/board/members/ana/approve", &[]).await.status, 303);
+    browser.refresh().await.unwrap();
+    wait_for_text(&browser, "Quarterly numbers, members only").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_home_page_announces_new_posts_without_a_reload() {
+    if !browser_available("an_open_home_page_announces_new_posts_without_a_reload") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let bo = app.signed_up("bo").await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+    let ana = app.person();
+    ana.sign_in("ana", common::PASSWORD).await;
+    ana.post("/people/bo/follow", &[]).await;
+    browser.goto(&format!("{}/", app.base)).await.unwrap();
+    wait_for_text(&browser, "Home").await;
+    // Give the page's EventSource its connection before the post is made.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listening = "return document.documentElement.dataset.live === 'open'";
+    while !browser.execute(listening, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false) {
+        assert!(Instant::now() < deadline, "the page never opened its event stream");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bo.write_post("Fresh news from Bo").await;
+    wait_for_text(&browser, "1 new post: show it").await;
+    assert!(!browser.source().await.unwrap().contains("Fresh news from Bo"), "not shown until asked");
+    click(&browser, "#new-posts a").await;
+    wait_for_text(&browser, "Fresh news from Bo").await;
+
+    // A like of Ana's post shows up as a live notification count in the header.
+    ana.write_post("Ana's own post").await;
+    let ana_post = common::post_ids(&ana.get("/").await.body)[0];
+    browser.goto(&format!("{}/all", app.base)).await.unwrap();
+    wait_for_text(&browser, "own post").await;
+    bo.post(&format!("/posts/{ana_post}/like"), &[]).await;
+    wait_for_text(&browser, r#"<span class="badge" aria-label="1 unread">1</span>"#).await;
+    browser.close().await.unwrap();
+}
