@@ -7,6 +7,7 @@ pub mod db;
 pub mod follows;
 pub mod live;
 pub mod notifications;
+pub mod polls;
 pub mod posts;
 pub mod profiles;
 pub mod timeline;

@@ -53,7 +53,9 @@ async fn company(db: &Db) -> i64 {
     for n in 0..POSTS {
         let author = (n * 7919 % PEOPLE) as i64 + 1;
         let text = if n % 3 == 0 { format!("post {n} on #topic{}", n % 400) } else { format!("post {n}") };
-        posts::store::create(db, author, &PostBody::parse(&text, 1000).unwrap(), Placement::Company).await.unwrap();
+        posts::store::create(db, author, &PostBody::parse(&text, 1000).unwrap(), None, Placement::Company)
+            .await
+            .unwrap();
     }
     reader
 }
@@ -69,7 +71,7 @@ async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_peopl
     for post in &shown {
         for n in 0..40 {
             let body = PostBody::parse(&format!("reply {n}"), 1000).unwrap();
-            posts::store::create(&app.db, post.author_id, &body, Placement::Reply(post)).await.unwrap();
+            posts::store::create(&app.db, post.author_id, &body, None, Placement::Reply(post)).await.unwrap();
         }
     }
     let roots: Vec<i64> = shown.iter().map(|p| p.id).collect();

@@ -13,10 +13,10 @@ use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::{self, profile_text};
 use crate::db::unique_violation;
 use crate::live::Event;
-use crate::posts::routes::{Compose, CursorQuery, parse_id};
+use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
 use crate::posts::store::Placement;
 use crate::posts::views::load_views;
-use crate::posts::{self, FeedPage, PostBody, PostView};
+use crate::posts::{self, FeedPage, PostView};
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
@@ -186,36 +186,28 @@ async fn show(
     Path(slug): Path<String>,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    community_page(&state, &current, &slug, query.cursor()?, Compose::empty(&state), StatusCode::OK).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct PostForm {
-    body: String,
+    community_page(&state, &current, &slug, query.cursor()?, Compose::with_poll(&state), StatusCode::OK).await
 }
 
 async fn write_post(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(slug): Path<String>,
-    Form(form): Form<PostForm>,
+    Form(form): Form<NewPostForm>,
 ) -> Result<Response, AppError> {
     let (community, standing) = community(&state, &current, &slug).await?;
     if !standing.is_member() {
         return Err(AppError::Forbidden("Join the community to post in it."));
     }
-    let max_chars = state.config.max_post_chars;
-    let body = match PostBody::parse(&form.body, max_chars) {
-        Ok(body) => body,
-        Err(message) => {
-            let compose = Compose { draft: form.body, error: Some(message), max_chars };
+    let (body, poll) = match parse_new_post(&state, form) {
+        Ok(parsed) => parsed,
+        Err(compose) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return community_page(&state, &current, &slug, None, compose, status).await;
+            return community_page(&state, &current, &slug, None, *compose, status).await;
         }
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
-    let post_id = posts::store::create(&state.db, current.user.id, &body, placement).await?;
+    let post_id = posts::store::create(&state.db, current.user.id, &body, poll.as_ref(), placement).await?;
     let members_only = community.is_private.then_some(community.id);
     state.live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())

@@ -61,6 +61,8 @@ pub struct PostRow {
     pub is_announcement: bool,
     pub community_slug: Option<String>,
     pub community_name: Option<String>,
+    /// When the post's poll closes, if it has one.
+    pub poll_closes_at: Option<i64>,
 }
 
 impl PostRow {

@@ -12,6 +12,8 @@ use super::store::Placement;
 use super::views::load_views;
 use super::{FeedPage, PostBody, PostRow, PostView, store};
 use crate::live::Event;
+use crate::polls::store::VoteRefused;
+use crate::polls::{NewPoll, PollForm};
 use crate::timeline;
 use crate::web::form::local_path;
 use crate::web::layout::{Layout, render, render_status};
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/like", post(like))
         .route("/posts/{id}/unlike", post(unlike))
         .route("/posts/{id}/likes", get(likers))
+        .route("/posts/{id}/vote", post(vote))
         .route("/posts/{id}/announce", post(announce))
         .route("/posts/{id}/unannounce", post(unannounce))
         .route("/announcements/{id}/dismiss", post(dismiss))
@@ -81,11 +84,60 @@ pub struct Compose {
     pub draft: String,
     pub error: Option<String>,
     pub max_chars: usize,
+    /// The poll fields, for boxes that may start a poll (not replies or edits).
+    pub poll: Option<PollForm>,
+    pub poll_error: Option<String>,
 }
 
 impl Compose {
+    /// An empty box for a reply or an edit.
     pub fn empty(state: &AppState) -> Compose {
-        Compose { draft: String::new(), error: None, max_chars: state.config.max_post_chars }
+        Compose {
+            draft: String::new(),
+            error: None,
+            max_chars: state.config.max_post_chars,
+            poll: None,
+            poll_error: None,
+        }
+    }
+
+    /// An empty box for a new top-level post, which may carry a poll.
+    pub fn with_poll(state: &AppState) -> Compose {
+        Compose { poll: Some(PollForm { poll_hours: "24".into(), ..PollForm::default() }), ..Compose::empty(state) }
+    }
+
+    /// A box showing a refused text again (with its own error), keeping the poll fields if it had them.
+    pub fn refused(state: &AppState, draft: String, error: Option<String>) -> Compose {
+        Compose { draft, error, ..Compose::empty(state) }
+    }
+
+    pub fn durations(&self) -> &'static [(i64, &'static str)] {
+        &crate::polls::DURATIONS
+    }
+}
+
+/// A new top-level post's form: its text and, optionally, a poll.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewPostForm {
+    pub body: String,
+    #[serde(flatten)]
+    pub poll: PollForm,
+}
+
+/// The text and poll of a new post, or the compose box to show again with what was wrong.
+pub fn parse_new_post(state: &AppState, form: NewPostForm) -> Result<(PostBody, Option<NewPoll>), Box<Compose>> {
+    let body = PostBody::parse(&form.body, state.config.max_post_chars);
+    let poll = form.poll.parse();
+    match (body, poll) {
+        (Ok(body), Ok(poll)) => Ok((body, poll)),
+        (body, poll) => Err(Box::new(Compose {
+            draft: form.body,
+            error: body.err(),
+            max_chars: state.config.max_post_chars,
+            poll_error: poll.err(),
+            poll: Some(form.poll),
+        })),
     }
 }
 
@@ -112,7 +164,7 @@ async fn home(
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    home_page(&state, &current, query.cursor()?, Compose::empty(&state), StatusCode::OK).await
+    home_page(&state, &current, query.cursor()?, Compose::with_poll(&state), StatusCode::OK).await
 }
 
 async fn home_page(
@@ -170,17 +222,13 @@ struct PostForm {
 async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
-    Form(form): Form<PostForm>,
+    Form(form): Form<NewPostForm>,
 ) -> Result<Response, AppError> {
-    let max_chars = state.config.max_post_chars;
-    let body = match PostBody::parse(&form.body, max_chars) {
-        Ok(body) => body,
-        Err(message) => {
-            let compose = Compose { draft: form.body, error: Some(message), max_chars };
-            return home_page(&state, &current, None, compose, StatusCode::UNPROCESSABLE_ENTITY).await;
-        }
+    let (body, poll) = match parse_new_post(&state, form) {
+        Ok(parsed) => parsed,
+        Err(compose) => return home_page(&state, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let id = store::create(&state.db, current.user.id, &body, Placement::Company).await?;
+    let id = store::create(&state.db, current.user.id, &body, poll.as_ref(), Placement::Company).await?;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
     state.live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
     Ok(Redirect::to("/").into_response())
@@ -253,16 +301,15 @@ async fn reply(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let parent = find_post(&state, &current, &id).await?;
-    let max_chars = state.config.max_post_chars;
-    let body = match PostBody::parse(&form.body, max_chars) {
+    let body = match PostBody::parse(&form.body, state.config.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
-            let compose = Compose { draft: form.body, error: Some(message), max_chars };
+            let compose = Compose::refused(&state, form.body, Some(message));
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
         }
     };
-    let reply_id = store::create(&state.db, current.user.id, &body, Placement::Reply(&parent)).await?;
+    let reply_id = store::create(&state.db, current.user.id, &body, None, Placement::Reply(&parent)).await?;
     state.live.publish(Event::Notified { user_id: parent.author_id }).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
@@ -282,7 +329,7 @@ async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
-    let compose = Compose { draft: post.body, error: None, max_chars: state.config.max_post_chars };
+    let compose = Compose::refused(&state, post.body, None);
     let layout = Layout::for_user(&current, "Edit post").await;
     render(&EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose })
 }
@@ -294,11 +341,10 @@ async fn edit(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
-    let max_chars = state.config.max_post_chars;
-    let body = match PostBody::parse(&form.body, max_chars) {
+    let body = match PostBody::parse(&form.body, state.config.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
-            let compose = Compose { draft: form.body, error: Some(message), max_chars };
+            let compose = Compose::refused(&state, form.body, Some(message));
             let layout = Layout::for_user(&current, "Edit post").await;
             let page = EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
@@ -459,4 +505,29 @@ async fn dismiss(
     let post = find_post(&state, &current, &id).await?;
     store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
     Ok(Redirect::to("/"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct VoteForm {
+    option: String,
+    back: String,
+}
+
+/// Votes in a post's poll, or changes the vote while it is open.
+async fn vote(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<VoteForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
+    match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {
+        Ok(()) => Ok(back_to(&BackForm { back: form.back }, post.id)),
+        Err(VoteRefused::Closed) => {
+            Err(AppError::BadRequest("This poll has closed; votes are no longer taken.".into()))
+        }
+        Err(VoteRefused::NoSuchOption) => Err(AppError::BadRequest("Choose one of the poll's options.".into())),
+    }
 }

@@ -5,6 +5,7 @@
 use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
 use crate::db::{Db, Exec, Query, now, sql, sql_in, sql_union_all};
 use crate::notifications::{self, Kind};
+use crate::polls::NewPoll;
 use crate::timeline;
 
 /// The columns of [`PostRow`], for the select list.
@@ -13,7 +14,8 @@ macro_rules! post_columns {
         "p.id, p.author_id, p.body, p.mentions, p.created_at, p.parent_id, p.root_id, p.edited_at,
          p.deleted_at, p.reply_count, p.like_count,
          u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username,
-         p.community_id, p.members_only, p.is_announcement, c.slug AS community_slug, c.name AS community_name"
+         p.community_id, p.members_only, p.is_announcement, c.slug AS community_slug, c.name AS community_name,
+         p.poll_closes_at"
     };
 }
 
@@ -94,7 +96,13 @@ pub enum Placement<'a> {
 
 /// Writes a post in one transaction with everything it causes: its topics, its place in homes
 /// (top-level posts), the thread's reply count, and notifications.
-pub async fn create(db: &Db, author_id: i64, body: &PostBody, placement: Placement<'_>) -> Result<i64, sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    author_id: i64,
+    body: &PostBody,
+    poll: Option<&NewPoll>,
+    placement: Placement<'_>,
+) -> Result<i64, sqlx::Error> {
     let (parent, community_id, members_only) = match placement {
         Placement::Company => (None, None, None),
         Placement::Community { id, private } => (None, Some(id), private.then_some(id)),
@@ -118,6 +126,9 @@ pub async fn create(db: &Db, author_id: i64, body: &PostBody, placement: Placeme
         )
         .await?;
     write_topics(&mut tx, id, &topics).await?;
+    if let Some(poll) = poll {
+        crate::polls::store::create(&mut tx, id, poll).await?;
+    }
     match parent {
         None => {
             let audience = timeline::store::Audience { community_id, members_only };

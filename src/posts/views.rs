@@ -5,6 +5,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::{PAGE_SIZE, PostRow, store, text};
 use crate::db::Exec;
+use crate::polls::PollView;
 
 /// A post as a page shows it to one viewer.
 pub struct PostView {
@@ -37,6 +38,7 @@ pub struct PostView {
     pub moderated_in: Option<String>,
     /// The viewer may announce the post (or withdraw its announcement).
     pub can_announce: bool,
+    pub poll: Option<PollView>,
 }
 
 impl PostView {
@@ -68,6 +70,7 @@ impl PostView {
             is_announcement: row.is_announcement,
             moderated_in: None,
             can_announce: false,
+            poll: None,
         }
     }
 }
@@ -89,13 +92,17 @@ pub async fn load_views(
     let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     ids.extend(replies.iter().map(|r| r.id));
     let liked = store::liked_among(db, viewer_id, &ids).await?;
+    let with_polls: Vec<(i64, i64)> =
+        rows.iter().chain(replies.iter()).filter_map(|r| r.poll_closes_at.map(|at| (r.id, at))).collect();
+    let mut polls = crate::polls::store::load(db, &with_polls, viewer_id).await?;
     let now = crate::db::now();
-    let view = |row: PostRow| {
+    let mut view = |row: PostRow| {
         let is_liked = liked.contains(&row.id);
-        PostView::new(row, viewer_id, is_liked, now)
+        let poll = polls.remove(&row.id);
+        PostView { poll, ..PostView::new(row, viewer_id, is_liked, now) }
     };
-    let mut reply_views: Vec<PostView> = replies.into_iter().map(view).collect();
-    let mut views: Vec<PostView> = rows.into_iter().map(view).collect();
+    let mut reply_views: Vec<PostView> = replies.into_iter().map(&mut view).collect();
+    let mut views: Vec<PostView> = rows.into_iter().map(&mut view).collect();
     for post in &mut views {
         let (mine, rest): (Vec<_>, Vec<_>) = reply_views.into_iter().partition(|r| r.thread_id == post.id);
         post.latest_replies = mine;
