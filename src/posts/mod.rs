@@ -1,6 +1,7 @@
 //! Posts: short texts people write, replies that form threads, likes, and the feeds that show them
 //! newest first, paged by cursor.
 
+pub mod actions;
 pub mod routes;
 pub mod store;
 pub mod text;

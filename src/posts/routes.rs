@@ -12,10 +12,8 @@ use super::store::Placement;
 use super::views::load_views;
 use super::{FeedPage, PostBody, PostRow, PostView, store};
 use crate::live::Event;
-use crate::polls::store::VoteRefused;
 use crate::polls::{NewPoll, PollForm};
 use crate::timeline;
-use crate::web::form::local_path;
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -28,13 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/posts/{id}/replies", post(reply))
         .route("/posts/{id}/edit", get(edit_page).post(edit))
         .route("/posts/{id}/delete", get(confirm_delete).post(delete))
-        .route("/posts/{id}/like", post(like))
-        .route("/posts/{id}/unlike", post(unlike))
-        .route("/posts/{id}/likes", get(likers))
-        .route("/posts/{id}/vote", post(vote))
-        .route("/posts/{id}/announce", post(announce))
-        .route("/posts/{id}/unannounce", post(unannounce))
-        .route("/announcements/{id}/dismiss", post(dismiss))
+        .merge(super::actions::router())
 }
 
 /// `?before=ID`: the cursor of an older page.
@@ -63,7 +55,7 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
 
 /// The post a path names, if the viewer may see it; otherwise a 404, whether it is missing or in a
 /// private community they are not in.
-async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
+pub(super) async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
     store::find_visible(&mut state.db.clone(), parse_id(raw_id)?, current.user.id).await?.ok_or(AppError::NotFound)
 }
 
@@ -385,149 +377,4 @@ async fn delete(
         None => "/".to_owned(),
     };
     Ok(Redirect::to(&back).into_response())
-}
-
-/// Where a like button sends the person back to: the page it was on, at the post.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct BackForm {
-    back: String,
-}
-
-fn back_to(form: &BackForm, post_id: i64) -> Redirect {
-    let path = local_path(Some(&form.back));
-    let path = path.split('#').next().unwrap_or("/");
-    Redirect::to(&format!("{path}#post-{post_id}"))
-}
-
-async fn like(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<BackForm>,
-) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    if post.is_deleted() {
-        return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
-    }
-    store::like(&state.db, &post, current.user.id).await?;
-    state.live.publish(Event::Notified { user_id: post.author_id }).await;
-    Ok(back_to(&form, post.id))
-}
-
-async fn unlike(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<BackForm>,
-) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    store::unlike(&state.db, &post, current.user.id).await?;
-    Ok(back_to(&form, post.id))
-}
-
-#[derive(Template)]
-#[template(path = "posts/likes.html")]
-struct LikersTemplate {
-    layout: Layout,
-    post_id: i64,
-    thread_id: i64,
-    people: Vec<(String, String)>,
-}
-
-async fn likers(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    let people = store::likers(&mut state.db.clone(), post.id).await?;
-    render(&LikersTemplate {
-        layout: Layout::for_user(&current, "Liked by").await,
-        post_id: post.id,
-        thread_id: post.thread_id(),
-        people,
-    })
-}
-
-/// Site admins may announce any top-level post; a community's admins, that community's posts.
-async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -> Result<(), AppError> {
-    if post.parent_id.is_some() || post.is_deleted() {
-        return Err(AppError::BadRequest("Only a standing top-level post can be an announcement.".into()));
-    }
-    if current.user.is_admin() {
-        return Ok(());
-    }
-    if let Some(community_id) = post.community_id {
-        let standing =
-            crate::communities::store::standing(&mut state.db.clone(), community_id, current.user.id).await?;
-        if standing == crate::communities::Standing::Admin {
-            return Ok(());
-        }
-    }
-    Err(AppError::Forbidden("Only admins, and community admins in their community, make announcements."))
-}
-
-async fn set_announcement(state: AppState, current: CurrentUser, id: String, on: bool) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    may_announce(&state, &current, &post).await?;
-    store::set_announcement(&mut state.db.clone(), post.id, on).await?;
-    let notice = if on {
-        "The post is announced: it shows above everyone's home until dismissed."
-    } else {
-        "The announcement was withdrawn."
-    };
-    current.set_notice(notice).await?;
-    Ok(Redirect::to(&format!("/posts/{}", post.id)))
-}
-
-async fn announce(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    set_announcement(state, current, id, true).await
-}
-
-async fn unannounce(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    set_announcement(state, current, id, false).await
-}
-
-async fn dismiss(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
-    Ok(Redirect::to("/"))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct VoteForm {
-    option: String,
-    back: String,
-}
-
-/// Votes in a post's poll, or changes the vote while it is open.
-async fn vote(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<VoteForm>,
-) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
-    match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {
-        Ok(()) => Ok(back_to(&BackForm { back: form.back }, post.id)),
-        Err(VoteRefused::Closed) => {
-            Err(AppError::BadRequest("This poll has closed; votes are no longer taken.".into()))
-        }
-        Err(VoteRefused::NoSuchOption) => Err(AppError::BadRequest("Choose one of the poll's options.".into())),
-    }
 }

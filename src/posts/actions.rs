@@ -1,0 +1,173 @@
+//! What people do to a post besides writing it: like it, see who liked it, vote in its poll, and
+//! (admins) announce it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::routes::find_post;
+use super::{PostRow, store};
+use crate::live::Event;
+use crate::polls::store::VoteRefused;
+use crate::web::form::local_path;
+use crate::web::layout::{Layout, render};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/posts/{id}/like", post(like))
+        .route("/posts/{id}/unlike", post(unlike))
+        .route("/posts/{id}/likes", get(likers))
+        .route("/posts/{id}/vote", post(vote))
+        .route("/posts/{id}/announce", post(announce))
+        .route("/posts/{id}/unannounce", post(unannounce))
+        .route("/announcements/{id}/dismiss", post(dismiss))
+}
+
+/// Where a like button sends the person back to: the page it was on, at the post.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BackForm {
+    back: String,
+}
+
+fn back_to(form: &BackForm, post_id: i64) -> Redirect {
+    let path = local_path(Some(&form.back));
+    let path = path.split('#').next().unwrap_or("/");
+    Redirect::to(&format!("{path}#post-{post_id}"))
+}
+
+async fn like(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    if post.is_deleted() {
+        return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
+    }
+    store::like(&state.db, &post, current.user.id).await?;
+    state.live.publish(Event::Notified { user_id: post.author_id }).await;
+    Ok(back_to(&form, post.id))
+}
+
+async fn unlike(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    store::unlike(&state.db, &post, current.user.id).await?;
+    Ok(back_to(&form, post.id))
+}
+
+#[derive(Template)]
+#[template(path = "posts/likes.html")]
+struct LikersTemplate {
+    layout: Layout,
+    post_id: i64,
+    thread_id: i64,
+    people: Vec<(String, String)>,
+}
+
+async fn likers(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    let people = store::likers(&mut state.db.clone(), post.id).await?;
+    render(&LikersTemplate {
+        layout: Layout::for_user(&current, "Liked by").await,
+        post_id: post.id,
+        thread_id: post.thread_id(),
+        people,
+    })
+}
+
+/// Site admins may announce any top-level post; a community's admins, that community's posts.
+async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -> Result<(), AppError> {
+    if post.parent_id.is_some() || post.is_deleted() {
+        return Err(AppError::BadRequest("Only a standing top-level post can be an announcement.".into()));
+    }
+    if current.user.is_admin() {
+        return Ok(());
+    }
+    if let Some(community_id) = post.community_id {
+        let standing =
+            crate::communities::store::standing(&mut state.db.clone(), community_id, current.user.id).await?;
+        if standing == crate::communities::Standing::Admin {
+            return Ok(());
+        }
+    }
+    Err(AppError::Forbidden("Only admins, and community admins in their community, make announcements."))
+}
+
+async fn set_announcement(state: AppState, current: CurrentUser, id: String, on: bool) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    may_announce(&state, &current, &post).await?;
+    store::set_announcement(&mut state.db.clone(), post.id, on).await?;
+    let notice = if on {
+        "The post is announced: it shows above everyone's home until dismissed."
+    } else {
+        "The announcement was withdrawn."
+    };
+    current.set_notice(notice).await?;
+    Ok(Redirect::to(&format!("/posts/{}", post.id)))
+}
+
+async fn announce(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    set_announcement(state, current, id, true).await
+}
+
+async fn unannounce(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    set_announcement(state, current, id, false).await
+}
+
+async fn dismiss(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
+    Ok(Redirect::to("/"))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct VoteForm {
+    option: String,
+    back: String,
+}
+
+/// Votes in a post's poll, or changes the vote while it is open.
+async fn vote(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<VoteForm>,
+) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, &id).await?;
+    let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
+    match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {
+        Ok(()) => Ok(back_to(&BackForm { back: form.back }, post.id)),
+        Err(VoteRefused::Closed) => {
+            Err(AppError::BadRequest("This poll has closed; votes are no longer taken.".into()))
+        }
+        Err(VoteRefused::NoSuchOption) => Err(AppError::BadRequest("Choose one of the poll's options.".into())),
+    }
+}
