@@ -1,10 +1,12 @@
 //! Townhall: builds the application from its configuration (config -> database -> router) and serves it.
 
 pub mod accounts;
+pub mod audit;
 pub mod communities;
 pub mod config;
 pub mod db;
 pub mod follows;
+pub mod ideas;
 pub mod live;
 pub mod notifications;
 pub mod polls;

@@ -68,6 +68,10 @@ async fn add_member(db: &mut impl Exec, community_id: i64, user_id: i64, is_admi
     Ok(())
 }
 
+pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<Community>, sqlx::Error> {
+    db.fetch_optional(sql(concat!(community_select!(), "WHERE c.id = $1")).bind(id)).await
+}
+
 pub async fn find_by_slug(db: &mut impl Exec, slug: &str) -> Result<Option<Community>, sqlx::Error> {
     db.fetch_optional(sql(concat!(community_select!(), "WHERE c.slug = $1")).bind(slug)).await
 }

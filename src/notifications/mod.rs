@@ -14,6 +14,9 @@ pub enum Kind {
     Invite,
     JoinRequest,
     JoinApproved,
+    IdeaComment,
+    IdeaStage,
+    IdeaResponse,
 }
 
 impl Kind {
@@ -26,6 +29,9 @@ impl Kind {
             Kind::Invite => "invite",
             Kind::JoinRequest => "join_request",
             Kind::JoinApproved => "join_approved",
+            Kind::IdeaComment => "idea_comment",
+            Kind::IdeaStage => "idea_stage",
+            Kind::IdeaResponse => "idea_response",
         }
     }
 }
@@ -44,6 +50,9 @@ pub struct NotificationRow {
     pub actor_display_name: String,
     pub community_slug: Option<String>,
     pub community_name: Option<String>,
+    pub idea_id: Option<i64>,
+    pub idea_title: Option<String>,
+    pub idea_stage: Option<String>,
 }
 
 /// Notifications about the same thing, shown as one line.
@@ -55,6 +64,8 @@ pub struct Group {
     pub thread_id: Option<i64>,
     pub post_excerpt: String,
     pub community: Option<(String, String)>,
+    /// The idea it is about: (id, title, stage).
+    pub idea: Option<(i64, String, String)>,
     pub unread: bool,
     pub created_iso: String,
     pub created_label: String,
@@ -81,11 +92,25 @@ impl Group {
             "invite" => format!("invited you to {community}"),
             "join_request" => format!("asked to join {community}"),
             "join_approved" => format!("let you into {community}"),
+            "idea_comment" => format!("commented on your idea “{}”", self.idea_title()),
+            "idea_response" => format!("answered your idea “{}” officially", self.idea_title()),
+            "idea_stage" => format!(
+                "moved the idea “{}” to {}",
+                self.idea_title(),
+                self.idea.as_ref().map_or("", |(_, _, stage)| crate::ideas::stage_label(stage))
+            ),
             _ => "followed you".into(),
         }
     }
 
+    fn idea_title(&self) -> &str {
+        self.idea.as_ref().map_or("", |(_, title, _)| title.as_str())
+    }
+
     pub fn link(&self) -> String {
+        if let Some((id, _, _)) = &self.idea {
+            return format!("/ideas/{id}");
+        }
         if let Some((slug, _)) = &self.community {
             return match self.kind.as_str() {
                 "join_request" => format!("/c/{slug}/members"),
@@ -123,6 +148,10 @@ pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
             thread_id: row.thread_id,
             post_excerpt: excerpt(row.post_excerpt.as_deref().unwrap_or("")),
             community: row.community_slug.zip(row.community_name),
+            idea: match (row.idea_id, row.idea_title, row.idea_stage) {
+                (Some(id), Some(title), Some(stage)) => Some((id, title, stage)),
+                _ => None,
+            },
             unread: row.read_at.is_none(),
             created_iso: crate::posts::views::iso_time(row.created_at),
             created_label: crate::posts::views::relative_time(row.created_at, now),

@@ -106,11 +106,13 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
         sql(concat!(
             "SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id, p.body AS post_excerpt,
                     n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
-                    c.slug AS community_slug, c.name AS community_name
+                    c.slug AS community_slug, c.name AS community_name,
+                    i.id AS idea_id, i.title AS idea_title, i.stage AS idea_stage
              FROM notifications n
              JOIN users a ON a.id = n.actor_id
              LEFT JOIN posts p ON p.id = n.post_id
              LEFT JOIN communities c ON c.id = n.community_id
+             LEFT JOIN ideas i ON i.id = n.idea_id
              WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ",
             visible_to!("$1"),
             ") ORDER BY n.id DESC LIMIT $2"

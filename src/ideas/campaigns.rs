@@ -1,0 +1,289 @@
+//! Campaign pages: the list, making one (managers), a campaign with its ideas sorted and filtered,
+//! and the manager's publish / close / archive buttons. Publishing posts an announcement to the feed.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::store::{self, RankedIdea, Sort};
+use super::{Campaign, CampaignForm, Phase, Stage, input_time, is_manager};
+use crate::communities;
+use crate::db::now;
+use crate::posts::store::Placement;
+use crate::posts::{self, PostBody};
+use crate::web::form::FormErrors;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+/// Ideas on one page of a campaign.
+const IDEAS_PER_PAGE: i64 = 30;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns", get(index))
+        .route("/campaigns/new", get(new_page).post(create))
+        .route("/campaigns/{id}", get(show))
+        .route("/campaigns/{id}/{action}", post(change))
+}
+
+/// The campaign a path names, if the viewer may see it; a 404 otherwise.
+pub async fn find(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<Campaign, AppError> {
+    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    store::find_campaign(&mut state.db.clone(), id, current.user.id, is_manager(&current.user))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn require_manager(current: &CurrentUser) -> Result<(), AppError> {
+    if is_manager(&current.user) { Ok(()) } else { Err(AppError::Forbidden("Only innovation managers run campaigns.")) }
+}
+
+#[derive(Template)]
+#[template(path = "ideas/campaigns.html")]
+struct IndexTemplate {
+    layout: Layout,
+    sections: Vec<(&'static str, Vec<Campaign>)>,
+    manager: bool,
+}
+
+async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    let manager = is_manager(&current.user);
+    let campaigns = store::list_campaigns(&mut state.db.clone(), current.user.id, manager).await?;
+    let at = now();
+    let mut sections: Vec<(&'static str, Vec<Campaign>)> = Vec::new();
+    for (title, phase) in [
+        ("Open now", Phase::Open),
+        ("Opening soon", Phase::Upcoming),
+        ("Closed", Phase::Closed),
+        ("Drafts", Phase::Draft),
+        ("Archived", Phase::Archived),
+    ] {
+        let mut these: Vec<Campaign> = campaigns.iter().filter(|c| c.phase(at) == phase).cloned().collect();
+        if phase == Phase::Open {
+            these.sort_by_key(|c| c.closes_at);
+        }
+        if !these.is_empty() {
+            sections.push((title, these));
+        }
+    }
+    render(&IndexTemplate { layout: Layout::for_user(&current, "Campaigns").await, sections, manager })
+}
+
+#[derive(Template)]
+#[template(path = "ideas/campaign_form.html")]
+struct FormTemplate {
+    layout: Layout,
+    form: CampaignForm,
+    errors: FormErrors,
+}
+
+async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
+    require_manager(&current)?;
+    let at = now();
+    let form = CampaignForm {
+        opens_at: input_time(at - at % 3600 + 3600),
+        closes_at: input_time(at - at % 3600 + 3600 + 21 * 86_400),
+        ..CampaignForm::default()
+    };
+    render(&FormTemplate {
+        layout: Layout::for_user(&current, "New campaign").await,
+        form,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<CampaignForm>,
+) -> Result<Response, AppError> {
+    require_manager(&current)?;
+    let mut db = state.db.clone();
+    let parsed = form.parse();
+    let community = match parsed.as_ref().ok().and_then(|c| c.community_slug.clone()) {
+        Some(slug) => communities::store::find_by_slug(&mut db, &slug).await?.map(|c| c.id).ok_or(slug),
+        None => Ok(0),
+    };
+    let (campaign, community_id) = match (parsed, community) {
+        (Ok(campaign), Ok(id)) => (campaign, (id != 0).then_some(id)),
+        (parsed, community) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(slug) = community {
+                errors.add("community", format!("No community has the address “{slug}”."));
+            }
+            let layout = Layout::for_user(&current, "New campaign").await;
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormTemplate { layout, form, errors });
+        }
+    };
+    let id = store::create_campaign(&mut db, current.user.id, &campaign, community_id).await?;
+    current.set_notice("The campaign is saved as a draft: only managers see it until you publish it.").await?;
+    Ok(Redirect::to(&format!("/campaigns/{id}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ListQuery {
+    sort: String,
+    stage: String,
+    after: String,
+}
+
+/// An idea in a campaign's list.
+pub struct IdeaItem {
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub stage: String,
+    pub votes: Option<i64>,
+    pub comments: i64,
+    pub voted: bool,
+}
+
+#[derive(Template)]
+#[template(path = "ideas/campaign.html")]
+struct CampaignTemplate {
+    layout: Layout,
+    campaign: Campaign,
+    phase: Phase,
+    manager: bool,
+    counts_hidden: bool,
+    votes_left: Option<i64>,
+    ideas: Vec<IdeaItem>,
+    sort: &'static str,
+    stage: String,
+    stages: Vec<(&'static str, &'static str)>,
+    next_url: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<Response, AppError> {
+    let campaign = find(&state, &current, &id).await?;
+    let at = now();
+    let manager = is_manager(&current.user);
+    let counts_hidden = campaign.counts_hidden_for(&current.user, at);
+    // With counts hidden, an order by votes would give them away.
+    let sort = match Sort::parse(&query.sort) {
+        Sort::Top | Sort::Trending if counts_hidden => Sort::Newest,
+        sort => sort,
+    };
+    let stage = Stage::parse(&query.stage);
+    let cursor = query.after.split_once(':').and_then(|(k, i)| Some((k.parse().ok()?, i.parse().ok()?)));
+    let mut db = state.db.clone();
+    let mut rows = store::list_ideas(&mut db, campaign.id, sort, stage, cursor, IDEAS_PER_PAGE + 1).await?;
+    let more = rows.len() as i64 > IDEAS_PER_PAGE;
+    rows.truncate(IDEAS_PER_PAGE as usize);
+    let mine = store::my_votes(&mut db, campaign.id, current.user.id).await?;
+    let votes_left = campaign.vote_budget.map(|b| (b - mine.len() as i64).max(0));
+    let stage_param = stage.map_or("", Stage::as_str);
+    let next_url = rows.last().filter(|_| more).map(|last| {
+        format!(
+            "/campaigns/{}?sort={}&stage={}&after={}:{}",
+            campaign.id,
+            sort.as_str(),
+            stage_param,
+            last.sort_key,
+            last.idea.id
+        )
+    });
+    let ideas = rows.into_iter().map(|r| idea_item(r, &mine, counts_hidden, current.user.id)).collect();
+    render(&CampaignTemplate {
+        layout: Layout::for_user(&current, campaign.title.clone()).await,
+        phase: campaign.phase(at),
+        campaign,
+        manager,
+        counts_hidden,
+        votes_left,
+        ideas,
+        sort: sort.as_str(),
+        stage: stage_param.to_owned(),
+        stages: Stage::ALL.iter().map(|s| (s.as_str(), s.label())).collect(),
+        next_url,
+    })
+}
+
+fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer_id: i64) -> IdeaItem {
+    let idea = row.idea;
+    let author = if !idea.anonymous {
+        idea.author_display_name
+    } else if idea.author_id == viewer_id {
+        "You (anonymous)".to_owned()
+    } else {
+        "Anonymous".to_owned()
+    };
+    IdeaItem {
+        voted: mine.contains(&idea.id),
+        votes: (!counts_hidden).then_some(idea.vote_count),
+        comments: idea.comment_count,
+        stage: super::stage_label(&idea.stage).to_owned(),
+        id: idea.id,
+        title: idea.title,
+        author,
+    }
+}
+
+/// Publish, close or archive a campaign (managers).
+async fn change(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((id, action)): Path<(String, String)>,
+) -> Result<Redirect, AppError> {
+    require_manager(&current)?;
+    let campaign = find(&state, &current, &id).await?;
+    let mut db = state.db.clone();
+    let notice = match action.as_str() {
+        "publish" if campaign.status == "draft" => {
+            store::set_status(&mut db, campaign.id, "published").await?;
+            announce(&state, &current, &campaign).await?;
+            "The campaign is published and announced in the feed."
+        }
+        "close" if campaign.phase(now()) == Phase::Open => {
+            store::close_now(&mut db, campaign.id).await?;
+            "The campaign is closed: no new ideas or votes."
+        }
+        "archive" => {
+            store::set_status(&mut db, campaign.id, "archived").await?;
+            "The campaign is archived."
+        }
+        "publish" | "close" => {
+            return Err(AppError::BadRequest("The campaign is not in a state that allows that.".into()));
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    current.set_notice(notice).await?;
+    Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)))
+}
+
+/// Posts the campaign's question to the feed (its community's, or the company's) as an announcement.
+async fn announce(state: &AppState, current: &CurrentUser, campaign: &Campaign) -> Result<(), AppError> {
+    let link = match state.config.public_url.as_deref() {
+        Some(url) => format!("{url}/campaigns/{}", campaign.id),
+        None => "Find it under Campaigns.".to_owned(),
+    };
+    let text = format!(
+        "New idea campaign: {}\n{}\nOpen until {}. {link}",
+        campaign.title,
+        campaign.question,
+        campaign.closes_label()
+    );
+    let max = state.config.max_post_chars;
+    let body = PostBody::parse(&text.chars().take(max).collect::<String>(), max).map_err(AppError::BadRequest)?;
+    let placement = match campaign.community_id {
+        Some(id) => {
+            let community =
+                communities::store::find_by_id(&mut state.db.clone(), id).await?.ok_or(AppError::NotFound)?;
+            Placement::Community { id, private: community.is_private }
+        }
+        None => Placement::Company,
+    };
+    let post_id = posts::store::create(&state.db, current.user.id, &body, None, placement).await?;
+    posts::store::set_announcement(&mut state.db.clone(), post_id, true).await?;
+    Ok(())
+}

@@ -1,0 +1,328 @@
+//! Idea campaigns: a question put to the company for a while; employees submit ideas, discuss and vote;
+//! managers move ideas through stages, answer them officially, merge duplicates and export the result.
+
+pub mod campaigns;
+pub mod export;
+pub mod routes;
+pub mod store;
+
+use serde::Deserialize;
+use time::PrimitiveDateTime;
+use time::macros::format_description;
+
+use crate::accounts::{Role, User, profile_text};
+
+/// Whether a person runs campaigns (managers and admins).
+pub fn is_manager(user: &User) -> bool {
+    matches!(user.role(), Role::Manager | Role::Admin)
+}
+
+/// Where an idea stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    New,
+    UnderReview,
+    Selected,
+    InProgress,
+    Implemented,
+    Declined,
+    Merged,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Stage::New,
+        Stage::UnderReview,
+        Stage::Selected,
+        Stage::InProgress,
+        Stage::Implemented,
+        Stage::Declined,
+        Stage::Merged,
+    ];
+    /// The stages a manager moves an idea to by hand (merged comes from merging).
+    pub const MOVABLE: [Stage; 6] =
+        [Stage::New, Stage::UnderReview, Stage::Selected, Stage::InProgress, Stage::Implemented, Stage::Declined];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::New => "new",
+            Stage::UnderReview => "under_review",
+            Stage::Selected => "selected",
+            Stage::InProgress => "in_progress",
+            Stage::Implemented => "implemented",
+            Stage::Declined => "declined",
+            Stage::Merged => "merged",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::New => "New",
+            Stage::UnderReview => "Under review",
+            Stage::Selected => "Selected",
+            Stage::InProgress => "In progress",
+            Stage::Implemented => "Implemented",
+            Stage::Declined => "Declined",
+            Stage::Merged => "Merged",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+/// A stage name from the database, for labels; unknown names show as they are.
+pub fn stage_label(value: &str) -> &str {
+    match Stage::parse(value) {
+        Some(stage) => stage.label(),
+        None => value,
+    }
+}
+
+/// Where a campaign is in its life, at a given moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Being prepared: only managers see it.
+    Draft,
+    /// Published, not open yet.
+    Upcoming,
+    Open,
+    /// No new ideas or votes.
+    Closed,
+    Archived,
+}
+
+impl Phase {
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Draft => "Draft",
+            Phase::Upcoming => "Opens soon",
+            Phase::Open => "Open",
+            Phase::Closed => "Closed",
+            Phase::Archived => "Archived",
+        }
+    }
+}
+
+/// A campaign as stored, with its community's name and its number of standing ideas.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Campaign {
+    pub id: i64,
+    pub title: String,
+    pub question: String,
+    pub description: String,
+    pub community_id: Option<i64>,
+    pub community_name: Option<String>,
+    pub status: String,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub vote_budget: Option<i64>,
+    pub hide_counts: bool,
+    pub allow_anonymous: bool,
+    pub idea_count: i64,
+}
+
+impl Campaign {
+    pub fn phase(&self, now: i64) -> Phase {
+        match self.status.as_str() {
+            "draft" => Phase::Draft,
+            "archived" => Phase::Archived,
+            _ if now < self.opens_at => Phase::Upcoming,
+            _ if now < self.closes_at => Phase::Open,
+            _ => Phase::Closed,
+        }
+    }
+
+    pub fn is_open(&self, now: i64) -> bool {
+        self.phase(now) == Phase::Open
+    }
+
+    /// Vote counts are hidden from everyone but managers while the campaign runs, when it says so.
+    pub fn counts_hidden_for(&self, user: &User, now: i64) -> bool {
+        self.hide_counts && !is_manager(user) && matches!(self.phase(now), Phase::Draft | Phase::Upcoming | Phase::Open)
+    }
+
+    pub fn opens_label(&self) -> String {
+        date_label(self.opens_at)
+    }
+
+    pub fn closes_label(&self) -> String {
+        date_label(self.closes_at)
+    }
+}
+
+/// "24 Nov 2026 22:42 UTC".
+pub fn date_label(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(format_description!("[day padding:none] [month repr:short] [year] [hour]:[minute] UTC")).ok()
+        })
+        .unwrap_or_default()
+}
+
+/// The value of a `datetime-local` input for a time ("2026-11-24T22:42").
+pub fn input_time(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]")).ok())
+        .unwrap_or_default()
+}
+
+fn parse_input_time(value: &str, label: &str) -> Result<i64, String> {
+    let value = value.trim();
+    let value = if value.len() > 16 { &value[..16] } else { value };
+    PrimitiveDateTime::parse(value, format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+        .map(|t| t.assume_utc().unix_timestamp())
+        .map_err(|_| format!("{label}: give a date and time such as 2026-12-01T09:00 (UTC)."))
+}
+
+/// The campaign form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CampaignForm {
+    pub title: String,
+    pub question: String,
+    pub description: String,
+    /// A community's address, or empty for the whole company.
+    pub community: String,
+    pub opens_at: String,
+    pub closes_at: String,
+    pub vote_budget: String,
+    pub hide_counts: Option<String>,
+    pub allow_anonymous: Option<String>,
+}
+
+/// A checked campaign.
+pub struct NewCampaign {
+    pub title: String,
+    pub question: String,
+    pub description: String,
+    pub community_slug: Option<String>,
+    pub opens_at: i64,
+    pub closes_at: i64,
+    pub vote_budget: Option<i64>,
+    pub hide_counts: bool,
+    pub allow_anonymous: bool,
+}
+
+impl CampaignForm {
+    pub fn parse(&self) -> Result<NewCampaign, crate::web::form::FormErrors> {
+        let mut errors = crate::web::form::FormErrors::default();
+        let title = errors.check("title", profile_text(&self.title, "The title", 1, 140));
+        let question = errors.check("question", profile_text(&self.question, "The question", 1, 300));
+        let description = errors.check("description", profile_text(&self.description, "The description", 0, 5000));
+        let opens_at = errors.check("opens_at", parse_input_time(&self.opens_at, "Opens"));
+        let closes_at = errors.check("closes_at", parse_input_time(&self.closes_at, "Closes"));
+        if let (Some(opens), Some(closes)) = (opens_at, closes_at)
+            && closes <= opens
+        {
+            errors.add("closes_at", "The campaign must close after it opens.");
+        }
+        let vote_budget = match self.vote_budget.trim() {
+            "" => Some(None),
+            v => match v.parse::<i64>() {
+                Ok(n) if (1..=100).contains(&n) => Some(Some(n)),
+                _ => {
+                    errors.add("vote_budget", "A vote budget is a whole number from 1 to 100, or empty for none.");
+                    None
+                }
+            },
+        };
+        let community = self.community.trim();
+        let community_slug = (!community.is_empty()).then(|| community.to_lowercase());
+        match (title, question, description, opens_at, closes_at, vote_budget, errors.is_empty()) {
+            (
+                Some(title),
+                Some(question),
+                Some(description),
+                Some(opens_at),
+                Some(closes_at),
+                Some(vote_budget),
+                true,
+            ) => Ok(NewCampaign {
+                title,
+                question,
+                description,
+                community_slug,
+                opens_at,
+                closes_at,
+                vote_budget,
+                hide_counts: self.hide_counts.is_some(),
+                allow_anonymous: self.allow_anonymous.is_some(),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+/// The idea form as typed.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct IdeaForm {
+    pub title: String,
+    pub body: String,
+    pub anonymous: Option<String>,
+    /// Set by "submit anyway" after similar ideas were shown.
+    pub confirmed: Option<String>,
+}
+
+pub struct NewIdea {
+    pub title: String,
+    pub body: String,
+    pub anonymous: bool,
+}
+
+impl IdeaForm {
+    pub fn parse(&self, campaign: &Campaign) -> Result<NewIdea, crate::web::form::FormErrors> {
+        let mut errors = crate::web::form::FormErrors::default();
+        let title = errors.check("title", profile_text(&self.title, "The title", 1, 140));
+        let body = errors.check("body", profile_text(&self.body, "The description", 1, 5000));
+        let anonymous = self.anonymous.is_some();
+        if anonymous && !campaign.allow_anonymous {
+            errors.add("anonymous", "This campaign does not take anonymous ideas.");
+        }
+        match (title, body, errors.is_empty()) {
+            (Some(title), Some(body), true) => Ok(NewIdea { title, body, anonymous }),
+            _ => Err(errors),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_campaign_form_needs_a_window_that_closes_after_it_opens() {
+        let form = CampaignForm {
+            title: "Less packaging".into(),
+            question: "How do we cut packaging waste?".into(),
+            opens_at: "2026-12-01T09:00".into(),
+            closes_at: "2026-12-21T17:00".into(),
+            vote_budget: "5".into(),
+            ..CampaignForm::default()
+        };
+        let campaign = form.parse().ok().unwrap();
+        assert_eq!(campaign.closes_at - campaign.opens_at, 20 * 86_400 + 8 * 3600);
+        assert_eq!(campaign.vote_budget, Some(5));
+        let backwards = CampaignForm { closes_at: "2026-11-01T09:00".into(), ..form.clone() };
+        assert_eq!(
+            backwards.parse().err().unwrap().for_field("closes_at"),
+            Some("The campaign must close after it opens.")
+        );
+        let bad = CampaignForm { opens_at: "tomorrow".into(), vote_budget: "0".into(), ..form };
+        let errors = bad.parse().err().unwrap();
+        assert!(errors.for_field("opens_at").is_some() && errors.for_field("vote_budget").is_some());
+    }
+
+    #[test]
+    fn stages_round_trip_and_merged_is_not_moved_to_by_hand() {
+        for stage in Stage::ALL {
+            assert_eq!(Stage::parse(stage.as_str()), Some(stage));
+        }
+        assert!(!Stage::MOVABLE.contains(&Stage::Merged));
+        assert_eq!(stage_label("under_review"), "Under review");
+    }
+}

@@ -1,0 +1,454 @@
+//! Idea pages: submitting one (similar ideas are shown first), the idea with its votes, discussion,
+//! stage and history, and what managers (stages, responses, merges) and admins (reveals) do to it.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::campaigns::find as find_campaign;
+use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
+use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
+use crate::accounts::profile_text;
+use crate::db::now;
+use crate::posts::views::relative_time;
+use crate::web::form::{FormErrors, local_path};
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/campaigns/{id}/ideas/new", get(new_page))
+        .route("/campaigns/{id}/ideas", post(submit))
+        .route("/ideas/{id}", get(show))
+        .route("/ideas/{id}/vote", post(vote))
+        .route("/ideas/{id}/unvote", post(unvote))
+        .route("/ideas/{id}/comments", post(comment))
+        .route("/ideas/{id}/stage", post(move_stage))
+        .route("/ideas/{id}/response", post(respond))
+        .route("/ideas/{id}/merge", post(merge))
+        .route("/ideas/{id}/unmerge", post(unmerge))
+        .route("/ideas/{id}/reveal", post(reveal))
+}
+
+/// The idea a path names with its campaign, if the viewer may see the campaign; a 404 otherwise.
+async fn find_idea(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<(IdeaRow, Campaign), AppError> {
+    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let idea = store::find_idea(&mut state.db.clone(), id).await?.ok_or(AppError::NotFound)?;
+    let campaign = find_campaign(state, current, &idea.campaign_id.to_string()).await?;
+    Ok((idea, campaign))
+}
+
+fn require_manager(current: &CurrentUser) -> Result<(), AppError> {
+    if is_manager(&current.user) { Ok(()) } else { Err(AppError::Forbidden("Only innovation managers do that.")) }
+}
+
+#[derive(Template)]
+#[template(path = "ideas/idea_form.html")]
+struct IdeaFormTemplate {
+    layout: Layout,
+    campaign: Campaign,
+    form: IdeaForm,
+    errors: FormErrors,
+    similar: Vec<(i64, String, i64)>,
+}
+
+async fn new_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let campaign = find_campaign(&state, &current, &id).await?;
+    if !campaign.is_open(now()) {
+        return Err(AppError::BadRequest("This campaign is not taking ideas now.".into()));
+    }
+    let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await;
+    let page = IdeaFormTemplate {
+        layout,
+        campaign,
+        form: IdeaForm::default(),
+        errors: FormErrors::default(),
+        similar: Vec::new(),
+    };
+    render(&page)
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<IdeaForm>,
+) -> Result<Response, AppError> {
+    let campaign = find_campaign(&state, &current, &id).await?;
+    if !campaign.is_open(now()) {
+        return Err(AppError::BadRequest("This campaign is not taking ideas now.".into()));
+    }
+    let (idea, errors, similar) = match form.parse(&campaign) {
+        Ok(idea) => {
+            // Before a first submit goes through, show ideas that look the same, so people vote instead.
+            let similar = if form.confirmed.is_none() {
+                store::similar(&mut state.db.clone(), campaign.id, &idea.title).await?
+            } else {
+                Vec::new()
+            };
+            (Some(idea), FormErrors::default(), similar)
+        }
+        Err(errors) => (None, errors, Vec::new()),
+    };
+    match idea {
+        Some(idea) if similar.is_empty() => {
+            let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, None).await?;
+            current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
+            Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
+        }
+        _ => {
+            let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await;
+            let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+            render_status(status, &IdeaFormTemplate { layout, campaign, form, errors, similar })
+        }
+    }
+}
+
+/// A comment and the answers under it.
+pub struct CommentView {
+    pub id: i64,
+    pub author_username: String,
+    pub author_name: String,
+    pub body: String,
+    pub when: String,
+    pub replies: Vec<CommentView>,
+}
+
+fn comment_view(row: &CommentRow, now: i64) -> CommentView {
+    CommentView {
+        id: row.id,
+        author_username: row.author_username.clone(),
+        author_name: row.author_display_name.clone(),
+        body: row.body.clone(),
+        when: relative_time(row.created_at, now),
+        replies: Vec::new(),
+    }
+}
+
+/// Comments threaded one level: top-level comments in order, each with its answers.
+fn thread(rows: &[CommentRow], now: i64) -> Vec<CommentView> {
+    let mut top: Vec<CommentView> =
+        rows.iter().filter(|c| c.parent_id.is_none()).map(|c| comment_view(c, now)).collect();
+    for reply in rows.iter().filter(|c| c.parent_id.is_some()) {
+        if let Some(parent) = top.iter_mut().find(|t| Some(t.id) == reply.parent_id) {
+            parent.replies.push(comment_view(reply, now));
+        }
+    }
+    top
+}
+
+/// A line of an idea's history.
+pub struct HistoryLine {
+    pub who: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+    pub when: String,
+}
+
+fn history_line(change: StageChange, now: i64) -> HistoryLine {
+    HistoryLine {
+        who: change.actor_name.unwrap_or_else(|| "Former employee".into()),
+        from: stage_label(&change.from_stage).to_owned(),
+        to: stage_label(&change.to_stage).to_owned(),
+        reason: change.reason,
+        when: relative_time(change.created_at, now),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ideas/idea.html")]
+struct IdeaTemplate {
+    layout: Layout,
+    campaign: Campaign,
+    idea: IdeaRow,
+    author: String,
+    stage: &'static str,
+    open: bool,
+    counts_hidden: bool,
+    voted: bool,
+    votes_left: Option<i64>,
+    manager: bool,
+    admin: bool,
+    comments: Vec<CommentView>,
+    history: Vec<HistoryLine>,
+    merged_into: Option<(i64, String)>,
+    merged_here: Vec<(i64, String)>,
+    stages: Vec<(&'static str, &'static str)>,
+    merge_targets: Vec<(i64, String)>,
+    /// Set on the page an admin sees right after revealing an anonymous author.
+    revealed: Option<String>,
+    comment_error: Option<String>,
+}
+
+async fn idea_page(
+    state: &AppState,
+    current: &CurrentUser,
+    idea: IdeaRow,
+    campaign: Campaign,
+    revealed: Option<String>,
+    comment_error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let at = now();
+    let mut db = state.db.clone();
+    let manager = is_manager(&current.user);
+    let mine = store::my_votes(&mut db, campaign.id, current.user.id).await?;
+    let comments = thread(&store::comments(&mut db, idea.id).await?, at);
+    let history = store::history(&mut db, idea.id).await?.into_iter().map(|c| history_line(c, at)).collect();
+    let merged_into = match idea.merged_into_id {
+        Some(target) => store::find_idea(&mut db, target).await?.map(|t| (t.id, t.title)),
+        None => None,
+    };
+    let merged_here = store::merged_into(&mut db, idea.id).await?;
+    let merge_targets = if manager && idea.merged_into_id.is_none() {
+        let others = store::list_ideas(&mut db, campaign.id, store::Sort::Top, None, None, 200).await?;
+        others.into_iter().filter(|o| o.idea.id != idea.id).map(|o| (o.idea.id, o.idea.title)).collect()
+    } else {
+        Vec::new()
+    };
+    let author = if !idea.anonymous {
+        idea.author_display_name.clone()
+    } else if idea.author_id == current.user.id {
+        "You (anonymous to everyone else)".to_owned()
+    } else {
+        "Anonymous".to_owned()
+    };
+    let page = IdeaTemplate {
+        layout: Layout::for_user(current, idea.title.clone()).await,
+        stage: Stage::parse(&idea.stage).map_or("Unknown", Stage::label),
+        open: campaign.phase(at) == Phase::Open && idea.merged_into_id.is_none(),
+        counts_hidden: campaign.counts_hidden_for(&current.user, at),
+        voted: mine.contains(&idea.id),
+        votes_left: campaign.vote_budget.map(|b| (b - mine.len() as i64).max(0)),
+        manager,
+        admin: current.user.is_admin(),
+        comments,
+        history,
+        merged_into,
+        merged_here,
+        stages: Stage::MOVABLE.iter().map(|s| (s.as_str(), s.label())).collect(),
+        merge_targets,
+        revealed,
+        comment_error,
+        author,
+        idea,
+        campaign,
+    };
+    render_status(status, &page)
+}
+
+async fn show(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    idea_page(&state, &current, idea, campaign, None, None, StatusCode::OK).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BackForm {
+    back: String,
+}
+
+fn back_to(form: &BackForm, idea_id: i64) -> Redirect {
+    let path = if form.back.is_empty() { format!("/ideas/{idea_id}") } else { local_path(Some(&form.back)) };
+    Redirect::to(&format!("{}#idea-{idea_id}", path.split('#').next().unwrap_or("/")))
+}
+
+/// An idea that takes votes now: its campaign is open and it was not merged into another.
+async fn votable(state: &AppState, current: &CurrentUser, id: &str) -> Result<(IdeaRow, Campaign), AppError> {
+    let (idea, campaign) = find_idea(state, current, id).await?;
+    if !campaign.is_open(now()) {
+        return Err(AppError::BadRequest("Voting is closed: the campaign is not open.".into()));
+    }
+    if idea.merged_into_id.is_some() {
+        return Err(AppError::BadRequest("This idea was merged into another: vote for that one.".into()));
+    }
+    Ok((idea, campaign))
+}
+
+async fn vote(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let (idea, campaign) = votable(&state, &current, &id).await?;
+    match store::vote(&state.db, &idea, current.user.id, campaign.vote_budget).await? {
+        Ok(()) => Ok(back_to(&form, idea.id)),
+        Err(VoteRefused::BudgetSpent(budget)) => Err(AppError::BadRequest(format!(
+            "You have used all {budget} of your votes in this campaign. Take one back to vote for this idea."
+        ))),
+    }
+}
+
+async fn unvote(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<BackForm>,
+) -> Result<Redirect, AppError> {
+    let (idea, _) = votable(&state, &current, &id).await?;
+    store::unvote(&state.db, &idea, current.user.id).await?;
+    Ok(back_to(&form, idea.id))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct CommentForm {
+    body: String,
+    parent_id: String,
+}
+
+async fn comment(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<CommentForm>,
+) -> Result<Response, AppError> {
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    if campaign.phase(now()) == Phase::Archived {
+        return Err(AppError::BadRequest("The campaign is archived: its discussion is closed.".into()));
+    }
+    let body = match profile_text(&form.body, "A comment", 1, 2000) {
+        Ok(body) => body,
+        Err(message) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return idea_page(&state, &current, idea, campaign, None, Some(message), status).await;
+        }
+    };
+    let parent = form.parent_id.parse::<i64>().ok();
+    store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
+    Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StageForm {
+    stage: String,
+    reason: String,
+}
+
+async fn move_stage(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<StageForm>,
+) -> Result<Redirect, AppError> {
+    require_manager(&current)?;
+    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let stage = Stage::parse(&form.stage)
+        .filter(|s| Stage::MOVABLE.contains(s))
+        .ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
+    if idea.merged_into_id.is_some() {
+        return Err(AppError::BadRequest(
+            "A merged idea follows the idea it was merged into; undo the merge first.".into(),
+        ));
+    }
+    let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
+    store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await?;
+    current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
+    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResponseForm {
+    response: String,
+}
+
+async fn respond(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<ResponseForm>,
+) -> Result<Redirect, AppError> {
+    require_manager(&current)?;
+    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
+    store::respond(&state.db, &idea, &text, current.user.id).await?;
+    current.set_notice("The official response is published above the discussion.").await?;
+    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MergeForm {
+    target: String,
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> Result<Redirect, AppError> {
+    require_manager(&current)?;
+    let (source, _) = find_idea(&state, &current, &id).await?;
+    let (target, _) = find_idea(&state, &current, form.target.trim())
+        .await
+        .map_err(|_| AppError::BadRequest("Choose the idea to merge this one into.".into()))?;
+    if target.id == source.id || target.campaign_id != source.campaign_id {
+        return Err(AppError::BadRequest("An idea merges into another idea of the same campaign.".into()));
+    }
+    if source.merged_into_id.is_some() || target.merged_into_id.is_some() {
+        return Err(AppError::BadRequest("Neither idea may already be merged into another.".into()));
+    }
+    store::merge(&state.db, &source, &target, current.user.id).await?;
+    current.set_notice(format!("Merged into “{}”: its voters now count there, once each.", target.title)).await?;
+    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
+}
+
+async fn unmerge(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    require_manager(&current)?;
+    let (source, _) = find_idea(&state, &current, &id).await?;
+    if !store::unmerge(&state.db, &source, current.user.id).await? {
+        return Err(AppError::BadRequest("This idea is not merged.".into()));
+    }
+    current.set_notice("The merge was undone: the votes are as they were.").await?;
+    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RevealForm {
+    reason: String,
+}
+
+/// Shows an anonymous idea's author to an admin, once, and writes the reveal to the audit log.
+async fn reveal(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Result<Response, AppError> {
+    if !current.user.is_admin() {
+        return Err(AppError::Forbidden("Only admins can reveal who wrote an anonymous idea."));
+    }
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    if !idea.anonymous {
+        return Err(AppError::BadRequest("This idea is not anonymous.".into()));
+    }
+    let reason = profile_text(&form.reason, "A reason", 10, 500).map_err(AppError::BadRequest)?;
+    let mut tx = state.db.begin().await?;
+    crate::audit::record(&mut tx, current.user.id, "reveal_author", "idea", idea.id, &reason).await?;
+    tx.commit().await?;
+    tracing::warn!(idea_id = idea.id, admin = current.user.id, "anonymous author revealed");
+    let who = format!("{} (@{})", idea.author_display_name, idea.author_username);
+    idea_page(&state, &current, idea, campaign, Some(who), None, StatusCode::OK).await
+}

@@ -1,0 +1,667 @@
+//! SQL for campaigns and ideas. Votes, stage changes and merges each run in one transaction; votes
+//! take a per-person lock first, so that a vote budget holds however many requests arrive at once.
+
+use super::{Campaign, NewCampaign, NewIdea, Stage};
+use crate::db::{Db, Engine, Exec, now, sql};
+use crate::notifications::Kind;
+
+macro_rules! campaign_select {
+    () => {
+        "SELECT c.id, c.title, c.question, c.description, c.community_id, co.name AS community_name, c.status,
+                c.opens_at, c.closes_at, c.vote_budget, c.hide_counts, c.allow_anonymous,
+                (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count
+         FROM campaigns c LEFT JOIN communities co ON co.id = c.community_id "
+    };
+}
+
+/// Campaigns `$1` may see (`$2` says whether they run campaigns): managers see all; others see
+/// published and archived campaigns, of the whole company or of communities they belong to.
+macro_rules! campaign_visible {
+    () => {
+        "($2 OR (c.status <> 'draft'
+                 AND (c.community_id IS NULL
+                      OR EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = c.community_id AND m.user_id = $1))))"
+    };
+}
+
+pub async fn create_campaign(
+    db: &mut impl Exec,
+    creator_id: i64,
+    campaign: &NewCampaign,
+    community_id: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = db
+        .fetch_one(
+            sql("INSERT INTO campaigns (title, question, description, community_id, opens_at, closes_at, vote_budget,
+                                        hide_counts, allow_anonymous, created_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+            .bind(&campaign.title)
+            .bind(&campaign.question)
+            .bind(&campaign.description)
+            .bind(community_id)
+            .bind(campaign.opens_at)
+            .bind(campaign.closes_at)
+            .bind(campaign.vote_budget)
+            .bind(campaign.hide_counts)
+            .bind(campaign.allow_anonymous)
+            .bind(creator_id)
+            .bind(now()),
+        )
+        .await?;
+    Ok(id)
+}
+
+pub async fn find_campaign(
+    db: &mut impl Exec,
+    id: i64,
+    viewer_id: i64,
+    manager: bool,
+) -> Result<Option<Campaign>, sqlx::Error> {
+    db.fetch_optional(
+        sql(concat!(campaign_select!(), "WHERE c.id = $3 AND ", campaign_visible!()))
+            .bind(viewer_id)
+            .bind(manager)
+            .bind(id),
+    )
+    .await
+}
+
+pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -> Result<Vec<Campaign>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(campaign_select!(), "WHERE ", campaign_visible!(), " ORDER BY c.closes_at DESC LIMIT 2000"))
+            .bind(viewer_id)
+            .bind(manager),
+    )
+    .await
+}
+
+pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE campaigns SET status = $1 WHERE id = $2").bind(status).bind(id)).await?;
+    Ok(())
+}
+
+/// Ends the campaign now (no more ideas or votes).
+pub async fn close_now(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Error> {
+    let at = now();
+    db.execute(
+        sql("UPDATE campaigns SET closes_at = $1, opens_at = CASE WHEN opens_at > $1 THEN $1 - 1 ELSE opens_at END
+             WHERE id = $2 AND closes_at > $1")
+        .bind(at)
+        .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// An idea with what its pages show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdeaRow {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub author_id: i64,
+    pub anonymous: bool,
+    pub title: String,
+    pub body: String,
+    pub stage: String,
+    pub official_response: Option<String>,
+    pub response_at: Option<i64>,
+    pub merged_into_id: Option<i64>,
+    pub vote_count: i64,
+    pub comment_count: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub responder_name: Option<String>,
+}
+
+macro_rules! idea_columns {
+    () => {
+        "i.id, i.campaign_id, i.author_id, i.anonymous, i.title, i.body, i.stage, i.official_response, i.response_at,
+         i.merged_into_id, i.vote_count, i.comment_count, i.created_at, i.updated_at,
+         u.username AS author_username, u.display_name AS author_display_name, r.display_name AS responder_name"
+    };
+}
+
+macro_rules! idea_joins {
+    () => {
+        " FROM ideas i JOIN users u ON u.id = i.author_id LEFT JOIN users r ON r.id = i.response_by "
+    };
+}
+
+pub async fn create_idea(
+    db: &Db,
+    campaign_id: i64,
+    author_id: i64,
+    idea: &NewIdea,
+    source_post_id: Option<i64>,
+) -> Result<i64, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    let (id,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO ideas (campaign_id, author_id, anonymous, title, body, source_post_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id")
+            .bind(campaign_id)
+            .bind(author_id)
+            .bind(idea.anonymous)
+            .bind(&idea.title)
+            .bind(&idea.body)
+            .bind(source_post_id)
+            .bind(at),
+        )
+        .await?;
+    if let Some(post_id) = source_post_id {
+        tx.execute(
+            sql("UPDATE posts SET idea_id = $1 WHERE id = $2 AND author_id = $3")
+                .bind(id)
+                .bind(post_id)
+                .bind(author_id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn find_idea(db: &mut impl Exec, id: i64) -> Result<Option<IdeaRow>, sqlx::Error> {
+    db.fetch_optional(sql(concat!("SELECT ", idea_columns!(), idea_joins!(), "WHERE i.id = $1")).bind(id)).await
+}
+
+/// How a campaign's ideas are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    Top,
+    Newest,
+    Trending,
+    Discussed,
+}
+
+impl Sort {
+    pub fn parse(value: &str) -> Sort {
+        match value {
+            "newest" => Sort::Newest,
+            "trending" => Sort::Trending,
+            "discussed" => Sort::Discussed,
+            _ => Sort::Top,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Top => "top",
+            Sort::Newest => "newest",
+            Sort::Trending => "trending",
+            Sort::Discussed => "discussed",
+        }
+    }
+}
+
+/// Votes in the last week count four times in "trending".
+pub const TRENDING_WINDOW: i64 = 7 * 86_400;
+
+/// One page of ideas and the sort key of each, for the next page's cursor. Merged ideas are listed
+/// only when the stage filter asks for them.
+macro_rules! idea_page {
+    ($key:literal) => {
+        concat!(
+            "SELECT * FROM (SELECT ",
+            idea_columns!(),
+            ", ",
+            $key,
+            " AS sort_key",
+            idea_joins!(),
+            "WHERE i.campaign_id = $1 AND ((CAST($2 AS TEXT) = '' AND i.merged_into_id IS NULL) OR i.stage = $2)) ranked
+             WHERE sort_key < $3 OR (sort_key = $3 AND id < $4)
+             ORDER BY sort_key DESC, id DESC LIMIT $5"
+        )
+    };
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RankedIdea {
+    #[sqlx(flatten)]
+    pub idea: IdeaRow,
+    pub sort_key: i64,
+}
+
+pub async fn list_ideas(
+    db: &mut impl Exec,
+    campaign_id: i64,
+    sort: Sort,
+    stage: Option<Stage>,
+    cursor: Option<(i64, i64)>,
+    limit: i64,
+) -> Result<Vec<RankedIdea>, sqlx::Error> {
+    let query = match sort {
+        Sort::Top => sql(idea_page!("i.vote_count")),
+        Sort::Newest => sql(idea_page!("i.id")),
+        Sort::Discussed => sql(idea_page!("i.comment_count")),
+        Sort::Trending => sql(idea_page!(
+            "(i.vote_count + 3 * (SELECT COUNT(*) FROM idea_votes rv WHERE rv.idea_id = i.id AND rv.created_at > $6))"
+        )),
+    };
+    let (key, id) = cursor.unwrap_or((i64::MAX, i64::MAX));
+    let mut query = query.bind(campaign_id).bind(stage.map_or("", Stage::as_str)).bind(key).bind(id).bind(limit);
+    if sort == Sort::Trending {
+        query = query.bind(now() - TRENDING_WINDOW);
+    }
+    db.fetch_all(query).await
+}
+
+/// Ideas of a campaign the person has voted for (standing ideas only: a merged idea's votes moved).
+pub async fn my_votes(db: &mut impl Exec, campaign_id: i64, user_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    let rows: Vec<(i64,)> = db
+        .fetch_all(
+            sql("SELECT v.idea_id FROM idea_votes v JOIN ideas i ON i.id = v.idea_id
+                 WHERE v.campaign_id = $1 AND v.user_id = $2 AND i.merged_into_id IS NULL")
+            .bind(campaign_id)
+            .bind(user_id),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Why a vote was not counted.
+#[derive(Debug, PartialEq, Eq)]
+pub enum VoteRefused {
+    BudgetSpent(i64),
+}
+
+/// Counts one vote for the idea, unless the person's vote budget for the campaign is spent. A
+/// second vote for the same idea changes nothing.
+pub async fn vote(
+    db: &Db,
+    idea: &IdeaRow,
+    user_id: i64,
+    budget: Option<i64>,
+) -> Result<Result<(), VoteRefused>, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // One person's votes are taken one at a time (SQLite's write transactions already are).
+    if tx.engine() == Engine::Postgres {
+        tx.execute(sql("SELECT pg_advisory_xact_lock($1)").bind(user_id)).await?;
+    }
+    if let Some(budget) = budget {
+        let used = my_votes(&mut tx, idea.campaign_id, user_id).await?;
+        if used.len() as i64 >= budget && !used.contains(&idea.id) {
+            return Ok(Err(VoteRefused::BudgetSpent(budget)));
+        }
+    }
+    let added = tx
+        .execute(
+            sql("INSERT INTO idea_votes (idea_id, user_id, campaign_id, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING")
+            .bind(idea.id)
+            .bind(user_id)
+            .bind(idea.campaign_id)
+            .bind(now()),
+        )
+        .await?;
+    if added == 1 {
+        tx.execute(sql("UPDATE ideas SET vote_count = vote_count + 1 WHERE id = $1").bind(idea.id)).await?;
+    }
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+pub async fn unvote(db: &Db, idea: &IdeaRow, user_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let removed = tx
+        .execute(sql("DELETE FROM idea_votes WHERE idea_id = $1 AND user_id = $2").bind(idea.id).bind(user_id))
+        .await?;
+    if removed == 1 {
+        tx.execute(sql("UPDATE ideas SET vote_count = vote_count - 1 WHERE id = $1").bind(idea.id)).await?;
+    }
+    tx.commit().await
+}
+
+/// A comment on an idea, with its author.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentRow {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub body: String,
+    pub created_at: i64,
+    pub author_username: String,
+    pub author_display_name: String,
+}
+
+pub async fn comments(db: &mut impl Exec, idea_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT c.id, c.parent_id, c.body, c.created_at, u.username AS author_username,
+                    u.display_name AS author_display_name
+             FROM idea_comments c JOIN users u ON u.id = c.author_id
+             WHERE c.idea_id = $1 ORDER BY c.id LIMIT 5000")
+        .bind(idea_id),
+    )
+    .await
+}
+
+/// Adds a comment (an answer to a top-level comment stays one level deep); the idea's author is told.
+pub async fn add_comment(
+    db: &Db,
+    idea: &IdeaRow,
+    author_id: i64,
+    parent_id: Option<i64>,
+    body: &str,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    // Answers hang under the top-level comment they answer, so threads are one level deep.
+    let parent = match parent_id {
+        Some(id) => {
+            let row: Option<(i64, Option<i64>)> = tx
+                .fetch_optional(
+                    sql("SELECT id, parent_id FROM idea_comments WHERE id = $1 AND idea_id = $2")
+                        .bind(id)
+                        .bind(idea.id),
+                )
+                .await?;
+            row.map(|(id, parent)| parent.unwrap_or(id))
+        }
+        None => None,
+    };
+    tx.execute(
+        sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(idea.id)
+            .bind(parent)
+            .bind(author_id)
+            .bind(body)
+            .bind(now()),
+    )
+    .await?;
+    tx.execute(sql("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = $1").bind(idea.id)).await?;
+    notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
+    tx.commit().await
+}
+
+async fn notify_idea(
+    db: &mut impl Exec,
+    recipient: i64,
+    kind: Kind,
+    actor: i64,
+    idea_id: i64,
+) -> Result<(), sqlx::Error> {
+    if recipient == actor {
+        return Ok(());
+    }
+    db.execute(
+        sql(
+            "INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(recipient)
+        .bind(kind.as_str())
+        .bind(actor)
+        .bind(idea_id)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Moves an idea to another stage with a reason: the history keeps it, and its author and voters
+/// are told.
+pub async fn change_stage(db: &Db, idea: &IdeaRow, to: Stage, reason: &str, actor_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    record_stage(&mut tx, idea.id, &idea.stage, to.as_str(), reason, actor_id).await?;
+    tx.execute(
+        sql("INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at)
+             SELECT user_id, 'idea_stage', $2, $1, $3 FROM idea_votes WHERE idea_id = $1 AND user_id <> $2 AND user_id <> $4
+             UNION SELECT $4, 'idea_stage', $2, $1, $3 WHERE $4 <> $2")
+        .bind(idea.id)
+        .bind(actor_id)
+        .bind(now())
+        .bind(idea.author_id),
+    )
+    .await?;
+    tx.commit().await
+}
+
+async fn record_stage(
+    db: &mut impl Exec,
+    idea_id: i64,
+    from: &str,
+    to: &str,
+    reason: &str,
+    actor_id: i64,
+) -> Result<(), sqlx::Error> {
+    let at = now();
+    db.execute(sql("UPDATE ideas SET stage = $1, updated_at = $2 WHERE id = $3").bind(to).bind(at).bind(idea_id))
+        .await?;
+    db.execute(
+        sql("INSERT INTO stage_changes (idea_id, actor_id, from_stage, to_stage, reason, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(idea_id)
+        .bind(actor_id)
+        .bind(from)
+        .bind(to)
+        .bind(reason)
+        .bind(at),
+    )
+    .await?;
+    Ok(())
+}
+
+/// One change in an idea's history.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StageChange {
+    pub from_stage: String,
+    pub to_stage: String,
+    pub reason: String,
+    pub created_at: i64,
+    pub actor_name: Option<String>,
+}
+
+pub async fn history(db: &mut impl Exec, idea_id: i64) -> Result<Vec<StageChange>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT s.from_stage, s.to_stage, s.reason, s.created_at, u.display_name AS actor_name
+             FROM stage_changes s LEFT JOIN users u ON u.id = s.actor_id
+             WHERE s.idea_id = $1 ORDER BY s.id")
+        .bind(idea_id),
+    )
+    .await
+}
+
+/// Sets the official response; the author is told.
+pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    tx.execute(
+        sql("UPDATE ideas SET official_response = $1, response_by = $2, response_at = $3, updated_at = $3 WHERE id = $4")
+            .bind(text)
+            .bind(actor_id)
+            .bind(at)
+            .bind(idea.id),
+    )
+    .await?;
+    notify_idea(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, idea.id).await?;
+    tx.commit().await
+}
+
+/// Merges a duplicate into another idea of the same campaign: the duplicate's voters who had not
+/// voted for the target now do (each counted once), and the duplicate points to the target.
+pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let at = now();
+    let (merge_id,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO merges (source_id, target_id, from_stage, actor_id, created_at) VALUES ($1, $2, $3, $4, $5)
+                 RETURNING id")
+            .bind(source.id)
+            .bind(target.id)
+            .bind(&source.stage)
+            .bind(actor_id)
+            .bind(at),
+        )
+        .await?;
+    tx.execute(
+        sql("INSERT INTO merge_moved_votes (merge_id, user_id)
+             SELECT $1, v.user_id FROM idea_votes v
+             WHERE v.idea_id = $2
+               AND NOT EXISTS (SELECT 1 FROM idea_votes t WHERE t.idea_id = $3 AND t.user_id = v.user_id)")
+        .bind(merge_id)
+        .bind(source.id)
+        .bind(target.id),
+    )
+    .await?;
+    tx.execute(
+        sql("INSERT INTO idea_votes (idea_id, user_id, campaign_id, created_at)
+             SELECT $2, user_id, $3, $4 FROM merge_moved_votes WHERE merge_id = $1")
+        .bind(merge_id)
+        .bind(target.id)
+        .bind(target.campaign_id)
+        .bind(at),
+    )
+    .await?;
+    recount(&mut tx, target.id).await?;
+    tx.execute(sql("UPDATE ideas SET merged_into_id = $1 WHERE id = $2").bind(target.id).bind(source.id)).await?;
+    let reason = format!("Merged into “{}”", target.title);
+    record_stage(&mut tx, source.id, &source.stage, Stage::Merged.as_str(), &reason, actor_id).await?;
+    tx.commit().await
+}
+
+async fn recount(db: &mut impl Exec, idea_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE ideas SET vote_count = (SELECT COUNT(*) FROM idea_votes WHERE idea_id = $1) WHERE id = $1")
+            .bind(idea_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Undoes the merge of `source`: the votes it added to the target go, and the duplicate stands again
+/// in the stage it had. False when the idea was not merged.
+pub async fn unmerge(db: &Db, source: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let merge: Option<(i64, i64, String)> = tx
+        .fetch_optional(
+            sql("SELECT id, target_id, from_stage FROM merges WHERE source_id = $1 AND undone_at IS NULL
+                 ORDER BY id DESC LIMIT 1")
+            .bind(source.id),
+        )
+        .await?;
+    let Some((merge_id, target_id, from_stage)) = merge else { return Ok(false) };
+    tx.execute(
+        sql("DELETE FROM idea_votes
+             WHERE idea_id = $1 AND user_id IN (SELECT user_id FROM merge_moved_votes WHERE merge_id = $2)")
+        .bind(target_id)
+        .bind(merge_id),
+    )
+    .await?;
+    recount(&mut tx, target_id).await?;
+    recount(&mut tx, source.id).await?;
+    tx.execute(sql("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now()).bind(merge_id)).await?;
+    tx.execute(sql("UPDATE ideas SET merged_into_id = NULL WHERE id = $1").bind(source.id)).await?;
+    record_stage(&mut tx, source.id, Stage::Merged.as_str(), &from_stage, "The merge was undone", actor_id).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Ideas merged into this one (standing merges).
+pub async fn merged_into(db: &mut impl Exec, target_id: i64) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    db.fetch_all(sql("SELECT id, title FROM ideas WHERE merged_into_id = $1 ORDER BY id").bind(target_id)).await
+}
+
+/// Ideas of the campaign whose title shares a word of four letters or more with `title`, most shared
+/// words first: shown before someone submits a likely duplicate.
+pub async fn similar(
+    db: &mut impl Exec,
+    campaign_id: i64,
+    title: &str,
+) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    let mut words: Vec<String> = title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 4)
+        .map(|w| w.to_lowercase())
+        .collect();
+    words.sort();
+    words.dedup();
+    words.truncate(8);
+    let mut scored: Vec<(i64, String, i64, usize)> = Vec::new();
+    for word in &words {
+        let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let rows: Vec<(i64, String, i64)> = db
+            .fetch_all(
+                sql("SELECT id, title, vote_count FROM ideas
+                     WHERE campaign_id = $1 AND merged_into_id IS NULL AND LOWER(title) LIKE $2 ESCAPE '\\'
+                     ORDER BY vote_count DESC LIMIT 20")
+                .bind(campaign_id)
+                .bind(pattern),
+            )
+            .await?;
+        for (id, found_title, votes) in rows {
+            match scored.iter_mut().find(|s| s.0 == id) {
+                Some(entry) => entry.3 += 1,
+                None => scored.push((id, found_title, votes, 1)),
+            }
+        }
+    }
+    scored.sort_by(|a, b| b.3.cmp(&a.3).then(b.2.cmp(&a.2)));
+    Ok(scored.into_iter().take(5).map(|(id, title, votes, _)| (id, title, votes)).collect())
+}
+
+/// The next ideas of a campaign after `after` by id, for exports.
+pub async fn export_chunk(
+    db: &mut impl Exec,
+    campaign_id: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<IdeaRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(
+            "SELECT ",
+            idea_columns!(),
+            idea_joins!(),
+            "WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3"
+        ))
+        .bind(campaign_id)
+        .bind(after)
+        .bind(limit),
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdeaStageChange {
+    pub idea_id: i64,
+    #[sqlx(flatten)]
+    pub change: StageChange,
+}
+
+/// The histories of these ideas, oldest change first.
+pub async fn histories(db: &mut impl Exec, idea_ids: &[i64]) -> Result<Vec<(i64, StageChange)>, sqlx::Error> {
+    let mut query = crate::db::sql_in(
+        "SELECT s.idea_id, s.from_stage, s.to_stage, s.reason, s.created_at, u.display_name AS actor_name
+         FROM stage_changes s LEFT JOIN users u ON u.id = s.actor_id
+         WHERE s.idea_id IN ({list}) ORDER BY s.id",
+        1,
+        idea_ids.len(),
+    );
+    for id in idea_ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<IdeaStageChange> = db.fetch_all(query).await?;
+    Ok(rows.into_iter().map(|r| (r.idea_id, r.change)).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MergeRow {
+    pub source_id: i64,
+    pub target_id: i64,
+    pub created_at: i64,
+    pub undone_at: Option<i64>,
+}
+
+/// Merges in which any of these ideas took part, as duplicate or as target.
+pub async fn merges_of(db: &mut impl Exec, idea_ids: &[i64]) -> Result<Vec<MergeRow>, sqlx::Error> {
+    let n = idea_ids.len();
+    let mut query = crate::db::sql_in(
+        "SELECT source_id, target_id, created_at, undone_at FROM merges WHERE source_id IN ({list}) OR target_id IN ({list})
+         ORDER BY id",
+        1,
+        n,
+    );
+    for id in idea_ids {
+        query = query.bind(*id);
+    }
+    db.fetch_all(query).await
+}
