@@ -247,3 +247,74 @@ async fn an_open_home_page_announces_new_posts_without_a_reload() {
     wait_for_text(&browser, r#"<span class="badge" aria-label="1 unread">1</span>"#).await;
     browser.close().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it() {
+    if !browser_available("an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let manager = app.signed_up("boss").await; // first account: admin, runs campaigns
+    let at = townhall::db::now();
+    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
+    let made = manager
+        .post(
+            "/campaigns/new",
+            &[
+                ("title", "Greener office"),
+                ("question", "How do we save energy?"),
+                ("opens_at", &opens),
+                ("closes_at", &closes),
+                ("vote_budget", "3"),
+            ],
+        )
+        .await;
+    let campaign = made.location.unwrap();
+    manager.post(&format!("{campaign}/publish"), &[]).await;
+
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+    click(&browser, "nav a[href='/campaigns']").await;
+    wait_for_text(&browser, "Open now").await;
+    click(&browser, ".campaigns a[href^='/campaigns/']").await;
+    wait_for_text(&browser, "How do we save energy?").await;
+    click(&browser, "a.button").await;
+    wait_for_text(&browser, "Your idea").await;
+    fill(&browser, "#title", "Motion sensors for the lights").await;
+    fill(&browser, "#body", "Meeting rooms stay lit all night.").await;
+    click(&browser, "form.stacked button").await;
+    wait_for_text(&browser, "Your idea is in.").await;
+    click(&browser, "form[action$='/vote'] button").await;
+    let page = wait_for_text(&browser, "Take back my vote").await;
+    assert!(page.contains("<strong>1</strong> vote") && page.contains("You have 2 votes left"));
+
+    // The manager signs in on the same browser and moves the idea on.
+    click(&browser, "form[action='/logout'] button").await;
+    wait_for_text(&browser, "Sign in to Townhall").await;
+    let idea_path = {
+        let url = browser.current_url().await.unwrap();
+        let _ = url;
+        manager
+            .get(&format!("{campaign}?sort=newest"))
+            .await
+            .body
+            .split("href=\"/ideas/")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    browser.goto(&format!("{}/ideas/{idea_path}", app.base)).await.unwrap();
+    fill(&browser, "#login", "boss").await;
+    fill(&browser, "#password", common::PASSWORD).await;
+    click(&browser, "form[action='/login'] button").await;
+    wait_for_text(&browser, "Manage this idea").await;
+    browser.find(Locator::Css("#stage option[value='selected']")).await.unwrap().click().await.unwrap();
+    fill(&browser, "#reason", "Cheap, and it pays back in a year").await;
+    click(&browser, "form[action$='/stage'] button").await;
+    let page = wait_for_text(&browser, "The idea is now “Selected”.").await;
+    assert!(page.contains("New → Selected"));
+    browser.close().await.unwrap();
+}

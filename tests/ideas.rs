@@ -369,7 +369,13 @@ async fn votes_stay_correct_under_many_parallel_requests(engine: Engine) {
                 let action = if round == 1 && idea % 3 == 0 { "unvote" } else { "vote" };
                 let url = format!("{base}/ideas/{idea}/{action}");
                 tasks.push(tokio::spawn(async move {
-                    client.post(url).header("origin", base).form(&[("back", "")]).send().await.map(|r| r.status().as_u16())
+                    client
+                        .post(url)
+                        .header("origin", base)
+                        .form(&[("back", "")])
+                        .send()
+                        .await
+                        .map(|r| r.status().as_u16())
                 }));
             }
         }
