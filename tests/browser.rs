@@ -291,22 +291,10 @@ async fn an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it() {
     // The manager signs in on the same browser and moves the idea on.
     click(&browser, "form[action='/logout'] button").await;
     wait_for_text(&browser, "Sign in to Townhall").await;
-    let idea_path = {
-        let url = browser.current_url().await.unwrap();
-        let _ = url;
-        manager
-            .get(&format!("{campaign}?sort=newest"))
-            .await
-            .body
-            .split("href=\"/ideas/")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    browser.goto(&format!("{}/ideas/{idea_path}", app.base)).await.unwrap();
+    let list = manager.get(&format!("{campaign}?sort=newest")).await.body;
+    let idea_id = list.split("href=\"/ideas/").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    // Opening the idea asks for sign-in first, and comes back to it after.
+    browser.goto(&format!("{}/ideas/{idea_id}", app.base)).await.unwrap();
     fill(&browser, "#login", "boss").await;
     fill(&browser, "#password", common::PASSWORD).await;
     click(&browser, "form[action='/login'] button").await;
