@@ -20,6 +20,7 @@ on_both_engines!(
     votes_stay_correct_under_many_parallel_requests,
     comments_thread_one_level_deep,
     a_community_campaign_is_for_its_members,
+    a_post_of_yours_becomes_an_idea_and_links_to_it,
 );
 
 struct Rules<'a> {
@@ -458,4 +459,33 @@ async fn a_community_campaign_is_for_its_members(engine: Engine) {
         .await;
     assert_eq!(unknown.status, 422);
     assert!(unknown.contains("No community has the address “nowhere”."));
+}
+
+async fn a_post_of_yours_becomes_an_idea_and_links_to_it(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let id = open_campaign(&admin, "Less waste", PLAIN).await;
+    bo.write_post("Refill stations for water\nInstead of bottles in every meeting room.").await;
+    let post = common::post_ids(&bo.get("/@bo").await.body)[0];
+    assert!(bo.get("/@bo").await.contains(&format!("href=\"/posts/{post}/idea\"")));
+    assert_eq!(admin.get(&format!("/posts/{post}/idea")).await.status, 403, "only the author");
+    let form = bo.get(&format!("/posts/{post}/idea")).await;
+    assert!(form.contains("value=\"Refill stations for water\"") && form.contains("Less waste"));
+    let refused =
+        bo.post(&format!("/posts/{post}/idea"), &[("campaign", ""), ("title", "Refill"), ("body", "b")]).await;
+    assert_eq!(refused.status, 422);
+    assert!(refused.contains("Choose an open campaign."));
+    let made = bo
+        .post(
+            &format!("/posts/{post}/idea"),
+            &[("campaign", &id.to_string()), ("title", "Refill stations"), ("body", "Instead of bottles.")],
+        )
+        .await;
+    assert_eq!(made.status, 303);
+    let idea = made.location.unwrap();
+    assert!(bo.get(&idea).await.contains("Refill stations"));
+    let feed = admin.get("/all").await;
+    assert!(feed.contains(&format!("href=\"{idea}\" class=\"idea-link\"")), "the post links to its idea");
+    assert_eq!(bo.get(&format!("/posts/{post}/idea")).await.status, 400, "once only");
 }

@@ -32,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/ideas/{id}/merge", post(merge))
         .route("/ideas/{id}/unmerge", post(unmerge))
         .route("/ideas/{id}/reveal", post(reveal))
+        .route("/posts/{id}/idea", get(from_post_page).post(from_post))
 }
 
 /// The idea a path names with its campaign, if the viewer may see the campaign; a 404 otherwise.
@@ -451,4 +452,90 @@ async fn reveal(
     tracing::warn!(idea_id = idea.id, admin = current.user.id, "anonymous author revealed");
     let who = format!("{} (@{})", idea.author_display_name, idea.author_username);
     idea_page(&state, &current, idea, campaign, Some(who), None, StatusCode::OK).await
+}
+
+#[derive(Template)]
+#[template(path = "ideas/from_post.html")]
+struct FromPostTemplate {
+    layout: Layout,
+    post_id: i64,
+    campaigns: Vec<Campaign>,
+    form: FromPostForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct FromPostForm {
+    campaign: String,
+    title: String,
+    body: String,
+}
+
+/// A post of the viewer's that can still become an idea: top-level, standing, not turned yet.
+async fn own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<crate::posts::PostRow, AppError> {
+    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let post = crate::posts::store::find_visible(&mut state.db.clone(), id, current.user.id)
+        .await?
+        .filter(|p| !p.is_deleted())
+        .ok_or(AppError::NotFound)?;
+    if post.author_id != current.user.id || post.parent_id.is_some() {
+        return Err(AppError::Forbidden("Only the author of a post can turn it into an idea."));
+    }
+    if post.idea_id.is_some() {
+        return Err(AppError::BadRequest("This post became an idea already.".into()));
+    }
+    Ok(post)
+}
+
+/// Campaigns open now that the viewer may take part in.
+async fn open_campaigns(state: &AppState, current: &CurrentUser) -> Result<Vec<Campaign>, AppError> {
+    let all = store::list_campaigns(&mut state.db.clone(), current.user.id, false).await?;
+    let at = now();
+    Ok(all.into_iter().filter(|c| c.is_open(at)).collect())
+}
+
+async fn from_post_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let post = own_post(&state, &current, &id).await?;
+    let campaigns = open_campaigns(&state, &current).await?;
+    let title: String = post.body.lines().next().unwrap_or("").chars().take(140).collect();
+    let form = FromPostForm { campaign: String::new(), title, body: post.body.clone() };
+    let layout = Layout::for_user(&current, "Turn a post into an idea").await;
+    render(&FromPostTemplate { layout, post_id: post.id, campaigns, form, errors: FormErrors::default() })
+}
+
+async fn from_post(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<FromPostForm>,
+) -> Result<Response, AppError> {
+    let post = own_post(&state, &current, &id).await?;
+    let campaigns = open_campaigns(&state, &current).await?;
+    let chosen = campaigns.iter().find(|c| c.id.to_string() == form.campaign.trim()).cloned();
+    let idea_form = IdeaForm { title: form.title.clone(), body: form.body.clone(), anonymous: None, confirmed: None };
+    let parsed = chosen.as_ref().map(|c| idea_form.parse(c));
+    match (chosen, parsed) {
+        (Some(campaign), Some(Ok(idea))) => {
+            let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, Some(post.id)).await?;
+            current.set_notice("Your post is now an idea; the post links to it.").await?;
+            Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
+        }
+        (chosen, parsed) => {
+            let mut errors = match parsed {
+                Some(Err(errors)) => errors,
+                _ => FormErrors::default(),
+            };
+            if chosen.is_none() {
+                errors.add("campaign", "Choose an open campaign.");
+            }
+            let layout = Layout::for_user(&current, "Turn a post into an idea").await;
+            let page = FromPostTemplate { layout, post_id: post.id, campaigns, form, errors };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
 }

@@ -64,6 +64,8 @@ pub struct PostRow {
     pub community_name: Option<String>,
     /// When the post's poll closes, if it has one.
     pub poll_closes_at: Option<i64>,
+    /// The idea this post became, if its author turned it into one.
+    pub idea_id: Option<i64>,
 }
 
 impl PostRow {

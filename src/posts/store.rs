@@ -15,7 +15,7 @@ macro_rules! post_columns {
          p.deleted_at, p.reply_count, p.like_count,
          u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username,
          p.community_id, p.members_only, p.is_announcement, c.slug AS community_slug, c.name AS community_name,
-         p.poll_closes_at"
+         p.poll_closes_at, p.idea_id"
     };
 }
 

@@ -39,6 +39,8 @@ pub struct PostView {
     /// The viewer may announce the post (or withdraw its announcement).
     pub can_announce: bool,
     pub poll: Option<PollView>,
+    /// The idea this post became.
+    pub idea_id: Option<i64>,
 }
 
 impl PostView {
@@ -71,6 +73,7 @@ impl PostView {
             moderated_in: None,
             can_announce: false,
             poll: None,
+            idea_id: row.idea_id,
         }
     }
 }
