@@ -21,6 +21,7 @@ on_both_engines!(
     comments_thread_one_level_deep,
     a_community_campaign_is_for_its_members,
     a_post_of_yours_becomes_an_idea_and_links_to_it,
+    the_dashboard_shows_activity_departments_the_funnel_and_top_ideas_to_managers,
 );
 
 struct Rules<'a> {
@@ -488,4 +489,39 @@ async fn a_post_of_yours_becomes_an_idea_and_links_to_it(engine: Engine) {
     let feed = admin.get("/all").await;
     assert!(feed.contains(&format!("href=\"{idea}\" class=\"idea-link\"")), "the post links to its idea");
     assert_eq!(bo.get(&format!("/posts/{post}/idea")).await.status, 400, "once only");
+}
+
+async fn the_dashboard_shows_activity_departments_the_funnel_and_top_ideas_to_managers(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let hidden = app.signed_up("hid").await;
+    let profile = |dept: &'static str| {
+        [("display_name", "X"), ("job_title", ""), ("department", dept), ("location", ""), ("bio", "")]
+    };
+    bo.post("/settings/profile", &profile("Logistics")).await;
+    cy.post("/settings/profile", &profile("Finance")).await;
+    hidden.post("/settings/profile", &profile("Secret Unit")).await;
+    let id = open_campaign(&admin, "Less waste", Rules { anonymous: true, ..PLAIN }).await;
+    let a = submit(&bo, id, "Reusable crates", false).await;
+    submit(&hidden, id, "Anonymous thought", true).await;
+    vote(&cy, a).await;
+    vote(&bo, a).await;
+    admin.post(&format!("/ideas/{a}/stage"), &[("stage", "implemented"), ("reason", "Done in Lyon")]).await;
+    assert_eq!(bo.get(&format!("/campaigns/{id}/dashboard")).await.status, 403);
+    let page = admin.get(&format!("/campaigns/{id}/dashboard")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.contains("<svg class=\"chart\""));
+    assert!(page.contains("2 ideas, 1 implemented (50% conversion)"));
+    assert!(page.contains("<td>2</td><td>2</td><td>0</td><td>3</td>"), "today: 2 ideas, 2 votes, 0 comments, 3 people");
+    assert!(
+        page.contains("<th scope=\"row\">Logistics</th><td>1</td>")
+            && page.contains("<th scope=\"row\">Finance</th><td>1</td>")
+    );
+    assert!(!page.contains("Secret Unit"), "an anonymous author's department is not shown");
+    assert!(page.contains("<th scope=\"row\">Implemented</th><td>1</td>"));
+    assert!(
+        page.contains(&format!("<a href=\"/ideas/{a}\">Reusable crates</a> <span class=\"muted\">(2 votes)</span>"))
+    );
 }

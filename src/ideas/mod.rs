@@ -2,6 +2,7 @@
 //! managers move ideas through stages, answer them officially, merge duplicates and export the result.
 
 pub mod campaigns;
+pub mod dashboard;
 pub mod export;
 pub mod routes;
 pub mod store;

@@ -70,6 +70,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::ideas::campaigns::router())
         .merge(crate::ideas::routes::router())
         .merge(crate::ideas::export::router())
+        .merge(crate::ideas::dashboard::router())
         .merge(crate::notifications::routes::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
