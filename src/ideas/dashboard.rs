@@ -138,6 +138,9 @@ async fn activity(db: &mut impl Exec, campaign_id: i64) -> Result<Vec<Day>, sqlx
     Ok(days.into_values().collect())
 }
 
+/// A chart series: its label, its colour and how to read its value from a day.
+type Series = (&'static str, &'static str, fn(&Day) -> i64);
+
 /// A line chart of the four series, as SVG built from numbers only (no text from people).
 pub fn chart_svg(days: &[Day]) -> String {
     const WIDTH: f64 = 640.0;
@@ -158,7 +161,7 @@ pub fn chart_svg(days: &[Day]) -> String {
         b = HEIGHT - BOTTOM,
         tx = LEFT - 4.0
     );
-    let series: [(&str, &str, fn(&Day) -> i64); 4] = [
+    let series: [Series; 4] = [
         ("Ideas", "#1f5fbf", |d| d.ideas),
         ("Votes", "#1e6b3a", |d| d.votes),
         ("Comments", "#b36b00", |d| d.comments),
