@@ -89,6 +89,7 @@ pub async fn serve_on(
     let cleanup = tokio::spawn(
         db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
+    let trending = tokio::spawn(refresh_trending(app.db.clone()));
     let live = app.live.clone();
     let shutdown = async move {
         shutdown.await;
@@ -96,8 +97,20 @@ pub async fn serve_on(
     };
     let served = axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
+    trending.abort();
     app.db.close().await;
     served.map_err(StartError::Serve)
+}
+
+/// Lets votes age out of "trending" every ten minutes; a failure is logged and retried next time.
+async fn refresh_trending(db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        if let Err(e) = ideas::store::refresh_trending(&mut db.clone()).await {
+            tracing::warn!(error = %e, "trending scores not refreshed");
+        }
+    }
 }
 
 /// `townhall serve`: listen on the configured address until SIGTERM or Ctrl-C.

@@ -22,6 +22,7 @@ on_both_engines!(
     a_community_campaign_is_for_its_members,
     a_post_of_yours_becomes_an_idea_and_links_to_it,
     the_dashboard_shows_activity_departments_the_funnel_and_top_ideas_to_managers,
+    trending_weighs_this_weeks_votes_over_older_ones,
 );
 
 struct Rules<'a> {
@@ -145,6 +146,11 @@ async fn similar_ideas_are_shown_before_a_likely_duplicate_goes_in(engine: Engin
         )
         .await;
     assert_eq!(anyway.status, 303);
+    let live = bo.get(&format!("/campaigns/{id}/similar?title=reusable%20things")).await;
+    let found: serde_json::Value = serde_json::from_str(&live.body).unwrap();
+    let titles: Vec<&str> = found.as_array().unwrap().iter().filter_map(|i| i["title"].as_str()).collect();
+    assert!(titles.contains(&"Reusable packaging crates"), "{titles:?}");
+    assert_eq!(bo.get(&format!("/campaigns/{id}/similar?title=zzzz")).await.body, "[]");
     let unrelated = bo.post(&format!("/campaigns/{id}/ideas"), &[("title", "Solar roof"), ("body", "Power")]).await;
     assert_eq!(unrelated.status, 303, "nothing similar: straight in");
 }
@@ -524,4 +530,29 @@ async fn the_dashboard_shows_activity_departments_the_funnel_and_top_ideas_to_ma
     assert!(
         page.contains(&format!("<a href=\"/ideas/{a}\">Reusable crates</a> <span class=\"muted\">(2 votes)</span>"))
     );
+}
+
+async fn trending_weighs_this_weeks_votes_over_older_ones(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let id = open_campaign(&admin, "Less waste", PLAIN).await;
+    let old = submit(&admin, id, "Older favourite", false).await;
+    let fresh = submit(&admin, id, "Rising star", false).await;
+    for n in 0..3 {
+        vote(&app.signed_up(&format!("old{n}")).await, old).await;
+    }
+    for n in 0..2 {
+        vote(&app.signed_up(&format!("new{n}")).await, fresh).await;
+    }
+    // A month passes for the first idea's votes, and the background refresh runs.
+    let mut db = app.db.clone();
+    db.execute(sql("UPDATE idea_votes SET created_at = created_at - 30 * 86400 WHERE idea_id = $1").bind(old))
+        .await
+        .unwrap();
+    townhall::ideas::store::refresh_trending(&mut db).await.unwrap();
+    let order = |page: &str| (page.find("Older favourite").unwrap(), page.find("Rising star").unwrap());
+    let (older, rising) = order(&admin.get(&format!("/campaigns/{id}?sort=trending")).await.body);
+    assert!(rising < older, "2 votes this week beat 3 votes a month ago");
+    let (older, rising) = order(&admin.get(&format!("/campaigns/{id}?sort=top")).await.body);
+    assert!(older < rising, "top still counts every vote");
 }

@@ -23,6 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/campaigns/{id}/ideas/new", get(new_page))
         .route("/campaigns/{id}/ideas", post(submit))
+        .route("/campaigns/{id}/similar", get(similar))
         .route("/ideas/{id}", get(show))
         .route("/ideas/{id}/vote", post(vote))
         .route("/ideas/{id}/unvote", post(unvote))
@@ -111,6 +112,41 @@ async fn submit(
             render_status(status, &IdeaFormTemplate { layout, campaign, form, errors, similar })
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SimilarQuery {
+    title: String,
+}
+
+/// An idea like the one being typed, for the form's live hint.
+#[derive(serde::Serialize)]
+struct SimilarIdea {
+    id: i64,
+    title: String,
+    /// Absent while the campaign hides counts from this person.
+    votes: Option<i64>,
+}
+
+/// Ideas similar to a title being typed, as JSON for the idea form's script (the form itself shows
+/// the same list after a first submit, without JavaScript).
+async fn similar(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<SimilarQuery>,
+) -> Result<axum::Json<Vec<SimilarIdea>>, AppError> {
+    let campaign = find_campaign(&state, &current, &id).await?;
+    let hidden = campaign.counts_hidden_for(&current.user, now());
+    let title: String = query.title.chars().take(140).collect();
+    let found = store::similar(&mut state.db.clone(), campaign.id, &title).await?;
+    Ok(axum::Json(
+        found
+            .into_iter()
+            .map(|(id, title, votes)| SimilarIdea { id, title, votes: (!hidden).then_some(votes) })
+            .collect(),
+    ))
 }
 
 /// A comment and the answers under it.

@@ -197,8 +197,23 @@ impl Sort {
     }
 }
 
-/// Votes in the last week count four times in "trending".
+/// Votes in the last week count four times in "trending": once as votes, three times more as recent.
 pub const TRENDING_WINDOW: i64 = 7 * 86_400;
+const RECENT_BONUS: i64 = 3;
+
+/// Recomputes the trending score of every idea in campaigns that are open or closed less than a
+/// week ago, so that votes older than the window stop counting extra. Run every few minutes.
+pub async fn refresh_trending(db: &mut impl Exec) -> Result<u64, sqlx::Error> {
+    let at = now();
+    db.execute(
+        sql("UPDATE ideas SET trend_score = vote_count
+                 + $1 * (SELECT COUNT(*) FROM idea_votes v WHERE v.idea_id = ideas.id AND v.created_at > $2)
+             WHERE campaign_id IN (SELECT id FROM campaigns WHERE status = 'published' AND closes_at > $2)")
+        .bind(RECENT_BONUS)
+        .bind(at - TRENDING_WINDOW),
+    )
+    .await
+}
 
 /// One page of ideas and the sort key of each, for the next page's cursor. Merged ideas are listed
 /// only when the stage filter asks for them.
@@ -237,16 +252,10 @@ pub async fn list_ideas(
         Sort::Top => sql(idea_page!("i.vote_count")),
         Sort::Newest => sql(idea_page!("i.id")),
         Sort::Discussed => sql(idea_page!("i.comment_count")),
-        Sort::Trending => sql(idea_page!(
-            "(i.vote_count + 3 * (SELECT COUNT(*) FROM idea_votes rv WHERE rv.idea_id = i.id AND rv.created_at > $6))"
-        )),
+        Sort::Trending => sql(idea_page!("i.trend_score")),
     };
     let (key, id) = cursor.unwrap_or((i64::MAX, i64::MAX));
-    let mut query = query.bind(campaign_id).bind(stage.map_or("", Stage::as_str)).bind(key).bind(id).bind(limit);
-    if sort == Sort::Trending {
-        query = query.bind(now() - TRENDING_WINDOW);
-    }
-    db.fetch_all(query).await
+    db.fetch_all(query.bind(campaign_id).bind(stage.map_or("", Stage::as_str)).bind(key).bind(id).bind(limit)).await
 }
 
 /// Ideas of a campaign the person has voted for (standing ideas only: a merged idea's votes moved).
@@ -298,7 +307,12 @@ pub async fn vote(
         )
         .await?;
     if added == 1 {
-        tx.execute(sql("UPDATE ideas SET vote_count = vote_count + 1 WHERE id = $1").bind(idea.id)).await?;
+        tx.execute(
+            sql("UPDATE ideas SET vote_count = vote_count + 1, trend_score = trend_score + 1 + $2 WHERE id = $1")
+                .bind(idea.id)
+                .bind(RECENT_BONUS),
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(Ok(()))

@@ -101,6 +101,7 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
         "style.css" => (include_str!("../../static/style.css"), "text/css; charset=utf-8"),
         "compose.js" => (include_str!("../../static/compose.js"), "text/javascript; charset=utf-8"),
         "live.js" => (include_str!("../../static/live.js"), "text/javascript; charset=utf-8"),
+        "ideas.js" => (include_str!("../../static/ideas.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
