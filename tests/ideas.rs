@@ -176,6 +176,9 @@ async fn votes_count_once_keep_to_the_budget_and_stop_at_the_close(engine: Engin
     bo.post(&format!("/ideas/{a}/unvote"), &[]).await;
     assert_eq!(vote(&bo, c).await, 303);
     assert!(bo.get(&format!("/ideas/{a}")).await.contains("<strong>0</strong> votes"));
+    let (count, trend): (i64, i64) =
+        app.db.clone().fetch_one(sql("SELECT vote_count, trend_score FROM ideas WHERE id = $1").bind(a)).await.unwrap();
+    assert_eq!((count, trend), (0, 0), "taking a vote back takes its trending weight too");
     admin.post(&format!("/campaigns/{id}/close"), &[]).await;
     let late = bo.post(&format!("/ideas/{a}/vote"), &[]).await;
     assert_eq!(late.status, 400);
@@ -259,6 +262,13 @@ async fn a_merge_moves_each_voter_once_and_undoing_it_restores_the_votes(engine:
     assert!(dup_page.contains(">Merged</span>") && dup_page.contains("vote there"));
     assert_eq!(vote(&u3, dup).await, 400, "a merged idea takes no votes");
     assert!(!u3.get(&format!("/campaigns/{id}")).await.contains("Crates again"), "the duplicate leaves the list");
+    let (shown, trend): (i64, i64) = app
+        .db
+        .clone()
+        .fetch_one(sql("SELECT vote_count, trend_score FROM ideas WHERE id = $1").bind(target))
+        .await
+        .unwrap();
+    assert_eq!((shown, trend), (3, 12), "trending follows the merge: 3 votes, all this week");
 
     assert_eq!(admin.post(&format!("/ideas/{dup}/unmerge"), &[]).await.status, 303);
     assert!(u3.get(&format!("/ideas/{target}")).await.contains("<strong>2</strong> votes"));

@@ -38,10 +38,6 @@ pub async fn find(state: &AppState, current: &CurrentUser, raw_id: &str) -> Resu
         .ok_or(AppError::NotFound)
 }
 
-fn require_manager(current: &CurrentUser) -> Result<(), AppError> {
-    if is_manager(&current.user) { Ok(()) } else { Err(AppError::Forbidden("Only innovation managers run campaigns.")) }
-}
-
 #[derive(Template)]
 #[template(path = "ideas/campaigns.html")]
 struct IndexTemplate {
@@ -82,7 +78,7 @@ struct FormTemplate {
 }
 
 async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
-    require_manager(&current)?;
+    super::require_manager(&current)?;
     let at = now();
     let form = CampaignForm {
         opens_at: input_time(at - at % 3600 + 3600),
@@ -101,7 +97,7 @@ async fn create(
     current: CurrentUser,
     Form(form): Form<CampaignForm>,
 ) -> Result<Response, AppError> {
-    require_manager(&current)?;
+    super::require_manager(&current)?;
     let mut db = state.db.clone();
     let parsed = form.parse();
     let community = match parsed.as_ref().ok().and_then(|c| c.community_slug.clone()) {
@@ -235,7 +231,7 @@ async fn change(
     current: CurrentUser,
     Path((id, action)): Path<(String, String)>,
 ) -> Result<Redirect, AppError> {
-    require_manager(&current)?;
+    super::require_manager(&current)?;
     let campaign = find(&state, &current, &id).await?;
     let mut db = state.db.clone();
     let notice = match action.as_str() {

@@ -4,6 +4,7 @@
 pub mod campaigns;
 pub mod dashboard;
 pub mod export;
+pub mod manage;
 pub mod routes;
 pub mod store;
 
@@ -16,6 +17,15 @@ use crate::accounts::{Role, User, profile_text};
 /// Whether a person runs campaigns (managers and admins).
 pub fn is_manager(user: &User) -> bool {
     matches!(user.role(), Role::Manager | Role::Admin)
+}
+
+/// Refuses anyone who does not run campaigns.
+pub fn require_manager(current: &crate::web::CurrentUser) -> Result<(), crate::web::AppError> {
+    if is_manager(&current.user) {
+        Ok(())
+    } else {
+        Err(crate::web::AppError::Forbidden("Only innovation managers run campaigns and curate ideas."))
+    }
 }
 
 /// Where an idea stands.

@@ -28,24 +28,20 @@ pub fn router() -> Router<AppState> {
         .route("/ideas/{id}/vote", post(vote))
         .route("/ideas/{id}/unvote", post(unvote))
         .route("/ideas/{id}/comments", post(comment))
-        .route("/ideas/{id}/stage", post(move_stage))
-        .route("/ideas/{id}/response", post(respond))
-        .route("/ideas/{id}/merge", post(merge))
-        .route("/ideas/{id}/unmerge", post(unmerge))
-        .route("/ideas/{id}/reveal", post(reveal))
+        .merge(super::manage::router())
         .route("/posts/{id}/idea", get(from_post_page).post(from_post))
 }
 
 /// The idea a path names with its campaign, if the viewer may see the campaign; a 404 otherwise.
-async fn find_idea(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<(IdeaRow, Campaign), AppError> {
+pub(super) async fn find_idea(
+    state: &AppState,
+    current: &CurrentUser,
+    raw_id: &str,
+) -> Result<(IdeaRow, Campaign), AppError> {
     let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let idea = store::find_idea(&mut state.db.clone(), id).await?.ok_or(AppError::NotFound)?;
     let campaign = find_campaign(state, current, &idea.campaign_id.to_string()).await?;
     Ok((idea, campaign))
-}
-
-fn require_manager(current: &CurrentUser) -> Result<(), AppError> {
-    if is_manager(&current.user) { Ok(()) } else { Err(AppError::Forbidden("Only innovation managers do that.")) }
 }
 
 #[derive(Template)]
@@ -226,7 +222,7 @@ struct IdeaTemplate {
     comment_error: Option<String>,
 }
 
-async fn idea_page(
+pub(super) async fn idea_page(
     state: &AppState,
     current: &CurrentUser,
     idea: IdeaRow,
@@ -368,126 +364,6 @@ async fn comment(
     let parent = form.parent_id.parse::<i64>().ok();
     store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct StageForm {
-    stage: String,
-    reason: String,
-}
-
-async fn move_stage(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<StageForm>,
-) -> Result<Redirect, AppError> {
-    require_manager(&current)?;
-    let (idea, _) = find_idea(&state, &current, &id).await?;
-    let stage = Stage::parse(&form.stage)
-        .filter(|s| Stage::MOVABLE.contains(s))
-        .ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
-    if idea.merged_into_id.is_some() {
-        return Err(AppError::BadRequest(
-            "A merged idea follows the idea it was merged into; undo the merge first.".into(),
-        ));
-    }
-    let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
-    store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await?;
-    current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
-    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ResponseForm {
-    response: String,
-}
-
-async fn respond(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<ResponseForm>,
-) -> Result<Redirect, AppError> {
-    require_manager(&current)?;
-    let (idea, _) = find_idea(&state, &current, &id).await?;
-    let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
-    store::respond(&state.db, &idea, &text, current.user.id).await?;
-    current.set_notice("The official response is published above the discussion.").await?;
-    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct MergeForm {
-    target: String,
-}
-
-async fn merge(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<MergeForm>,
-) -> Result<Redirect, AppError> {
-    require_manager(&current)?;
-    let (source, _) = find_idea(&state, &current, &id).await?;
-    let (target, _) = find_idea(&state, &current, form.target.trim())
-        .await
-        .map_err(|_| AppError::BadRequest("Choose the idea to merge this one into.".into()))?;
-    if target.id == source.id || target.campaign_id != source.campaign_id {
-        return Err(AppError::BadRequest("An idea merges into another idea of the same campaign.".into()));
-    }
-    if source.merged_into_id.is_some() || target.merged_into_id.is_some() {
-        return Err(AppError::BadRequest("Neither idea may already be merged into another.".into()));
-    }
-    store::merge(&state.db, &source, &target, current.user.id).await?;
-    current.set_notice(format!("Merged into “{}”: its voters now count there, once each.", target.title)).await?;
-    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
-}
-
-async fn unmerge(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    require_manager(&current)?;
-    let (source, _) = find_idea(&state, &current, &id).await?;
-    if !store::unmerge(&state.db, &source, current.user.id).await? {
-        return Err(AppError::BadRequest("This idea is not merged.".into()));
-    }
-    current.set_notice("The merge was undone: the votes are as they were.").await?;
-    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RevealForm {
-    reason: String,
-}
-
-/// Shows an anonymous idea's author to an admin, once, and writes the reveal to the audit log.
-async fn reveal(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-    Form(form): Form<RevealForm>,
-) -> Result<Response, AppError> {
-    if !current.user.is_admin() {
-        return Err(AppError::Forbidden("Only admins can reveal who wrote an anonymous idea."));
-    }
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
-    if !idea.anonymous {
-        return Err(AppError::BadRequest("This idea is not anonymous.".into()));
-    }
-    let reason = profile_text(&form.reason, "A reason", 10, 500).map_err(AppError::BadRequest)?;
-    let mut tx = state.db.begin().await?;
-    crate::audit::record(&mut tx, current.user.id, "reveal_author", "idea", idea.id, &reason).await?;
-    tx.commit().await?;
-    tracing::warn!(idea_id = idea.id, admin = current.user.id, "anonymous author revealed");
-    let who = format!("{} (@{})", idea.author_display_name, idea.author_username);
-    idea_page(&state, &current, idea, campaign, Some(who), None, StatusCode::OK).await
 }
 
 #[derive(Template)]

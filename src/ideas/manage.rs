@@ -1,0 +1,143 @@
+//! What innovation managers and admins do to an idea: move it to another stage with a reason, answer
+//! it officially, merge it into another (and undo that), and (admins) reveal an anonymous author.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::post;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::routes::{find_idea, idea_page};
+use super::{Stage, store};
+use crate::accounts::profile_text;
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/ideas/{id}/stage", post(move_stage))
+        .route("/ideas/{id}/response", post(respond))
+        .route("/ideas/{id}/merge", post(merge))
+        .route("/ideas/{id}/unmerge", post(unmerge))
+        .route("/ideas/{id}/reveal", post(reveal))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct StageForm {
+    stage: String,
+    reason: String,
+}
+
+async fn move_stage(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<StageForm>,
+) -> Result<Redirect, AppError> {
+    super::require_manager(&current)?;
+    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let stage = Stage::parse(&form.stage)
+        .filter(|s| Stage::MOVABLE.contains(s))
+        .ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
+    if idea.merged_into_id.is_some() {
+        return Err(AppError::BadRequest(
+            "A merged idea follows the idea it was merged into; undo the merge first.".into(),
+        ));
+    }
+    let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
+    store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await?;
+    current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
+    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ResponseForm {
+    response: String,
+}
+
+async fn respond(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<ResponseForm>,
+) -> Result<Redirect, AppError> {
+    super::require_manager(&current)?;
+    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
+    store::respond(&state.db, &idea, &text, current.user.id).await?;
+    current.set_notice("The official response is published above the discussion.").await?;
+    Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MergeForm {
+    target: String,
+}
+
+async fn merge(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> Result<Redirect, AppError> {
+    super::require_manager(&current)?;
+    let (source, _) = find_idea(&state, &current, &id).await?;
+    let (target, _) = find_idea(&state, &current, form.target.trim())
+        .await
+        .map_err(|_| AppError::BadRequest("Choose the idea to merge this one into.".into()))?;
+    if target.id == source.id || target.campaign_id != source.campaign_id {
+        return Err(AppError::BadRequest("An idea merges into another idea of the same campaign.".into()));
+    }
+    if source.merged_into_id.is_some() || target.merged_into_id.is_some() {
+        return Err(AppError::BadRequest("Neither idea may already be merged into another.".into()));
+    }
+    store::merge(&state.db, &source, &target, current.user.id).await?;
+    current.set_notice(format!("Merged into “{}”: its voters now count there, once each.", target.title)).await?;
+    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
+}
+
+async fn unmerge(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    super::require_manager(&current)?;
+    let (source, _) = find_idea(&state, &current, &id).await?;
+    if !store::unmerge(&state.db, &source, current.user.id).await? {
+        return Err(AppError::BadRequest("This idea is not merged.".into()));
+    }
+    current.set_notice("The merge was undone: the votes are as they were.").await?;
+    Ok(Redirect::to(&format!("/ideas/{}", source.id)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RevealForm {
+    reason: String,
+}
+
+/// Shows an anonymous idea's author to an admin, once, and writes the reveal to the audit log.
+async fn reveal(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<RevealForm>,
+) -> Result<Response, AppError> {
+    if !current.user.is_admin() {
+        return Err(AppError::Forbidden("Only admins can reveal who wrote an anonymous idea."));
+    }
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    if !idea.anonymous {
+        return Err(AppError::BadRequest("This idea is not anonymous.".into()));
+    }
+    let reason = profile_text(&form.reason, "A reason", 10, 500).map_err(AppError::BadRequest)?;
+    let mut tx = state.db.begin().await?;
+    crate::audit::record(&mut tx, current.user.id, "reveal_author", "idea", idea.id, &reason).await?;
+    tx.commit().await?;
+    tracing::warn!(idea_id = idea.id, admin = current.user.id, "anonymous author revealed");
+    let who = format!("{} (@{})", idea.author_display_name, idea.author_username);
+    idea_page(&state, &current, idea, campaign, Some(who), None, StatusCode::OK).await
+}
