@@ -21,7 +21,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/@{username}", get(profile))
         .route("/people", get(directory))
-        .route("/settings", get(|| async { Redirect::to("/settings/profile") }))
+        .route("/settings", get(settings))
         .route("/settings/profile", get(edit_page).post(update))
 }
 
@@ -60,6 +60,11 @@ async fn profile(
         feed: FeedPage::load(&mut db, rows, current.user.id).await?,
         empty: "No posts yet.",
     })
+}
+
+/// Settings start with the profile.
+async fn settings(_signed_in: CurrentUser) -> Redirect {
+    Redirect::to("/settings/profile")
 }
 
 #[derive(Template)]

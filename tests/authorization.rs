@@ -1,0 +1,265 @@
+//! The authorisation matrix: every route of the application, for each role (visitor, member,
+//! manager, moderator, admin), with the outcome the gate must give, on both engines. The content the
+//! routes act on belongs to a sixth person, so "author only" refuses every role here. A route in the
+//! source without a row here fails the test.
+
+mod common;
+
+use common::{Engine, Person, TestApp, post_ids};
+use townhall::accounts::Role;
+use townhall::db::now;
+use townhall::ideas::input_time;
+
+on_both_engines!(every_route_gives_each_role_the_outcome_its_rights_allow);
+
+/// What the gate does with a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    /// Let through: any answer but a sign-in redirect, 403 or 404 (a refused form still got in).
+    Through,
+    SignIn,
+    Forbidden,
+    NotFound,
+    /// Anything below 500 (sign-out, which sends everyone to the sign-in page).
+    Any,
+}
+use Gate::*;
+
+const ROLES: [&str; 5] = ["visitor", "member", "manager", "moderator", "admin"];
+const SIGNED: [Gate; 5] = [SignIn, Through, Through, Through, Through];
+const MANAGERS: [Gate; 5] = [SignIn, Forbidden, Through, Forbidden, Through];
+const ADMINS: [Gate; 5] = [SignIn, Forbidden, Forbidden, Forbidden, Through];
+const AUTHOR: [Gate; 5] = [SignIn, Forbidden, Forbidden, Forbidden, Forbidden];
+const HIDDEN: [Gate; 5] = [SignIn, NotFound, NotFound, NotFound, NotFound];
+const DRAFT: [Gate; 5] = [SignIn, NotFound, Through, NotFound, Through];
+const OPEN: [Gate; 5] = [Through; 5];
+
+struct Row {
+    template: &'static str,
+    method: &'static str,
+    path: String,
+    gates: [Gate; 5],
+}
+
+fn row(template: &'static str, method: &'static str, path: impl Into<String>, gates: [Gate; 5]) -> Row {
+    Row { template, method, path: path.into(), gates }
+}
+
+fn classify(status: u16, location: Option<&str>) -> Gate {
+    match status {
+        403 => Forbidden,
+        404 => NotFound,
+        303 | 302 if location.is_some_and(|l| l.starts_with("/login")) => SignIn,
+        _ => Through,
+    }
+}
+
+async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let member = app.signed_up("me").await;
+    let manager = app.signed_up("mo").await;
+    let moderator = app.signed_up("md").await;
+    let owner = app.signed_up("ow").await;
+    let mut db = app.db.clone();
+    townhall::accounts::store::set_role(&mut db, "mo", Role::Manager).await.unwrap();
+    townhall::accounts::store::set_role(&mut db, "md", Role::Moderator).await.unwrap();
+
+    // The owner's content: a post, a public and a private community with a post each.
+    owner.write_post("The owner's post").await;
+    let post = post_ids(&owner.get("/@ow").await.body)[0];
+    owner.post("/communities/new", &[("name", "Public"), ("slug", "pub"), ("visibility", "public")]).await;
+    owner.post("/communities/new", &[("name", "Private"), ("slug", "priv"), ("visibility", "private")]).await;
+    owner.post("/c/pub/posts", &[("body", "In public")]).await;
+    owner.post("/c/priv/posts", &[("body", "In private")]).await;
+    let pub_post = post_ids(&owner.get("/c/pub").await.body)[0];
+    let priv_post = post_ids(&owner.get("/c/priv").await.body)[0];
+    // An open campaign with the owner's idea and anonymous idea, and a draft.
+    let (opens, closes) = (input_time(now() - 3600), input_time(now() + 86_400));
+    let campaign_form = |title: &'static str| -> Vec<(&'static str, String)> {
+        vec![
+            ("title", title.into()),
+            ("question", "Q?".into()),
+            ("opens_at", opens.clone()),
+            ("closes_at", closes.clone()),
+        ]
+    };
+    let mut open_form = campaign_form("Open");
+    open_form.push(("allow_anonymous", "on".into()));
+    let made = manager.post("/campaigns/new", &pairs(&open_form)).await;
+    let campaign: i64 = made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    manager.post(&format!("/campaigns/{campaign}/publish"), &[]).await;
+    let draft_made = manager.post("/campaigns/new", &pairs(&campaign_form("Draft"))).await;
+    let draft: i64 = draft_made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    let idea_of = |page: common::Page| -> i64 { page.location.unwrap().trim_start_matches("/ideas/").parse().unwrap() };
+    let idea = idea_of(
+        owner
+            .post(
+                &format!("/campaigns/{campaign}/ideas"),
+                &[("title", "Owner idea"), ("body", "b"), ("confirmed", "y")],
+            )
+            .await,
+    );
+    let anon = idea_of(
+        owner
+            .post(
+                &format!("/campaigns/{campaign}/ideas"),
+                &[("title", "Hidden idea"), ("body", "b"), ("confirmed", "y"), ("anonymous", "on")],
+            )
+            .await,
+    );
+
+    let rows = vec![
+        row("/healthz", "GET", "/healthz", OPEN),
+        row("/static/{file}", "GET", "/static/style.css", OPEN),
+        row("/login", "GET", "/login", OPEN),
+        row("/login", "POST", "/login", OPEN),
+        row("/signup", "GET", "/signup", OPEN),
+        row("/signup", "POST", "/signup", OPEN),
+        row("/", "GET", "/", SIGNED),
+        row("/all", "GET", "/all", SIGNED),
+        row("/people", "GET", "/people?q=o", SIGNED),
+        row("/@{username}", "GET", "/@ow", SIGNED),
+        row("/people/{username}/follow", "POST", "/people/ow/follow", SIGNED),
+        row("/people/{username}/unfollow", "POST", "/people/ow/unfollow", SIGNED),
+        row("/settings", "GET", "/settings", SIGNED),
+        row("/settings/profile", "GET", "/settings/profile", SIGNED),
+        row("/settings/profile", "POST", "/settings/profile", SIGNED),
+        row("/settings/password", "GET", "/settings/password", SIGNED),
+        row("/settings/password", "POST", "/settings/password", SIGNED),
+        row("/notifications", "GET", "/notifications", SIGNED),
+        row("/events", "GET", "/events?feed=home", SIGNED),
+        row("/posts", "POST", "/posts", SIGNED),
+        row("/posts/{id}", "GET", format!("/posts/{post}"), SIGNED),
+        row("/posts/{id}", "GET", format!("/posts/{priv_post}"), HIDDEN),
+        row("/posts/{id}/replies", "POST", format!("/posts/{post}/replies"), SIGNED),
+        row("/posts/{id}/replies", "POST", format!("/posts/{priv_post}/replies"), HIDDEN),
+        row("/posts/{id}/edit", "GET", format!("/posts/{post}/edit"), AUTHOR),
+        row("/posts/{id}/edit", "POST", format!("/posts/{post}/edit"), AUTHOR),
+        row("/posts/{id}/delete", "GET", format!("/posts/{post}/delete"), AUTHOR),
+        row("/posts/{id}/delete", "POST", format!("/posts/{post}/delete"), AUTHOR),
+        row("/posts/{id}/idea", "GET", format!("/posts/{post}/idea"), AUTHOR),
+        row("/posts/{id}/idea", "POST", format!("/posts/{post}/idea"), AUTHOR),
+        row("/posts/{id}/like", "POST", format!("/posts/{post}/like"), SIGNED),
+        row("/posts/{id}/like", "POST", format!("/posts/{priv_post}/like"), HIDDEN),
+        row("/posts/{id}/unlike", "POST", format!("/posts/{post}/unlike"), SIGNED),
+        row("/posts/{id}/likes", "GET", format!("/posts/{post}/likes"), SIGNED),
+        row("/posts/{id}/likes", "GET", format!("/posts/{priv_post}/likes"), HIDDEN),
+        row("/posts/{id}/vote", "POST", format!("/posts/{post}/vote"), SIGNED),
+        row("/posts/{id}/announce", "POST", format!("/posts/{post}/announce"), ADMINS),
+        row("/posts/{id}/unannounce", "POST", format!("/posts/{post}/unannounce"), ADMINS),
+        row("/announcements/{id}/dismiss", "POST", format!("/announcements/{post}/dismiss"), SIGNED),
+        row("/topics/{topic}", "GET", "/topics/ideas", SIGNED),
+        row("/topics/{topic}/follow", "POST", "/topics/ideas/follow", SIGNED),
+        row("/topics/{topic}/unfollow", "POST", "/topics/ideas/unfollow", SIGNED),
+        row("/communities", "GET", "/communities", SIGNED),
+        row("/communities/new", "GET", "/communities/new", SIGNED),
+        row("/communities/new", "POST", "/communities/new", SIGNED),
+        row("/c/{slug}", "GET", "/c/pub", SIGNED),
+        row("/c/{slug}", "GET", "/c/priv", SIGNED),
+        row("/c/{slug}/posts", "POST", "/c/pub/posts", AUTHOR),
+        row("/c/{slug}/members", "GET", "/c/pub/members", SIGNED),
+        row("/c/{slug}/members", "GET", "/c/priv/members", ADMINS),
+        row("/c/{slug}/invite", "POST", "/c/pub/invite", ADMINS),
+        row("/c/{slug}/members/{username}/{action}", "POST", "/c/pub/members/ow/deny", ADMINS),
+        row("/c/{slug}/posts/{id}/{action}", "POST", format!("/c/pub/posts/{pub_post}/pin"), ADMINS),
+        row(
+            "/c/{slug}/posts/{id}/{action}",
+            "POST",
+            format!("/c/priv/posts/{priv_post}/pin"),
+            [SignIn, Forbidden, Forbidden, Forbidden, NotFound],
+        ),
+        row("/c/{slug}/join", "POST", "/c/priv/join", SIGNED),
+        row("/c/{slug}/join", "POST", "/c/pub/join", SIGNED),
+        row("/c/{slug}/leave", "POST", "/c/pub/leave", SIGNED),
+        row("/campaigns", "GET", "/campaigns", SIGNED),
+        row("/campaigns/new", "GET", "/campaigns/new", MANAGERS),
+        row("/campaigns/new", "POST", "/campaigns/new", MANAGERS),
+        row("/campaigns/{id}", "GET", format!("/campaigns/{campaign}"), SIGNED),
+        row("/campaigns/{id}", "GET", format!("/campaigns/{draft}"), DRAFT),
+        row("/campaigns/{id}/{action}", "POST", format!("/campaigns/{campaign}/publish"), MANAGERS),
+        row("/campaigns/{id}/dashboard", "GET", format!("/campaigns/{campaign}/dashboard"), MANAGERS),
+        row("/campaigns/{id}/export/{format}", "GET", format!("/campaigns/{campaign}/export/ideas.csv"), MANAGERS),
+        row("/campaigns/{id}/export/{format}", "GET", format!("/campaigns/{campaign}/export/ideas.json"), MANAGERS),
+        row("/campaigns/{id}/ideas/new", "GET", format!("/campaigns/{campaign}/ideas/new"), SIGNED),
+        row("/campaigns/{id}/ideas/new", "GET", format!("/campaigns/{draft}/ideas/new"), DRAFT),
+        row("/campaigns/{id}/ideas", "POST", format!("/campaigns/{campaign}/ideas"), SIGNED),
+        row("/campaigns/{id}/similar", "GET", format!("/campaigns/{campaign}/similar?title=owner"), SIGNED),
+        row("/ideas/{id}", "GET", format!("/ideas/{idea}"), SIGNED),
+        row("/ideas/{id}/vote", "POST", format!("/ideas/{idea}/vote"), SIGNED),
+        row("/ideas/{id}/unvote", "POST", format!("/ideas/{idea}/unvote"), SIGNED),
+        row("/ideas/{id}/comments", "POST", format!("/ideas/{idea}/comments"), SIGNED),
+        row("/ideas/{id}/stage", "POST", format!("/ideas/{idea}/stage"), MANAGERS),
+        row("/ideas/{id}/response", "POST", format!("/ideas/{idea}/response"), MANAGERS),
+        row("/ideas/{id}/merge", "POST", format!("/ideas/{idea}/merge"), MANAGERS),
+        row("/ideas/{id}/unmerge", "POST", format!("/ideas/{idea}/unmerge"), MANAGERS),
+        row("/ideas/{id}/reveal", "POST", format!("/ideas/{anon}/reveal"), ADMINS),
+        // Last: signing out ends each role's session.
+        row("/logout", "POST", "/logout", [Any; 5]),
+    ];
+
+    let people = [app.person(), member, manager, moderator, admin];
+    let mut failures = Vec::new();
+    for row in &rows {
+        for (n, person) in people.iter().enumerate() {
+            let page = match row.method {
+                "GET" => get_head(person, &row.path).await,
+                _ => {
+                    let page = person.post(&row.path, &[]).await;
+                    (page.status, page.location)
+                }
+            };
+            assert!(page.0 < 500, "{} {} as {}: {}", row.method, row.path, ROLES[n], page.0);
+            let got = classify(page.0, page.1.as_deref());
+            if row.gates[n] != Any && got != row.gates[n] {
+                failures.push(format!(
+                    "{} {} as {}: expected {:?}, got {:?} ({})",
+                    row.method, row.path, ROLES[n], row.gates[n], got, page.0
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+
+    // Every route in the source has a row.
+    let covered: Vec<&str> = rows.iter().map(|r| r.template).collect();
+    let missing: Vec<String> = routes_in_source().into_iter().filter(|r| !covered.contains(&r.as_str())).collect();
+    assert!(missing.is_empty(), "routes without a row in the matrix: {missing:?}");
+}
+
+/// A form's fields as the HTTP helper takes them.
+fn pairs<'a>(fields: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// Status and location of a GET, without reading the body (an event stream never ends).
+async fn get_head(person: &Person, path: &str) -> (u16, Option<String>) {
+    let response = person.client.get(format!("{}{path}", person.base)).send().await.expect("GET reaches the server");
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    (response.status().as_u16(), location)
+}
+
+/// Every path given to `.route(` in the application's source.
+fn routes_in_source() -> Vec<String> {
+    let mut found = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices(".route(\"") {
+                    let rest = &text[at + 8..];
+                    if let Some(end) = rest.find('"') {
+                        found.push(rest[..end].to_owned());
+                    }
+                }
+            }
+        }
+    }
+    found.sort();
+    found.dedup();
+    found
+}
