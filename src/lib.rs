@@ -75,7 +75,8 @@ pub struct App {
 pub async fn build(config: Config) -> Result<App, StartError> {
     let db = open_database(&config).await?;
     let live = live::Hub::start(db.clone());
-    let state = web::AppState { db: db.clone(), config: Arc::new(config), live: live.clone() };
+    let limits = Arc::new(web::limits::Limits::default());
+    let state = web::AppState { db: db.clone(), config: Arc::new(config), live: live.clone(), limits };
     let router = web::router(state).map_err(StartError::Origin)?;
     Ok(App { router, db, live })
 }
@@ -95,7 +96,8 @@ pub async fn serve_on(
         shutdown.await;
         live.close();
     };
-    let served = axum::serve(listener, app.router).with_graceful_shutdown(shutdown).await;
+    let service = app.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
     trending.abort();
     app.db.close().await;

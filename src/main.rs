@@ -101,13 +101,12 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 password_hash: &hash,
                 role: Some(role),
             };
-            let user = accounts::store::insert(&mut db.clone(), account).await.map_err(|e| {
-                match townhall::db::unique_violation(&e) {
+            let user =
+                accounts::store::insert(&db, account).await.map_err(|e| match townhall::db::unique_violation(&e) {
                     Some(what) if what.contains("username") => "that username is taken".to_owned(),
                     Some(_) => "an account with that e-mail address exists already".to_owned(),
                     None => e.to_string(),
-                }
-            })?;
+                })?;
             println!("Created @{} ({}) with the role {}.", user.username, user.email, user.role);
             Ok(())
         }

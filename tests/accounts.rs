@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Engine, PASSWORD, TestApp};
+use townhall::db::Exec;
 
 on_both_engines!(
     the_first_account_becomes_the_admin_and_is_told_so,
@@ -16,6 +17,7 @@ on_both_engines!(
     signing_in_renews_the_session_and_signing_out_ends_it,
     sessions_survive_a_restart,
     changing_the_password_needs_the_current_one_and_signs_out_other_devices,
+    of_many_simultaneous_first_sign_ups_only_one_becomes_the_admin,
 );
 
 async fn the_first_account_becomes_the_admin_and_is_told_so(engine: Engine) {
@@ -236,4 +238,23 @@ async fn changing_the_password_needs_the_current_one_and_signs_out_other_devices
     assert_eq!(phone.get("/").await.status, 303, "the other device is signed out");
     assert_eq!(app.person().sign_in("ana", PASSWORD).await.status, 422);
     assert_eq!(app.person().sign_in("ana", new_password).await.status, 303);
+}
+
+async fn of_many_simultaneous_first_sign_ups_only_one_becomes_the_admin(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let tasks: Vec<_> = (0..8)
+        .map(|n| {
+            let person = app.person();
+            tokio::spawn(async move {
+                let name = format!("early{n}");
+                person.sign_up(&name, &name, &format!("{name}@example.com"), PASSWORD).await.status
+            })
+        })
+        .collect();
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), 303);
+    }
+    let (admins,): (i64,) =
+        app.db.clone().fetch_one(townhall::db::sql("SELECT COUNT(*) FROM users WHERE role = 'admin'")).await.unwrap();
+    assert_eq!(admins, 1);
 }

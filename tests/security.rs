@@ -10,6 +10,8 @@ on_both_engines!(
     every_page_carries_the_security_headers,
     an_over_large_request_body_is_refused,
     hostile_input_never_gives_a_server_error,
+    guessing_a_password_is_slowed_down_for_that_account,
+    mass_sign_ups_from_one_address_are_slowed_down,
 );
 
 async fn a_cross_site_form_post_is_refused_and_changes_nothing(engine: Engine) {
@@ -124,4 +126,30 @@ async fn hostile_input_never_gives_a_server_error(engine: Engine) {
     assert!(raw.status().is_client_error(), "{}", raw.status());
     assert!(ana.get("/people?q=x&after=%FF").await.status < 500);
     assert!(ana.get("/all").await.status == 200, "the site still works");
+}
+
+async fn guessing_a_password_is_slowed_down_for_that_account(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    app.signed_up("ana").await;
+    app.signed_up("bo").await;
+    let guesser = app.person();
+    for n in 0..10 {
+        assert_eq!(guesser.sign_in("ana", &format!("guess number {n}")).await.status, 422);
+    }
+    let blocked = guesser.sign_in("ana", common::PASSWORD).await;
+    assert_eq!(blocked.status, 429, "even the right password waits once the limit is reached");
+    assert!(blocked.contains("Too many sign-in attempts"));
+    assert_eq!(app.person().sign_in("bo", common::PASSWORD).await.status, 303, "other accounts are not locked out");
+}
+
+async fn mass_sign_ups_from_one_address_are_slowed_down(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    for n in 0..20 {
+        let name = format!("bulk{n}");
+        let page = app.person().sign_up(&name, &name, &format!("{name}@example.com"), common::PASSWORD).await;
+        assert_eq!(page.status, 303);
+    }
+    let refused = app.person().sign_up("bulk20", "Bulk", "bulk20@example.com", common::PASSWORD).await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.contains("Too many accounts were made from this address"));
 }

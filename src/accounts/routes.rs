@@ -1,7 +1,9 @@
 //! Sign-up, sign-in, sign-out and password change.
 
 use askama::Template;
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -64,9 +66,13 @@ fn allowed_domains(state: &AppState) -> Vec<String> {
 
 async fn signup(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, AppError> {
+    if !state.limits.signup_by_address.allow(&client.ip().to_string()) {
+        return Err(AppError::TooMany("Too many accounts were made from this address. Try again in an hour."));
+    }
     let mut errors = FormErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
     let display_name = errors.check("display_name", profile_text(&form.display_name, "Your name", 1, 60));
@@ -95,7 +101,7 @@ async fn signup(
         password_hash: &hash,
         role: None,
     };
-    let user = match store::insert(&mut state.db.clone(), account).await {
+    let user = match store::insert(&state.db, account).await {
         Ok(user) => user,
         Err(e) => match unique_violation(&e) {
             Some(what) if what.contains("username") => {
@@ -159,9 +165,17 @@ async fn login_page(visitor: MaybeUser, Query(query): Query<NextQuery>) -> Resul
 
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
+    // Both limits count every attempt, so that guessing one account's password from many addresses,
+    // or many accounts' from one address, is slowed down alike.
+    let by_address = state.limits.login_by_address.allow(&client.ip().to_string());
+    let by_name = state.limits.login_by_name.allow(&form.login.trim().to_lowercase());
+    if !by_address || !by_name {
+        return Err(AppError::TooMany("Too many sign-in attempts. Wait five minutes, then try again."));
+    }
     let next = local_path(Some(&form.next));
     let found =
         if form.login.len() <= 254 { store::find_credentials(&mut state.db.clone(), &form.login).await? } else { None };

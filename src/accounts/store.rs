@@ -1,7 +1,7 @@
 //! SQL for accounts.
 
 use super::{Role, User};
-use crate::db::{Exec, now, sql};
+use crate::db::{Db, Engine, Exec, now, sql};
 
 /// The columns of [`User`], in its field order.
 macro_rules! user_columns {
@@ -19,24 +19,36 @@ pub struct NewAccount<'a> {
     pub role: Option<Role>,
 }
 
-pub async fn insert(db: &mut impl Exec, account: NewAccount<'_>) -> Result<User, sqlx::Error> {
-    db.fetch_one(
-        sql(concat!(
-            "INSERT INTO users (username, email, display_name, password_hash, role, created_at)
-             VALUES ($1, $2, $3, $4,
-                     COALESCE($5, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END), $6)
-             RETURNING ",
-            user_columns!()
-        ))
-        .bind(account.username)
-        .bind(account.email)
-        .bind(account.display_name)
-        .bind(account.password_hash)
-        .bind(account.role.map(|r| r.as_str().to_owned()))
-        .bind(now()),
-    )
-    .await
+/// Creates an account. Sign-ups take their turn (SQLite's write transactions already do; PostgreSQL
+/// takes a lock), so that of two simultaneous first sign-ups only one becomes the admin.
+pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    if tx.engine() == Engine::Postgres {
+        tx.execute(sql("SELECT pg_advisory_xact_lock($1)").bind(SIGN_UP_LOCK)).await?;
+    }
+    let user = tx
+        .fetch_one(
+            sql(concat!(
+                "INSERT INTO users (username, email, display_name, password_hash, role, created_at)
+                 VALUES ($1, $2, $3, $4,
+                         COALESCE($5, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END), $6)
+                 RETURNING ",
+                user_columns!()
+            ))
+            .bind(account.username)
+            .bind(account.email)
+            .bind(account.display_name)
+            .bind(account.password_hash)
+            .bind(account.role.map(|r| r.as_str().to_owned()))
+            .bind(now()),
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(user)
 }
+
+/// The advisory lock key sign-ups take on PostgreSQL (votes lock on user ids, which are positive).
+const SIGN_UP_LOCK: i64 = -1;
 
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {
     db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id)).await

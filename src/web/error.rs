@@ -17,6 +17,8 @@ pub enum AppError {
     SignInRequired { next: String },
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("too many requests: {0}")]
+    TooMany(&'static str),
     /// The database did not answer in time or at all.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -68,6 +70,7 @@ impl IntoResponse for AppError {
             }
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_owned()),
             AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
+            AppError::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", (*why).to_owned()),
             AppError::Unavailable(cause) => {
                 tracing::error!(cause = %cause, "database unavailable");
                 (

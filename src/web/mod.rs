@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod form;
 pub mod layout;
+pub mod limits;
 pub mod request_id;
 
 use std::sync::Arc;
@@ -34,6 +35,7 @@ pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub live: crate::live::Hub,
+    pub limits: Arc<limits::Limits>,
 }
 
 /// Largest request body accepted (forms are small; this leaves room for a long post with margin).
