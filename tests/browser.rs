@@ -304,5 +304,8 @@ async fn an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it() {
     click(&browser, "form[action$='/stage'] button").await;
     let page = wait_for_text(&browser, "The idea is now “Selected”.").await;
     assert!(page.contains("New → Selected"));
+    if let Ok(png) = browser.screenshot().await {
+        let _ = std::fs::write(std::env::temp_dir().join("townhall-idea.png"), png);
+    }
     browser.close().await.unwrap();
 }
