@@ -178,6 +178,8 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/campaigns/{id}", "GET", format!("/campaigns/{campaign}"), SIGNED),
         row("/campaigns/{id}", "GET", format!("/campaigns/{draft}"), DRAFT),
         row("/campaigns/{id}/{action}", "POST", format!("/campaigns/{campaign}/publish"), MANAGERS),
+        row("/campaigns/{id}/edit", "GET", format!("/campaigns/{campaign}/edit"), MANAGERS),
+        row("/campaigns/{id}/edit", "POST", format!("/campaigns/{campaign}/edit"), MANAGERS),
         row("/campaigns/{id}/dashboard", "GET", format!("/campaigns/{campaign}/dashboard"), MANAGERS),
         row("/campaigns/{id}/export/{format}", "GET", format!("/campaigns/{campaign}/export/ideas.csv"), MANAGERS),
         row("/campaigns/{id}/export/{format}", "GET", format!("/campaigns/{campaign}/export/ideas.json"), MANAGERS),

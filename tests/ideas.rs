@@ -23,6 +23,7 @@ on_both_engines!(
     a_post_of_yours_becomes_an_idea_and_links_to_it,
     the_dashboard_shows_activity_departments_the_funnel_and_top_ideas_to_managers,
     trending_weighs_this_weeks_votes_over_older_ones,
+    a_manager_edits_a_campaign_and_a_refused_edit_keeps_its_input,
 );
 
 struct Rules<'a> {
@@ -565,4 +566,40 @@ async fn trending_weighs_this_weeks_votes_over_older_ones(engine: Engine) {
     assert!(rising < older, "2 votes this week beat 3 votes a month ago");
     let (older, rising) = order(&admin.get(&format!("/campaigns/{id}?sort=top")).await.body);
     assert!(older < rising, "top still counts every vote");
+}
+
+async fn a_manager_edits_a_campaign_and_a_refused_edit_keeps_its_input(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let id = open_campaign(&admin, "Less waste", Rules { budget: "2", ..PLAIN }).await;
+    let form = admin.get(&format!("/campaigns/{id}/edit")).await;
+    assert!(form.contains("value=\"Less waste\"") && form.contains("name=\"vote_budget\" type=\"number\" value=\"2\""));
+    assert_eq!(bo.get(&format!("/campaigns/{id}/edit")).await.status, 403);
+    let (opens, closes) = (input_time(now() - 3600), input_time(now() + 86_400));
+    let bad = admin
+        .post(
+            &format!("/campaigns/{id}/edit"),
+            &[("title", "Zero waste"), ("question", "Q?"), ("opens_at", &closes), ("closes_at", &opens)],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.contains("The campaign must close after it opens.") && bad.contains("value=\"Zero waste\""));
+    let saved = admin
+        .post(
+            &format!("/campaigns/{id}/edit"),
+            &[
+                ("title", "Zero waste"),
+                ("question", "How do we get to zero?"),
+                ("opens_at", &opens),
+                ("closes_at", &closes),
+                ("vote_budget", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303);
+    let page = bo.get(&format!("/campaigns/{id}")).await;
+    assert!(
+        page.contains("Zero waste") && page.contains("How do we get to zero?") && page.contains("5 votes per person")
+    );
 }

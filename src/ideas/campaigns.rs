@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::store::{self, RankedIdea, Sort};
-use super::{Campaign, CampaignForm, Phase, Stage, input_time, is_manager};
+use super::{Campaign, CampaignForm, NewCampaign, Phase, Stage, input_time, is_manager};
 use crate::communities;
 use crate::db::now;
 use crate::posts::store::Placement;
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/campaigns", get(index))
         .route("/campaigns/new", get(new_page).post(create))
         .route("/campaigns/{id}", get(show))
+        .route("/campaigns/{id}/edit", get(edit_page).post(update))
         .route("/campaigns/{id}/{action}", post(change))
 }
 
@@ -75,6 +76,50 @@ struct FormTemplate {
     layout: Layout,
     form: CampaignForm,
     errors: FormErrors,
+    /// Where the form posts: `/campaigns/new`, or the campaign's edit address.
+    action: String,
+    editing: bool,
+}
+
+/// The campaign form page, new or editing `campaign_id`, with the given status.
+async fn form_page(
+    current: &CurrentUser,
+    form: CampaignForm,
+    errors: FormErrors,
+    campaign_id: Option<i64>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let title = if campaign_id.is_some() { "Edit campaign" } else { "New campaign" };
+    let page = FormTemplate {
+        layout: Layout::for_user(current, title).await,
+        form,
+        errors,
+        action: campaign_id.map_or_else(|| "/campaigns/new".to_owned(), |id| format!("/campaigns/{id}/edit")),
+        editing: campaign_id.is_some(),
+    };
+    render_status(status, &page)
+}
+
+/// The form checked and its community found, or the errors to show next to the fields.
+async fn check(
+    state: &AppState,
+    form: &CampaignForm,
+) -> Result<Result<(NewCampaign, Option<i64>), FormErrors>, AppError> {
+    let parsed = form.parse();
+    let community = match parsed.as_ref().ok().and_then(|c| c.community_slug.clone()) {
+        Some(slug) => communities::store::find_by_slug(&mut state.db.clone(), &slug).await?.map(|c| c.id).ok_or(slug),
+        None => Ok(0),
+    };
+    Ok(match (parsed, community) {
+        (Ok(campaign), Ok(id)) => Ok((campaign, (id != 0).then_some(id))),
+        (parsed, community) => {
+            let mut errors = parsed.err().unwrap_or_default();
+            if let Err(slug) = community {
+                errors.add("community", format!("No community has the address “{slug}”."));
+            }
+            Err(errors)
+        }
+    })
 }
 
 async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
@@ -85,11 +130,7 @@ async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
         closes_at: input_time(at - at % 3600 + 3600 + 21 * 86_400),
         ..CampaignForm::default()
     };
-    render(&FormTemplate {
-        layout: Layout::for_user(&current, "New campaign").await,
-        form,
-        errors: FormErrors::default(),
-    })
+    form_page(&current, form, FormErrors::default(), None, StatusCode::OK).await
 }
 
 async fn create(
@@ -98,26 +139,60 @@ async fn create(
     Form(form): Form<CampaignForm>,
 ) -> Result<Response, AppError> {
     super::require_manager(&current)?;
-    let mut db = state.db.clone();
-    let parsed = form.parse();
-    let community = match parsed.as_ref().ok().and_then(|c| c.community_slug.clone()) {
-        Some(slug) => communities::store::find_by_slug(&mut db, &slug).await?.map(|c| c.id).ok_or(slug),
-        None => Ok(0),
+    let (campaign, community_id) = match check(&state, &form).await? {
+        Ok(checked) => checked,
+        Err(errors) => return form_page(&current, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let (campaign, community_id) = match (parsed, community) {
-        (Ok(campaign), Ok(id)) => (campaign, (id != 0).then_some(id)),
-        (parsed, community) => {
-            let mut errors = parsed.err().unwrap_or_default();
-            if let Err(slug) = community {
-                errors.add("community", format!("No community has the address “{slug}”."));
-            }
-            let layout = Layout::for_user(&current, "New campaign").await;
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &FormTemplate { layout, form, errors });
-        }
-    };
-    let id = store::create_campaign(&mut db, current.user.id, &campaign, community_id).await?;
+    let id = store::create_campaign(&mut state.db.clone(), current.user.id, &campaign, community_id).await?;
     current.set_notice("The campaign is saved as a draft: only managers see it until you publish it.").await?;
     Ok(Redirect::to(&format!("/campaigns/{id}")).into_response())
+}
+
+async fn edit_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    super::require_manager(&current)?;
+    let campaign = find(&state, &current, &id).await?;
+    let community = match campaign.community_id {
+        Some(id) => {
+            communities::store::find_by_id(&mut state.db.clone(), id).await?.map(|c| c.slug).unwrap_or_default()
+        }
+        None => String::new(),
+    };
+    let on = |flag: bool| flag.then(|| "on".to_owned());
+    let form = CampaignForm {
+        title: campaign.title,
+        question: campaign.question,
+        description: campaign.description,
+        community,
+        opens_at: input_time(campaign.opens_at),
+        closes_at: input_time(campaign.closes_at),
+        vote_budget: campaign.vote_budget.map(|b| b.to_string()).unwrap_or_default(),
+        hide_counts: on(campaign.hide_counts),
+        allow_anonymous: on(campaign.allow_anonymous),
+    };
+    form_page(&current, form, FormErrors::default(), Some(campaign.id), StatusCode::OK).await
+}
+
+async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<CampaignForm>,
+) -> Result<Response, AppError> {
+    super::require_manager(&current)?;
+    let campaign = find(&state, &current, &id).await?;
+    let (changed, community_id) = match check(&state, &form).await? {
+        Ok(checked) => checked,
+        Err(errors) => {
+            return form_page(&current, form, errors, Some(campaign.id), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
+    store::update_campaign(&mut state.db.clone(), campaign.id, &changed, community_id).await?;
+    current.set_notice("The campaign was saved.").await?;
+    Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -55,6 +55,32 @@ pub async fn create_campaign(
     Ok(id)
 }
 
+/// Changes a campaign's text, window and rules. Votes already cast stay, even above a new budget.
+pub async fn update_campaign(
+    db: &mut impl Exec,
+    id: i64,
+    campaign: &NewCampaign,
+    community_id: Option<i64>,
+) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE campaigns SET title = $1, question = $2, description = $3, community_id = $4, opens_at = $5,
+                                  closes_at = $6, vote_budget = $7, hide_counts = $8, allow_anonymous = $9
+             WHERE id = $10")
+        .bind(&campaign.title)
+        .bind(&campaign.question)
+        .bind(&campaign.description)
+        .bind(community_id)
+        .bind(campaign.opens_at)
+        .bind(campaign.closes_at)
+        .bind(campaign.vote_budget)
+        .bind(campaign.hide_counts)
+        .bind(campaign.allow_anonymous)
+        .bind(id),
+    )
+    .await?;
+    Ok(())
+}
+
 pub async fn find_campaign(
     db: &mut impl Exec,
     id: i64,
