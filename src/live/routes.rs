@@ -15,7 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::Event;
 use crate::communities;
-use crate::db::{Db, Exec, sql};
+use crate::db::Db;
 use crate::web::{AppError, AppState, CurrentUser};
 
 /// How often a page's unread count is checked when no event named the viewer.
@@ -123,12 +123,7 @@ impl Watcher {
 
     async fn belongs(&mut self, post_id: i64, community_id: Option<i64>, members_only: Option<i64>) -> bool {
         match self.feed {
-            Feed::Home => {
-                let entry = sql("SELECT post_id FROM timeline WHERE user_id = $1 AND post_id = $2")
-                    .bind(self.user_id)
-                    .bind(post_id);
-                matches!(self.db.fetch_optional::<(i64,)>(entry).await, Ok(Some(_)))
-            }
+            Feed::Home => crate::timeline::store::reaches(&mut self.db, self.user_id, post_id).await.unwrap_or(false),
             Feed::All => members_only.is_none(),
             Feed::Community(id) => community_id == Some(id),
             Feed::Nothing => false,

@@ -60,6 +60,54 @@ pub async fn notify_community(
     Ok(())
 }
 
+/// Tells `recipient_id` of something about an idea (a comment, an official response); nobody is told
+/// of their own actions.
+pub async fn notify_idea(
+    db: &mut impl Exec,
+    recipient_id: i64,
+    kind: Kind,
+    actor_id: i64,
+    idea_id: i64,
+) -> Result<(), sqlx::Error> {
+    if recipient_id == actor_id {
+        return Ok(());
+    }
+    db.execute(
+        sql(
+            "INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(recipient_id)
+        .bind(kind.as_str())
+        .bind(actor_id)
+        .bind(idea_id)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells an idea's author and everyone who voted for it (but not the actor) that it moved.
+pub async fn notify_idea_followers(
+    db: &mut impl Exec,
+    idea_id: i64,
+    author_id: i64,
+    kind: Kind,
+    actor_id: i64,
+) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at)
+             SELECT user_id, $5, $2, $1, $3 FROM idea_votes WHERE idea_id = $1 AND user_id <> $2 AND user_id <> $4
+             UNION SELECT $4, $5, $2, $1, $3 WHERE $4 <> $2")
+        .bind(idea_id)
+        .bind(actor_id)
+        .bind(now())
+        .bind(author_id)
+        .bind(kind.as_str()),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Takes back a notification whose cause was undone (an unlike, an unfollow) if it is still unread.
 pub async fn retract(
     db: &mut impl Exec,

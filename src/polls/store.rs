@@ -5,10 +5,8 @@ use std::collections::HashMap;
 use super::{NewPoll, OptionView, PollView, closing_label};
 use crate::db::{Exec, now, sql, sql_in};
 
-/// Writes a poll's options and closing time (inside the post's own transaction).
-pub async fn create(db: &mut impl Exec, post_id: i64, poll: &NewPoll) -> Result<(), sqlx::Error> {
-    db.execute(sql("UPDATE posts SET poll_closes_at = $1 WHERE id = $2").bind(now() + poll.open_seconds).bind(post_id))
-        .await?;
+/// Writes a poll's options (inside the post's own transaction, which stores its closing time).
+pub async fn add_options(db: &mut impl Exec, post_id: i64, poll: &NewPoll) -> Result<(), sqlx::Error> {
     for (position, label) in poll.options.iter().enumerate() {
         db.execute(
             sql("INSERT INTO poll_options (post_id, position, label) VALUES ($1, $2, $3)")

@@ -113,8 +113,9 @@ pub async fn create(
     let topics = text::topics(body.as_str());
     let (id,): (i64,) = tx
         .fetch_one(
-            sql("INSERT INTO posts (author_id, body, mentions, created_at, parent_id, root_id, community_id, members_only)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            sql("INSERT INTO posts (author_id, body, mentions, created_at, parent_id, root_id, community_id, members_only,
+                                    poll_closes_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
             .bind(author_id)
             .bind(body.as_str())
             .bind(mentioned.join(" "))
@@ -122,12 +123,13 @@ pub async fn create(
             .bind(parent.map(|p| p.id))
             .bind(parent.map(PostRow::thread_id))
             .bind(community_id)
-            .bind(members_only),
+            .bind(members_only)
+            .bind(poll.map(|p| now() + p.open_seconds)),
         )
         .await?;
     write_topics(&mut tx, id, &topics).await?;
     if let Some(poll) = poll {
-        crate::polls::store::create(&mut tx, id, poll).await?;
+        crate::polls::store::add_options(&mut tx, id, poll).await?;
     }
     match parent {
         None => {
@@ -145,6 +147,18 @@ pub async fn create(
     }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Records that the author turned their post into an idea (the post then links to it).
+pub async fn link_idea(db: &mut impl Exec, post_id: i64, author_id: i64, idea_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE posts SET idea_id = $1 WHERE id = $2 AND author_id = $3")
+            .bind(idea_id)
+            .bind(post_id)
+            .bind(author_id),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Replaces a post's text; people mentioned for the first time are told.

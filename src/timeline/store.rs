@@ -186,6 +186,16 @@ pub async fn after_leave(db: &mut impl Exec, user_id: i64, community_id: i64) ->
     Ok(())
 }
 
+/// Whether a post is in a person's home (for the live "new posts" count).
+pub async fn reaches(db: &mut impl Exec, user_id: i64, post_id: i64) -> Result<bool, sqlx::Error> {
+    let entry: Option<(i64,)> = db
+        .fetch_optional(
+            sql("SELECT post_id FROM timeline WHERE user_id = $1 AND post_id = $2").bind(user_id).bind(post_id),
+        )
+        .await?;
+    Ok(entry.is_some())
+}
+
 /// One page of a person's home, newest first below the cursor: one range of the timeline's primary
 /// key, then one lookup per post shown.
 pub async fn home(db: &mut impl Exec, user_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {

@@ -1,26 +1,17 @@
 //! SQL for curating ideas: stage changes and their history, official responses, merges and their
 //! undoing, and the histories exports carry.
 
-use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW, notify_idea};
+use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW};
 use crate::db::{Db, Exec, now, sql};
 use crate::ideas::Stage;
-use crate::notifications::Kind;
+use crate::notifications::{self, Kind};
 
 /// Moves an idea to another stage with a reason: the history keeps it, and its author and voters
 /// are told.
 pub async fn change_stage(db: &Db, idea: &IdeaRow, to: Stage, reason: &str, actor_id: i64) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
     record_stage(&mut tx, idea.id, &idea.stage, to.as_str(), reason, actor_id).await?;
-    tx.execute(
-        sql("INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at)
-             SELECT user_id, 'idea_stage', $2, $1, $3 FROM idea_votes WHERE idea_id = $1 AND user_id <> $2 AND user_id <> $4
-             UNION SELECT $4, 'idea_stage', $2, $1, $3 WHERE $4 <> $2")
-        .bind(idea.id)
-        .bind(actor_id)
-        .bind(now())
-        .bind(idea.author_id),
-    )
-    .await?;
+    notifications::store::notify_idea_followers(&mut tx, idea.id, idea.author_id, Kind::IdeaStage, actor_id).await?;
     tx.commit().await
 }
 
@@ -81,7 +72,7 @@ pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Resu
             .bind(idea.id),
     )
     .await?;
-    notify_idea(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, idea.id).await?;
+    notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, idea.id).await?;
     tx.commit().await
 }
 

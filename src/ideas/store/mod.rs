@@ -7,7 +7,7 @@ pub use curation::*;
 
 use super::{Campaign, NewCampaign, NewIdea, Stage};
 use crate::db::{Db, Engine, Exec, now, sql};
-use crate::notifications::Kind;
+use crate::notifications::{self, Kind};
 
 macro_rules! campaign_select {
     () => {
@@ -182,13 +182,7 @@ pub async fn create_idea(
         )
         .await?;
     if let Some(post_id) = source_post_id {
-        tx.execute(
-            sql("UPDATE posts SET idea_id = $1 WHERE id = $2 AND author_id = $3")
-                .bind(id)
-                .bind(post_id)
-                .bind(author_id),
-        )
-        .await?;
+        crate::posts::store::link_idea(&mut tx, post_id, author_id, id).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -425,32 +419,8 @@ pub async fn add_comment(
     )
     .await?;
     tx.execute(sql("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = $1").bind(idea.id)).await?;
-    notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
+    notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
     tx.commit().await
-}
-
-pub(super) async fn notify_idea(
-    db: &mut impl Exec,
-    recipient: i64,
-    kind: Kind,
-    actor: i64,
-    idea_id: i64,
-) -> Result<(), sqlx::Error> {
-    if recipient == actor {
-        return Ok(());
-    }
-    db.execute(
-        sql(
-            "INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(recipient)
-        .bind(kind.as_str())
-        .bind(actor)
-        .bind(idea_id)
-        .bind(now()),
-    )
-    .await?;
-    Ok(())
 }
 
 /// Ideas of the campaign whose title shares a word of four letters or more with `title`, most shared
