@@ -3,21 +3,64 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+/// The longest post, in characters, unless configured.
+pub const DEFAULT_MAX_POST_CHARS: usize = 1000;
+
 /// Who may create an account.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SignupPolicy {
     Open,
     /// Only e-mail addresses at one of these domains (lower case, without `@`).
     Domains(Vec<String>),
+    /// Only with an invitation link.
+    Invitation,
+    /// Nobody: admins create accounts (`townhall user create`).
+    Closed,
 }
 
 impl SignupPolicy {
+    /// Whether someone without an invitation may sign up with this address.
     pub fn allows(&self, email: &str) -> bool {
         match self {
             SignupPolicy::Open => true,
             SignupPolicy::Domains(domains) => {
                 email.rsplit_once('@').is_some_and(|(_, domain)| domains.iter().any(|d| d.eq_ignore_ascii_case(domain)))
             }
+            SignupPolicy::Invitation | SignupPolicy::Closed => false,
+        }
+    }
+
+    /// `open`, `invite`, `closed`, or a comma-separated list of e-mail domains.
+    pub fn parse(value: &str) -> Option<SignupPolicy> {
+        match value.trim().to_lowercase().as_str() {
+            "open" => return Some(SignupPolicy::Open),
+            "invite" | "invitation" => return Some(SignupPolicy::Invitation),
+            "closed" => return Some(SignupPolicy::Closed),
+            _ => {}
+        }
+        let domains: Vec<String> = value
+            .split(',')
+            .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+            .filter(|d| !d.is_empty())
+            .collect();
+        let valid = |d: &String| {
+            d.contains('.')
+                && d.len() <= 253
+                && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+        };
+        (!domains.is_empty() && domains.len() <= 50 && domains.iter().all(valid))
+            .then_some(SignupPolicy::Domains(domains))
+    }
+
+    /// The form [`SignupPolicy::parse`] reads.
+    pub fn as_setting(&self) -> String {
+        match self {
+            SignupPolicy::Open => "open".into(),
+            SignupPolicy::Domains(domains) => domains.join(","),
+            SignupPolicy::Invitation => "invite".into(),
+            SignupPolicy::Closed => "closed".into(),
         }
     }
 }
@@ -78,7 +121,7 @@ impl Config {
             }
         };
         let max_post_chars = match get("TOWNHALL_MAX_POST_CHARS") {
-            None => 1000,
+            None => DEFAULT_MAX_POST_CHARS,
             Some(v) => match v.trim().parse::<usize>() {
                 Ok(n) if (1..=10_000).contains(&n) => n,
                 _ => {
@@ -90,23 +133,11 @@ impl Config {
         };
         let signup = match get("TOWNHALL_SIGNUP") {
             None => SignupPolicy::Open,
-            Some(v) if v.trim().eq_ignore_ascii_case("open") => SignupPolicy::Open,
-            Some(v) => {
-                let domains: Vec<String> =
-                    v.split(',').map(|d| d.trim().trim_start_matches('@').to_lowercase()).collect();
-                let valid = |d: &String| {
-                    d.contains('.')
-                        && d.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                        && !d.starts_with('.')
-                        && !d.ends_with('.')
-                };
-                if domains.is_empty() || !domains.iter().all(valid) {
-                    return Err(ConfigError(format!(
-                        "TOWNHALL_SIGNUP: `{v}` must be `open` or a comma-separated list of e-mail domains such as example.com,example.org"
-                    )));
-                }
-                SignupPolicy::Domains(domains)
-            }
+            Some(v) => SignupPolicy::parse(&v).ok_or_else(|| {
+                ConfigError(format!(
+                    "TOWNHALL_SIGNUP: `{v}` must be `open`, `invite`, `closed` or a comma-separated list of e-mail domains such as example.com,example.org"
+                ))
+            })?,
         };
         Ok(Config { listen, database_url, data_dir, public_url, max_post_chars, signup })
     }

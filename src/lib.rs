@@ -1,6 +1,7 @@
 //! Townhall: builds the application from its configuration (config -> database -> router) and serves it.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod communities;
 pub mod config;
@@ -8,10 +9,12 @@ pub mod db;
 pub mod follows;
 pub mod ideas;
 pub mod live;
+pub mod moderation;
 pub mod notifications;
 pub mod polls;
 pub mod posts;
 pub mod profiles;
+pub mod site;
 pub mod timeline;
 pub mod topics;
 pub mod web;
@@ -76,7 +79,15 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let db = open_database(&config).await?;
     let live = live::Hub::start(db.clone());
     let limits = Arc::new(web::limits::Limits::default());
-    let state = web::AppState { db: db.clone(), config: Arc::new(config), live: live.clone(), limits };
+    let site = site::Cache::new(site::Site::defaults(&config));
+    let state = web::AppState {
+        db: db.clone(),
+        config: Arc::new(config),
+        live: live.clone(),
+        limits,
+        site,
+        watch: Default::default(),
+    };
     let router = web::router(state).map_err(StartError::Origin)?;
     Ok(App { router, db, live })
 }

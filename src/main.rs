@@ -100,6 +100,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 display_name: &display_name,
                 password_hash: &hash,
                 role: Some(role),
+                invitation: None,
             };
             let user =
                 accounts::store::insert(&db, account).await.map_err(|e| match townhall::db::unique_violation(&e) {

@@ -25,23 +25,25 @@ enum Gate {
 }
 use Gate::*;
 
-const ROLES: [&str; 5] = ["visitor", "member", "manager", "moderator", "admin"];
-const SIGNED: [Gate; 5] = [SignIn, Through, Through, Through, Through];
-const MANAGERS: [Gate; 5] = [SignIn, Forbidden, Through, Forbidden, Through];
-const ADMINS: [Gate; 5] = [SignIn, Forbidden, Forbidden, Forbidden, Through];
-const AUTHOR: [Gate; 5] = [SignIn, Forbidden, Forbidden, Forbidden, Forbidden];
-const HIDDEN: [Gate; 5] = [SignIn, NotFound, NotFound, NotFound, NotFound];
-const DRAFT: [Gate; 5] = [SignIn, NotFound, Through, NotFound, Through];
-const OPEN: [Gate; 5] = [Through; 5];
+/// A suspended person was signed in before the suspension: every page treats them as a visitor.
+const ROLES: [&str; 6] = ["visitor", "member", "manager", "moderator", "admin", "suspended"];
+const SIGNED: [Gate; 6] = [SignIn, Through, Through, Through, Through, SignIn];
+const MANAGERS: [Gate; 6] = [SignIn, Forbidden, Through, Forbidden, Through, SignIn];
+const MODERATORS: [Gate; 6] = [SignIn, Forbidden, Forbidden, Through, Through, SignIn];
+const ADMINS: [Gate; 6] = [SignIn, Forbidden, Forbidden, Forbidden, Through, SignIn];
+const AUTHOR: [Gate; 6] = [SignIn, Forbidden, Forbidden, Forbidden, Forbidden, SignIn];
+const HIDDEN: [Gate; 6] = [SignIn, NotFound, NotFound, NotFound, NotFound, SignIn];
+const DRAFT: [Gate; 6] = [SignIn, NotFound, Through, NotFound, Through, SignIn];
+const OPEN: [Gate; 6] = [Through; 6];
 
 struct Row {
     template: &'static str,
     method: &'static str,
     path: String,
-    gates: [Gate; 5],
+    gates: [Gate; 6],
 }
 
-fn row(template: &'static str, method: &'static str, path: impl Into<String>, gates: [Gate; 5]) -> Row {
+fn row(template: &'static str, method: &'static str, path: impl Into<String>, gates: [Gate; 6]) -> Row {
     Row { template, method, path: path.into(), gates }
 }
 
@@ -61,9 +63,12 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
     let manager = app.signed_up("mo").await;
     let moderator = app.signed_up("md").await;
     let owner = app.signed_up("ow").await;
+    let suspended = app.signed_up("su").await;
     let mut db = app.db.clone();
     townhall::accounts::store::set_role(&mut db, "mo", Role::Manager).await.unwrap();
     townhall::accounts::store::set_role(&mut db, "md", Role::Moderator).await.unwrap();
+    let su = townhall::accounts::store::find_by_username(&mut db, "su").await.unwrap().unwrap();
+    townhall::accounts::store::suspend(&mut db, su.id, now() + 86_400, "matrix").await.unwrap();
 
     // The owner's content: a post, a public and a private community with a post each.
     owner.write_post("The owner's post").await;
@@ -167,7 +172,7 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
             "/c/{slug}/posts/{id}/{action}",
             "POST",
             format!("/c/priv/posts/{priv_post}/pin"),
-            [SignIn, Forbidden, Forbidden, Forbidden, NotFound],
+            [SignIn, Forbidden, Forbidden, Forbidden, NotFound, SignIn],
         ),
         row("/c/{slug}/join", "POST", "/c/priv/join", SIGNED),
         row("/c/{slug}/join", "POST", "/c/pub/join", SIGNED),
@@ -196,11 +201,48 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/ideas/{id}/merge", "POST", format!("/ideas/{idea}/merge"), MANAGERS),
         row("/ideas/{id}/unmerge", "POST", format!("/ideas/{idea}/unmerge"), MANAGERS),
         row("/ideas/{id}/reveal", "POST", format!("/ideas/{anon}/reveal"), ADMINS),
+        row("/report/{kind}/{id}", "GET", format!("/report/post/{post}"), SIGNED),
+        row("/report/{kind}/{id}", "GET", format!("/report/post/{priv_post}"), HIDDEN),
+        row("/report/{kind}/{id}", "GET", format!("/report/idea/{idea}"), SIGNED),
+        row("/report/{kind}/{id}", "POST", format!("/report/post/{post}"), SIGNED),
+        row("/report/{kind}/{id}", "POST", format!("/report/post/{priv_post}"), HIDDEN),
+        row("/reports", "GET", "/reports", SIGNED),
+        row("/moderation", "GET", "/moderation", MODERATORS),
+        row("/moderation/{kind}/{id}/{action}", "POST", format!("/moderation/post/{post}/dismiss"), MODERATORS),
+        row("/moderation/keywords", "GET", "/moderation/keywords", MODERATORS),
+        row("/moderation/keywords", "POST", "/moderation/keywords", MODERATORS),
+        row(
+            "/moderation/keywords/{id}/delete",
+            "POST",
+            "/moderation/keywords/999999/delete",
+            [SignIn, Forbidden, Forbidden, NotFound, NotFound, SignIn],
+        ),
+        row("/invitations", "GET", "/invitations", SIGNED),
+        row("/invitations", "POST", "/invitations", ADMINS),
+        row("/invitations/{id}/withdraw", "POST", "/invitations/999999/withdraw", HIDDEN),
+        row("/admin", "GET", "/admin", ADMINS),
+        row("/admin/users", "GET", "/admin/users?q=o", ADMINS),
+        row("/admin/users/{username}/role", "POST", "/admin/users/ow/role", ADMINS),
+        row("/admin/users/{username}/suspend", "POST", "/admin/users/ow/suspend", ADMINS),
+        row("/admin/users/{username}/reinstate", "POST", "/admin/users/ow/reinstate", ADMINS),
+        row("/admin/users/{username}/delete", "GET", "/admin/users/ow/delete", ADMINS),
+        row("/admin/users/{username}/delete", "POST", "/admin/users/ow/delete", ADMINS),
+        row("/admin/settings", "GET", "/admin/settings", ADMINS),
+        row("/admin/settings", "POST", "/admin/settings", ADMINS),
+        row("/admin/audit", "GET", "/admin/audit", ADMINS),
+        row("/admin/audit.csv", "GET", "/admin/audit.csv", ADMINS),
+        row("/admin/export", "GET", "/admin/export", ADMINS),
+        row("/admin/export/ideas.csv", "GET", "/admin/export/ideas.csv", ADMINS),
+        row("/admin/export/ideas.json", "GET", "/admin/export/ideas.json", ADMINS),
+        row("/admin/export/posts.jsonl", "GET", "/admin/export/posts.jsonl", ADMINS),
+        row("/admin/export/members.csv", "GET", "/admin/export/members.csv", ADMINS),
+        row("/settings/data", "GET", "/settings/data", SIGNED),
+        row("/settings/data.json", "GET", "/settings/data.json", SIGNED),
         // Last: signing out ends each role's session.
-        row("/logout", "POST", "/logout", [Any; 5]),
+        row("/logout", "POST", "/logout", [Any; 6]),
     ];
 
-    let people = [app.person(), member, manager, moderator, admin];
+    let people = [app.person(), member, manager, moderator, admin, suspended];
     let mut failures = Vec::new();
     for row in &rows {
         for (n, person) in people.iter().enumerate() {

@@ -1,6 +1,7 @@
 //! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
 //! password hashing.
 
+pub mod invitations;
 pub mod routes;
 pub mod store;
 
@@ -25,7 +26,15 @@ pub struct User {
     pub location: String,
     pub bio: String,
     pub created_at: i64,
+    /// Until when the account is suspended (unix seconds; [`FOREVER`] for good), if it is.
+    pub suspended_until: Option<i64>,
+    pub suspension_reason: String,
+    /// Set once the account was deleted: the row stays, anonymised, as a "former employee".
+    pub deleted_at: Option<i64>,
 }
+
+/// The `suspended_until` of a suspension without an end (the last second of the year 9999).
+pub const FOREVER: i64 = 253_402_300_799;
 
 impl User {
     pub fn role(&self) -> Role {
@@ -34,6 +43,25 @@ impl User {
 
     pub fn is_admin(&self) -> bool {
         self.role() == Role::Admin
+    }
+
+    /// Moderators and admins work the moderation queue and see hidden content.
+    pub fn is_moderator(&self) -> bool {
+        matches!(self.role(), Role::Moderator | Role::Admin)
+    }
+
+    /// True while a suspension lasts.
+    pub fn is_suspended(&self, now: i64) -> bool {
+        self.suspended_until.is_some_and(|until| until > now)
+    }
+
+    /// "for good" or "until 3 Dec 2026", for a suspended account.
+    pub fn suspension_label(&self) -> String {
+        match self.suspended_until {
+            Some(FOREVER) => "for good".into(),
+            Some(until) => format!("until {}", crate::ideas::date_label(until)),
+            None => String::new(),
+        }
     }
 }
 

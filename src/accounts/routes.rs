@@ -11,9 +11,11 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Email, Password, Username, hash_password, profile_text, store, verify_password};
+use super::{Email, Password, Username, hash_password, invitations, profile_text, store, verify_password};
+use crate::config::SignupPolicy;
 use crate::db::sessions::USER_ID_KEY;
 use crate::db::unique_violation;
+use crate::site::Site;
 use crate::web::auth::set_notice;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
@@ -34,6 +36,8 @@ pub struct SignupForm {
     display_name: String,
     email: String,
     password: String,
+    /// An invitation link's token, carried from `/signup?invite=`.
+    invite: String,
 }
 
 #[derive(Template)]
@@ -43,25 +47,56 @@ struct SignupPage {
     form: SignupForm,
     errors: FormErrors,
     domains: Vec<String>,
+    welcome: String,
+    /// Why nobody can sign up here now (closed, or an invitation is needed or no longer valid).
+    refused: Option<&'static str>,
 }
 
-async fn signup_page(State(state): State<AppState>, visitor: MaybeUser) -> Result<Response, AppError> {
-    if visitor.user.is_some() {
-        return Ok(Redirect::to("/").into_response());
+impl SignupPage {
+    fn new(site: &Site, form: SignupForm, errors: FormErrors, refused: Option<&'static str>) -> SignupPage {
+        let domains = match (&site.signup, form.invite.is_empty()) {
+            (SignupPolicy::Domains(domains), true) => domains.clone(),
+            _ => Vec::new(),
+        };
+        SignupPage { layout: Layout::bare("Sign up"), form, errors, domains, welcome: site.welcome.clone(), refused }
     }
-    render(&SignupPage {
-        layout: Layout::bare("Sign up"),
-        form: SignupForm::default(),
-        errors: FormErrors::default(),
-        domains: allowed_domains(&state),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SignupQuery {
+    invite: String,
+}
+
+/// Why a sign-up cannot go ahead without (or with this) invitation, if it cannot.
+async fn signup_refusal(state: &AppState, site: &Site, invite: &str) -> Result<Option<&'static str>, AppError> {
+    if !invite.is_empty() {
+        let valid = invitations::store::is_valid(&mut state.db.clone(), invite).await?;
+        return Ok((!valid).then_some(
+            "This invitation link has been used, has expired or was withdrawn. Ask whoever sent it for a new one.",
+        ));
+    }
+    Ok(match site.signup {
+        SignupPolicy::Closed => Some("Sign-up is closed. An administrator creates accounts."),
+        SignupPolicy::Invitation => Some("Sign-up needs an invitation link. Ask a colleague or an administrator."),
+        _ => None,
     })
 }
 
-fn allowed_domains(state: &AppState) -> Vec<String> {
-    match &state.config.signup {
-        crate::config::SignupPolicy::Open => Vec::new(),
-        crate::config::SignupPolicy::Domains(domains) => domains.clone(),
+async fn signup_page(
+    State(state): State<AppState>,
+    visitor: MaybeUser,
+    Query(query): Query<SignupQuery>,
+) -> Result<Response, AppError> {
+    if visitor.user.is_some() {
+        return Ok(Redirect::to("/").into_response());
     }
+    let site = state.site().await;
+    let invite: String = query.invite.chars().take(64).collect();
+    let refused = signup_refusal(&state, &site, &invite).await?;
+    let form = SignupForm { invite, ..SignupForm::default() };
+    let status = if refused.is_some() { StatusCode::FORBIDDEN } else { StatusCode::OK };
+    render_status(status, &SignupPage::new(&site, form, FormErrors::default(), refused))
 }
 
 async fn signup(
@@ -73,19 +108,26 @@ async fn signup(
     if !state.limits.signup_by_address.allow(&client.ip().to_string()) {
         return Err(AppError::TooMany("Too many accounts were made from this address. Try again in an hour."));
     }
+    let site = state.site().await;
+    if form.invite.len() > 64 {
+        return Err(AppError::BadRequest("That invitation link is not one of ours.".into()));
+    }
+    if let Some(why) = signup_refusal(&state, &site, &form.invite).await? {
+        return render_status(StatusCode::FORBIDDEN, &SignupPage::new(&site, form, FormErrors::default(), Some(why)));
+    }
     let mut errors = FormErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
     let display_name = errors.check("display_name", profile_text(&form.display_name, "Your name", 1, 60));
     let email = errors.check("email", Email::parse(&form.email));
     if let Some(email) = &email
-        && !state.config.signup.allows(email.as_str())
+        && form.invite.is_empty()
+        && !site.signup.allows(email.as_str())
     {
         errors.add("email", "Sign-up is open only to the company's e-mail domains listed above.");
     }
     let password = errors.check("password", Password::parse(&form.password));
     let refuse = |errors: FormErrors, form: SignupForm| {
-        let page = SignupPage { layout: Layout::bare("Sign up"), form, errors, domains: allowed_domains(&state) };
-        render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &SignupPage::new(&site, form, errors, None))
     };
     let (Some(username), Some(display_name), Some(email), Some(password), true) =
         (username, display_name, email, password, errors.is_empty())
@@ -100,9 +142,17 @@ async fn signup(
         display_name: &display_name,
         password_hash: &hash,
         role: None,
+        invitation: (!form.invite.is_empty()).then_some(form.invite.as_str()),
     };
     let user = match store::insert(&state.db, account).await {
         Ok(user) => user,
+        Err(sqlx::Error::RowNotFound) => {
+            let why = "This invitation link was used or expired while you filled in the form. Ask for a new one.";
+            return render_status(
+                StatusCode::FORBIDDEN,
+                &SignupPage::new(&site, form, FormErrors::default(), Some(why)),
+            );
+        }
         Err(e) => match unique_violation(&e) {
             Some(what) if what.contains("username") => {
                 errors.add("username", "That username is taken.");
@@ -148,6 +198,7 @@ struct LoginPage {
     login: String,
     next: String,
     error: Option<String>,
+    welcome: String,
 }
 
 #[derive(Deserialize)]
@@ -155,12 +206,17 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn login_page(visitor: MaybeUser, Query(query): Query<NextQuery>) -> Result<Response, AppError> {
+async fn login_page(
+    State(state): State<AppState>,
+    visitor: MaybeUser,
+    Query(query): Query<NextQuery>,
+) -> Result<Response, AppError> {
     let next = local_path(query.next.as_deref());
     if visitor.user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    render(&LoginPage { layout: Layout::bare("Sign in"), login: String::new(), next, error: None })
+    let welcome = state.site().await.welcome.clone();
+    render(&LoginPage { layout: Layout::bare("Sign in"), login: String::new(), next, error: None, welcome })
 }
 
 async fn login(
@@ -183,6 +239,22 @@ async fn login(
     let password = form.password.chars().take(200).collect();
     match (user_id, verify_password(password, hash).await?) {
         (Some(user_id), true) => {
+            let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
+            if let Some(user) = user.filter(|u| u.is_suspended(crate::db::now())) {
+                let reason = if user.suspension_reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" The reason given: {}", user.suspension_reason)
+                };
+                let page = LoginPage {
+                    layout: Layout::bare("Sign in"),
+                    login: form.login.chars().take(254).collect(),
+                    next,
+                    error: Some(format!("This account is suspended {}.{reason}", user.suspension_label())),
+                    welcome: state.site().await.welcome.clone(),
+                };
+                return render_status(StatusCode::FORBIDDEN, &page);
+            }
             start_session(&session, user_id).await?;
             Ok(Redirect::to(&next).into_response())
         }
@@ -192,6 +264,7 @@ async fn login(
                 login: form.login.chars().take(254).collect(),
                 next,
                 error: Some("That username or e-mail and password do not match an account.".into()),
+                welcome: state.site().await.welcome.clone(),
             };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

@@ -6,7 +6,8 @@ use crate::db::{Db, Engine, Exec, now, sql};
 /// The columns of [`User`], in its field order.
 macro_rules! user_columns {
     () => {
-        "id, username, email, display_name, role, job_title, department, location, bio, created_at"
+        "id, username, email, display_name, role, job_title, department, location, bio, created_at,
+         suspended_until, suspension_reason, deleted_at"
     };
 }
 
@@ -17,16 +18,19 @@ pub struct NewAccount<'a> {
     pub password_hash: &'a str,
     /// `None`: the first account becomes the admin, every later one a member.
     pub role: Option<Role>,
+    /// The token of the invitation link used, which this sign-up spends.
+    pub invitation: Option<&'a str>,
 }
 
 /// Creates an account. Sign-ups take their turn (SQLite's write transactions already do; PostgreSQL
-/// takes a lock), so that of two simultaneous first sign-ups only one becomes the admin.
+/// takes a lock), so that of two simultaneous first sign-ups only one becomes the admin. With an
+/// invitation, spends it in the same transaction: `RowNotFound` when it is no longer valid.
 pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Error> {
     let mut tx = db.begin().await?;
     if tx.engine() == Engine::Postgres {
         tx.execute(sql("SELECT pg_advisory_xact_lock($1)").bind(SIGN_UP_LOCK)).await?;
     }
-    let user = tx
+    let user: User = tx
         .fetch_one(
             sql(concat!(
                 "INSERT INTO users (username, email, display_name, password_hash, role, created_at)
@@ -43,6 +47,11 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
             .bind(now()),
         )
         .await?;
+    if let Some(token) = account.invitation
+        && !super::invitations::store::spend(&mut tx, token, user.id).await?
+    {
+        return Err(sqlx::Error::RowNotFound);
+    }
     tx.commit().await?;
     Ok(user)
 }
@@ -88,4 +97,106 @@ pub async fn set_role(db: &mut impl Exec, username: &str, role: Role) -> Result<
     let changed =
         db.execute(sql("UPDATE users SET role = $1 WHERE username = $2").bind(role.as_str()).bind(username)).await?;
     Ok(changed == 1)
+}
+
+/// Suspends an account until `until` (unix seconds, or [`super::FOREVER`]) and ends its sessions at
+/// once.
+pub async fn suspend(db: &mut impl Exec, user_id: i64, until: i64, reason: &str) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE users SET suspended_until = $1, suspension_reason = $2 WHERE id = $3")
+            .bind(until)
+            .bind(reason)
+            .bind(user_id),
+    )
+    .await?;
+    delete_sessions(db, user_id).await
+}
+
+pub async fn reinstate(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE users SET suspended_until = NULL, suspension_reason = '' WHERE id = $1").bind(user_id))
+        .await?;
+    Ok(())
+}
+
+/// Changes an account's role by id.
+pub async fn set_role_of(db: &mut impl Exec, user_id: i64, role: Role) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE users SET role = $1 WHERE id = $2").bind(role.as_str()).bind(user_id)).await?;
+    Ok(())
+}
+
+/// How many admins can still sign in (an account that is neither suspended nor deleted).
+pub async fn active_admins(db: &mut impl Exec) -> Result<i64, sqlx::Error> {
+    let (n,): (i64,) = db
+        .fetch_one(
+            sql("SELECT COUNT(*) FROM users WHERE role = 'admin' AND deleted_at IS NULL
+                 AND (suspended_until IS NULL OR suspended_until <= $1)")
+            .bind(now()),
+        )
+        .await?;
+    Ok(n)
+}
+
+/// Deletes an account but keeps what it wrote, attributed to "Former employee": the name, e-mail,
+/// profile and password go, sessions end, follows and memberships end. The row stays so that posts,
+/// ideas and the audit log keep pointing somewhere.
+pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE users SET username = $2, email = $3, display_name = 'Former employee', password_hash = '!',
+                              role = 'member', job_title = '', department = '', location = '', bio = '',
+                              suspended_until = NULL, suspension_reason = '', deleted_at = $4
+             WHERE id = $1")
+        .bind(user_id)
+        .bind(format!("former_{user_id}"))
+        .bind(format!("former-{user_id}@deleted.invalid"))
+        .bind(now()),
+    )
+    .await?;
+    delete_sessions(db, user_id).await?;
+    db.execute(sql("DELETE FROM notifications WHERE recipient_id = $1").bind(user_id)).await?;
+    db.execute(
+        sql("UPDATE invitations SET expires_at = $2 WHERE created_by = $1 AND used_at IS NULL AND expires_at > $2")
+            .bind(user_id)
+            .bind(now()),
+    )
+    .await?;
+    crate::follows::store::forget(db, user_id).await?;
+    crate::communities::store::forget_member(db, user_id).await
+}
+
+/// Deletes an account and everything it wrote: posts (a post others answered stays as a "deleted"
+/// placeholder), replies, likes, poll votes, ideas, comments and idea votes; then anonymises it.
+pub async fn erase(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    crate::posts::store::erase_author(db, user_id).await?;
+    crate::ideas::store::erase_author(db, user_id).await?;
+    anonymise(db, user_id).await
+}
+
+/// People whose username, name, e-mail or department contains `query` (all when empty), by username,
+/// after `after`; former employees are left out.
+pub async fn search(db: &mut impl Exec, query: &str, after: &str, limit: i64) -> Result<Vec<User>, sqlx::Error> {
+    let pattern = format!("%{}%", crate::profiles::store::escape_like(&query.trim().to_lowercase()));
+    db.fetch_all(
+        sql(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE deleted_at IS NULL AND username > $2
+               AND (LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
+                    OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(department) LIKE $1 ESCAPE '\\')
+             ORDER BY username LIMIT $3"
+        ))
+        .bind(pattern)
+        .bind(after)
+        .bind(limit),
+    )
+    .await
+}
+
+/// Every account in username order, a chunk at a time after `after_id` (for the member export).
+pub async fn chunk(db: &mut impl Exec, after_id: i64, limit: i64) -> Result<Vec<User>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id > $1 ORDER BY id LIMIT $2"))
+            .bind(after_id)
+            .bind(limit),
+    )
+    .await
 }

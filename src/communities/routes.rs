@@ -160,8 +160,8 @@ async fn community_page(
             Some(id) => posts::store::find_visible(&mut db, id, current.user.id).await?.filter(|p| !p.is_deleted()),
             None => None,
         };
-        let pinned = load_views(&mut db, pinned_row.into_iter().collect(), current.user.id, false).await?.pop();
-        (Some(FeedPage::load(&mut db, rows, current.user.id).await?), pinned)
+        let pinned = load_views(&mut db, pinned_row.into_iter().collect(), &current.user, false).await?.pop();
+        (Some(FeedPage::load(&mut db, rows, &current.user).await?), pinned)
     } else {
         (None, None)
     };
@@ -186,7 +186,7 @@ async fn show(
     Path(slug): Path<String>,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    community_page(&state, &current, &slug, query.cursor()?, Compose::with_poll(&state), StatusCode::OK).await
+    community_page(&state, &current, &slug, query.cursor()?, Compose::with_poll(), StatusCode::OK).await
 }
 
 async fn write_post(
@@ -199,7 +199,7 @@ async fn write_post(
     if !standing.is_member() {
         return Err(AppError::Forbidden("Join the community to post in it."));
     }
-    let (body, poll) = match parse_new_post(&state, form) {
+    let (body, poll) = match parse_new_post(form) {
         Ok(parsed) => parsed,
         Err(compose) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;
@@ -208,6 +208,7 @@ async fn write_post(
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
     let post_id = posts::store::create(&state.db, current.user.id, &body, poll.as_ref(), placement).await?;
+    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
     let members_only = community.is_private.then_some(community.id);
     state.live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())

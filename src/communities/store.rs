@@ -278,3 +278,11 @@ pub async fn set_pinned(db: &mut impl Exec, community_id: i64, post_id: Option<i
         .await?;
     Ok(())
 }
+
+/// Removes a departing account from every community, request and invitation.
+pub async fn forget_member(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("DELETE FROM community_members WHERE user_id = $1").bind(user_id)).await?;
+    db.execute(sql("DELETE FROM community_requests WHERE user_id = $1").bind(user_id)).await?;
+    db.execute(sql("DELETE FROM community_invitations WHERE user_id = $1").bind(user_id)).await?;
+    Ok(())
+}

@@ -49,3 +49,10 @@ pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64
         .await?;
     Ok(row.is_some())
 }
+
+/// Ends every follow to and from a departing account (its home goes with it).
+pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1").bind(user_id)).await?;
+    db.execute(sql("DELETE FROM topic_follows WHERE user_id = $1").bind(user_id)).await?;
+    timeline::store::forget_reader(db, user_id).await
+}

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::store::{self, RankedIdea, Sort};
 use super::{Campaign, CampaignForm, NewCampaign, Phase, Stage, input_time, is_manager};
+use crate::accounts::User;
 use crate::communities;
 use crate::db::now;
 use crate::posts::store::Placement;
@@ -264,7 +265,7 @@ async fn show(
             last.idea.id
         )
     });
-    let ideas = rows.into_iter().map(|r| idea_item(r, &mine, counts_hidden, current.user.id)).collect();
+    let ideas = rows.into_iter().map(|r| idea_item(r, &mine, counts_hidden, &current.user)).collect();
     render(&CampaignTemplate {
         layout: Layout::for_user(&current, campaign.title.clone()).await,
         phase: campaign.phase(at),
@@ -280,8 +281,10 @@ async fn show(
     })
 }
 
-fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer_id: i64) -> IdeaItem {
+fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer: &User) -> IdeaItem {
     let idea = row.idea;
+    let viewer_id = viewer.id;
+    let concealed = idea.concealed_from(viewer);
     let author = if !idea.anonymous {
         idea.author_display_name
     } else if idea.author_id == viewer_id {
@@ -295,7 +298,7 @@ fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer_id: i64)
         comments: idea.comment_count,
         stage: super::stage_label(&idea.stage).to_owned(),
         id: idea.id,
-        title: idea.title,
+        title: if concealed { "Hidden by a moderator".to_owned() } else { idea.title },
         author,
     }
 }
@@ -344,7 +347,7 @@ async fn announce(state: &AppState, current: &CurrentUser, campaign: &Campaign) 
         campaign.question,
         campaign.closes_label()
     );
-    let max = state.config.max_post_chars;
+    let max = state.site().await.max_post_chars;
     let body = PostBody::parse(&text.chars().take(max).collect::<String>(), max).map_err(AppError::BadRequest)?;
     let placement = match campaign.community_id {
         Some(id) => {

@@ -20,7 +20,10 @@ use crate::web::{AppError, AppState, CurrentUser};
 const CHUNK: i64 = 500;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/campaigns/{id}/export/{format}", get(export))
+    Router::new()
+        .route("/campaigns/{id}/export/{format}", get(export))
+        .route("/admin/export/ideas.csv", get(export_all_csv))
+        .route("/admin/export/ideas.json", get(export_all_json))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,27 +46,48 @@ async fn export(
         _ => return Err(AppError::NotFound),
     };
     let campaign = find_campaign(&state, &current, &id).await?;
+    let name = format!("campaign-{}-ideas", campaign.id);
+    Ok(stream(state.db.clone(), Some(campaign), format, &name))
+}
+
+async fn export_all_csv(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    export_all(state, current, Format::Csv)
+}
+
+async fn export_all_json(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    export_all(state, current, Format::Json)
+}
+
+/// Every idea of every campaign (admins).
+fn export_all(state: AppState, current: CurrentUser, format: Format) -> Result<Response, AppError> {
+    if !current.user.is_admin() {
+        return Err(AppError::Forbidden("Only administrators export the whole site."));
+    }
+    Ok(stream(state.db.clone(), None, format, "all-ideas"))
+}
+
+fn stream(db: Db, campaign: Option<Campaign>, format: Format, name: &str) -> Response {
     let (content_type, extension) = match format {
         Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Json => ("application/json", "json"),
     };
-    let disposition = format!("attachment; filename=\"campaign-{}-ideas.{extension}\"", campaign.id);
-    let stream =
-        futures_util::stream::unfold(Exporter::new(state.db.clone(), campaign, format), |mut exporter| async move {
-            let chunk = exporter.next().await?;
-            Some((chunk, exporter))
-        });
-    Ok((
+    let disposition = format!("attachment; filename=\"{name}.{extension}\"");
+    let stream = futures_util::stream::unfold(Exporter::new(db, campaign, format), |mut exporter| async move {
+        let chunk = exporter.next().await?;
+        Some((chunk, exporter))
+    });
+    (
         [(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
         Body::from_stream(stream),
     )
-        .into_response())
+        .into_response()
 }
 
 /// Produces the export piece by piece: the header, then each chunk of ideas, then the footer.
 struct Exporter {
     db: Db,
-    campaign: Campaign,
+    /// `None`: every campaign.
+    campaign: Option<Campaign>,
     format: Format,
     after: i64,
     started: bool,
@@ -72,7 +96,7 @@ struct Exporter {
 }
 
 impl Exporter {
-    fn new(db: Db, campaign: Campaign, format: Format) -> Exporter {
+    fn new(db: Db, campaign: Option<Campaign>, format: Format) -> Exporter {
         Exporter { db, campaign, format, after: 0, started: false, done: false, first_idea: true }
     }
 
@@ -84,11 +108,12 @@ impl Exporter {
             self.started = true;
             return Some(Ok(Bytes::from(self.header())));
         }
-        let ideas = match store::export_chunk(&mut self.db, self.campaign.id, self.after, CHUNK).await {
+        let campaign_id = self.campaign.as_ref().map(|c| c.id);
+        let ideas = match store::export_chunk(&mut self.db, campaign_id, self.after, CHUNK).await {
             Ok(ideas) => ideas,
             Err(e) => {
                 // The status line is gone already; cutting the stream short tells the client it failed.
-                tracing::error!(error = %e, campaign = self.campaign.id, "export failed part way");
+                tracing::error!(error = %e, campaign = ?campaign_id, "export failed part way");
                 self.done = true;
                 return Some(Err(e));
             }
@@ -99,7 +124,7 @@ impl Exporter {
         }
         self.after = ideas.last().map_or(self.after, |i| i.id);
         let text = match self.format {
-            Format::Csv => ideas.iter().map(csv_row).collect::<String>(),
+            Format::Csv => ideas.iter().map(|i| csv_row(i, self.campaign.is_none())).collect::<String>(),
             Format::Json => match self.json_ideas(&ideas).await {
                 Ok(text) => text,
                 Err(e) => {
@@ -114,21 +139,25 @@ impl Exporter {
     fn header(&self) -> String {
         match self.format {
             // The byte order mark makes spreadsheets read the file as UTF-8.
-            Format::Csv => {
-                "\u{feff}id,title,author,stage,votes,comments,created_at,updated_at,merged_into,official_response\r\n"
-                    .to_owned()
-            }
-            Format::Json => {
-                let campaign = serde_json::json!({
-                    "id": self.campaign.id,
-                    "title": self.campaign.title,
-                    "question": self.campaign.question,
-                    "opens_at": iso_time(self.campaign.opens_at),
-                    "closes_at": iso_time(self.campaign.closes_at),
-                    "vote_budget": self.campaign.vote_budget,
-                });
-                format!("{{\"campaign\":{campaign},\"ideas\":[")
-            }
+            Format::Csv => format!(
+                "{}{}id,title,author,stage,votes,comments,created_at,updated_at,merged_into,official_response\r\n",
+                "\u{feff}",
+                if self.campaign.is_none() { "campaign_id," } else { "" }
+            ),
+            Format::Json => match &self.campaign {
+                Some(campaign) => {
+                    let campaign = serde_json::json!({
+                        "id": campaign.id,
+                        "title": campaign.title,
+                        "question": campaign.question,
+                        "opens_at": iso_time(campaign.opens_at),
+                        "closes_at": iso_time(campaign.closes_at),
+                        "vote_budget": campaign.vote_budget,
+                    });
+                    format!("{{\"campaign\":{campaign},\"ideas\":[")
+                }
+                None => "{\"ideas\":[".to_owned(),
+            },
         }
     }
 
@@ -160,6 +189,8 @@ impl Exporter {
                 .collect();
             let value = serde_json::json!({
                 "id": idea.id,
+                "campaign_id": idea.campaign_id,
+                "hidden": idea.hidden_at.is_some(),
                 "title": idea.title,
                 "body": idea.body,
                 "author": author(idea),
@@ -190,7 +221,8 @@ fn author(idea: &IdeaRow) -> String {
     }
 }
 
-fn csv_row(idea: &IdeaRow) -> String {
+fn csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
+    let campaign = with_campaign.then(|| idea.campaign_id.to_string());
     let cells = [
         idea.id.to_string(),
         idea.title.clone(),
@@ -203,7 +235,7 @@ fn csv_row(idea: &IdeaRow) -> String {
         idea.merged_into_id.map(|id| id.to_string()).unwrap_or_default(),
         idea.official_response.clone().unwrap_or_default(),
     ];
-    let mut row = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+    let mut row = campaign.iter().chain(cells.iter()).map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
     row.push_str("\r\n");
     row
 }

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::campaigns::find as find_campaign;
 use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
-use crate::accounts::profile_text;
+use crate::accounts::{User, profile_text};
 use crate::db::now;
 use crate::posts::views::relative_time;
 use crate::web::form::{FormErrors, local_path};
@@ -33,7 +33,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The idea a path names with its campaign, if the viewer may see the campaign; a 404 otherwise.
-pub(super) async fn find_idea(
+pub(crate) async fn find_idea(
     state: &AppState,
     current: &CurrentUser,
     raw_id: &str,
@@ -99,6 +99,8 @@ async fn submit(
     match idea {
         Some(idea) if similar.is_empty() => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, None).await?;
+            let text = format!("{}\n{}", idea.title, idea.body);
+            state.watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
@@ -153,26 +155,36 @@ pub struct CommentView {
     pub body: String,
     pub when: String,
     pub replies: Vec<CommentView>,
+    /// Hidden by a moderator; shown, marked, to its author and moderators.
+    pub hidden: bool,
+    /// Hidden by a moderator, and this viewer sees only that.
+    pub concealed: bool,
+    pub mine: bool,
 }
 
-fn comment_view(row: &CommentRow, now: i64) -> CommentView {
+fn comment_view(row: &CommentRow, viewer: &User, now: i64) -> CommentView {
+    let hidden = row.hidden_at.is_some();
+    let concealed = hidden && row.author_id != viewer.id && !viewer.is_moderator();
     CommentView {
+        hidden: hidden && !concealed,
+        concealed,
+        mine: row.author_id == viewer.id,
         id: row.id,
         author_username: row.author_username.clone(),
         author_name: row.author_display_name.clone(),
-        body: row.body.clone(),
+        body: if concealed { String::new() } else { row.body.clone() },
         when: relative_time(row.created_at, now),
         replies: Vec::new(),
     }
 }
 
 /// Comments threaded one level: top-level comments in order, each with its answers.
-fn thread(rows: &[CommentRow], now: i64) -> Vec<CommentView> {
+fn thread(rows: &[CommentRow], viewer: &User, now: i64) -> Vec<CommentView> {
     let mut top: Vec<CommentView> =
-        rows.iter().filter(|c| c.parent_id.is_none()).map(|c| comment_view(c, now)).collect();
+        rows.iter().filter(|c| c.parent_id.is_none()).map(|c| comment_view(c, viewer, now)).collect();
     for reply in rows.iter().filter(|c| c.parent_id.is_some()) {
         if let Some(parent) = top.iter_mut().find(|t| Some(t.id) == reply.parent_id) {
-            parent.replies.push(comment_view(reply, now));
+            parent.replies.push(comment_view(reply, viewer, now));
         }
     }
     top
@@ -220,6 +232,12 @@ struct IdeaTemplate {
     /// Set on the page an admin sees right after revealing an anonymous author.
     revealed: Option<String>,
     comment_error: Option<String>,
+    /// Hidden by a moderator; this viewer (author or moderator) still sees it, marked.
+    hidden: bool,
+    /// Hidden by a moderator, and this viewer sees only that.
+    concealed: bool,
+    /// The viewer wrote the idea.
+    mine: bool,
 }
 
 pub(super) async fn idea_page(
@@ -231,11 +249,18 @@ pub(super) async fn idea_page(
     comment_error: Option<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    let mut idea = idea;
+    let concealed = idea.concealed_from(&current.user);
+    let hidden = idea.hidden_at.is_some() && !concealed;
+    if concealed {
+        idea.title = "Hidden by a moderator".into();
+        idea.body = String::new();
+    }
     let at = now();
     let mut db = state.db.clone();
     let manager = is_manager(&current.user);
     let mine = store::my_votes(&mut db, campaign.id, current.user.id).await?;
-    let comments = thread(&store::comments(&mut db, idea.id).await?, at);
+    let comments = thread(&store::comments(&mut db, idea.id).await?, &current.user, at);
     let history = store::history(&mut db, idea.id).await?.into_iter().map(|c| history_line(c, at)).collect();
     let merged_into = match idea.merged_into_id {
         Some(target) => store::find_idea(&mut db, target).await?.map(|t| (t.id, t.title)),
@@ -272,6 +297,9 @@ pub(super) async fn idea_page(
         merge_targets,
         revealed,
         comment_error,
+        hidden,
+        concealed,
+        mine: idea.author_id == current.user.id,
         author,
         idea,
         campaign,
@@ -362,7 +390,8 @@ async fn comment(
         }
     };
     let parent = form.parent_id.parse::<i64>().ok();
-    store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
+    let comment_id = store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
+    state.watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment_id, current.user.id, &body).await;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
 }
 
@@ -434,6 +463,8 @@ async fn from_post(
     match (chosen, parsed) {
         (Some(campaign), Some(Ok(idea))) => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, Some(post.id)).await?;
+            let text = format!("{}\n{}", idea.title, idea.body);
+            state.watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your post is now an idea; the post links to it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }

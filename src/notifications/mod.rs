@@ -17,6 +17,10 @@ pub enum Kind {
     IdeaComment,
     IdeaStage,
     IdeaResponse,
+    /// A moderator's warning, with its text.
+    Warning,
+    /// What became of a report the person made.
+    ReportOutcome,
 }
 
 impl Kind {
@@ -32,6 +36,8 @@ impl Kind {
             Kind::IdeaComment => "idea_comment",
             Kind::IdeaStage => "idea_stage",
             Kind::IdeaResponse => "idea_response",
+            Kind::Warning => "warning",
+            Kind::ReportOutcome => "report_outcome",
         }
     }
 }
@@ -53,6 +59,7 @@ pub struct NotificationRow {
     pub idea_id: Option<i64>,
     pub idea_title: Option<String>,
     pub idea_stage: Option<String>,
+    pub message: String,
 }
 
 /// Notifications about the same thing, shown as one line.
@@ -69,11 +76,16 @@ pub struct Group {
     pub unread: bool,
     pub created_iso: String,
     pub created_label: String,
+    /// A moderator's words (warnings, report outcomes).
+    pub message: String,
 }
 
 impl Group {
     /// "Ana", "Ana and Bo", "Ana and 3 others".
     pub fn who(&self) -> String {
+        if matches!(self.kind.as_str(), "warning" | "report_outcome") {
+            return "The moderators".into();
+        }
         let name = |i: usize| self.actors.get(i).map(|(_, n)| n.as_str()).unwrap_or("");
         match self.actors.len() {
             0 => String::new(),
@@ -92,6 +104,8 @@ impl Group {
             "invite" => format!("invited you to {community}"),
             "join_request" => format!("asked to join {community}"),
             "join_approved" => format!("let you into {community}"),
+            "warning" => "sent you a warning".into(),
+            "report_outcome" => "reviewed your report".into(),
             "idea_comment" => format!("commented on your idea “{}”", self.idea_title()),
             "idea_response" => format!("answered your idea “{}” officially", self.idea_title()),
             "idea_stage" => format!(
@@ -108,6 +122,11 @@ impl Group {
     }
 
     pub fn link(&self) -> String {
+        match self.kind.as_str() {
+            "report_outcome" => return "/reports".into(),
+            "warning" => return "/notifications".into(),
+            _ => {}
+        }
         if let Some((id, _, _)) = &self.idea {
             return format!("/ideas/{id}");
         }
@@ -155,6 +174,7 @@ pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
             unread: row.read_at.is_none(),
             created_iso: crate::posts::views::iso_time(row.created_at),
             created_label: crate::posts::views::relative_time(row.created_at, now),
+            message: row.message,
         });
     }
     groups

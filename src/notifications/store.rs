@@ -36,6 +36,28 @@ pub async fn notify(
     Ok(())
 }
 
+/// Tells `recipient_id` something in words: a moderator's warning, or what became of their report.
+pub async fn notify_message(
+    db: &mut impl Exec,
+    recipient_id: i64,
+    kind: Kind,
+    actor_id: i64,
+    message: &str,
+) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql(
+            "INSERT INTO notifications (recipient_id, kind, actor_id, message, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(recipient_id)
+        .bind(kind.as_str())
+        .bind(actor_id)
+        .bind(message)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Tells `recipient_id` of something about a community (an invitation, a join request, an approval).
 pub async fn notify_community(
     db: &mut impl Exec,
@@ -152,10 +174,11 @@ pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx:
 pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<NotificationRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            "SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id, p.body AS post_excerpt,
+            "SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
+                    CASE WHEN p.hidden_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
                     n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
                     c.slug AS community_slug, c.name AS community_name,
-                    i.id AS idea_id, i.title AS idea_title, i.stage AS idea_stage
+                    i.id AS idea_id, i.title AS idea_title, i.stage AS idea_stage, n.message
              FROM notifications n
              JOIN users a ON a.id = n.actor_id
              LEFT JOIN posts p ON p.id = n.post_id

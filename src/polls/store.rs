@@ -126,3 +126,9 @@ pub async fn load(
     }
     Ok(out)
 }
+
+/// Takes back every poll vote of a departing account.
+pub async fn forget_voter(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("DELETE FROM poll_votes WHERE user_id = $1").bind(user_id)).await?;
+    Ok(())
+}

@@ -66,6 +66,8 @@ pub struct PostRow {
     pub poll_closes_at: Option<i64>,
     /// The idea this post became, if its author turned it into one.
     pub idea_id: Option<i64>,
+    /// When a moderator hid it, if one did.
+    pub hidden_at: Option<i64>,
 }
 
 impl PostRow {

@@ -83,24 +83,24 @@ pub struct Compose {
 
 impl Compose {
     /// An empty box for a reply or an edit.
-    pub fn empty(state: &AppState) -> Compose {
+    pub fn empty() -> Compose {
         Compose {
             draft: String::new(),
             error: None,
-            max_chars: state.config.max_post_chars,
+            max_chars: crate::site::current().max_post_chars,
             poll: None,
             poll_error: None,
         }
     }
 
     /// An empty box for a new top-level post, which may carry a poll.
-    pub fn with_poll(state: &AppState) -> Compose {
-        Compose { poll: Some(PollForm { poll_hours: "24".into(), ..PollForm::default() }), ..Compose::empty(state) }
+    pub fn with_poll() -> Compose {
+        Compose { poll: Some(PollForm { poll_hours: "24".into(), ..PollForm::default() }), ..Compose::empty() }
     }
 
     /// A box showing a refused text again (with its own error), keeping the poll fields if it had them.
-    pub fn refused(state: &AppState, draft: String, error: Option<String>) -> Compose {
-        Compose { draft, error, ..Compose::empty(state) }
+    pub fn refused(draft: String, error: Option<String>) -> Compose {
+        Compose { draft, error, ..Compose::empty() }
     }
 
     pub fn durations(&self) -> &'static [(i64, &'static str)] {
@@ -118,15 +118,16 @@ pub struct NewPostForm {
 }
 
 /// The text and poll of a new post, or the compose box to show again with what was wrong.
-pub fn parse_new_post(state: &AppState, form: NewPostForm) -> Result<(PostBody, Option<NewPoll>), Box<Compose>> {
-    let body = PostBody::parse(&form.body, state.config.max_post_chars);
+pub fn parse_new_post(form: NewPostForm) -> Result<(PostBody, Option<NewPoll>), Box<Compose>> {
+    let max_chars = crate::site::current().max_post_chars;
+    let body = PostBody::parse(&form.body, max_chars);
     let poll = form.poll.parse();
     match (body, poll) {
         (Ok(body), Ok(poll)) => Ok((body, poll)),
         (body, poll) => Err(Box::new(Compose {
             draft: form.body,
             error: body.err(),
-            max_chars: state.config.max_post_chars,
+            max_chars,
             poll_error: poll.err(),
             poll: Some(form.poll),
         })),
@@ -156,7 +157,7 @@ async fn home(
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    home_page(&state, &current, query.cursor()?, Compose::with_poll(&state), StatusCode::OK).await
+    home_page(&state, &current, query.cursor()?, Compose::with_poll(), StatusCode::OK).await
 }
 
 async fn home_page(
@@ -175,9 +176,9 @@ async fn home_page(
         intro: "Your posts and those of the people and topics you follow.".into(),
         compose: Some(compose),
         follow_action: None,
-        announcements: load_views(&mut db, announcements, current.user.id, false).await?,
+        announcements: load_views(&mut db, announcements, &current.user, false).await?,
         live_feed: "home",
-        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
+        feed: FeedPage::load(&mut db, rows, &current.user).await?,
         base_url: "/".into(),
         empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
     };
@@ -199,7 +200,7 @@ async fn all(
         follow_action: None,
         announcements: Vec::new(),
         live_feed: "all",
-        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
+        feed: FeedPage::load(&mut db, rows, &current.user).await?,
         base_url: "/all".into(),
         empty: "Nobody has posted yet.",
     })
@@ -216,11 +217,12 @@ async fn create(
     current: CurrentUser,
     Form(form): Form<NewPostForm>,
 ) -> Result<Response, AppError> {
-    let (body, poll) = match parse_new_post(&state, form) {
+    let (body, poll) = match parse_new_post(form) {
         Ok(parsed) => parsed,
         Err(compose) => return home_page(&state, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let id = store::create(&state.db, current.user.id, &body, poll.as_ref(), Placement::Company).await?;
+    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, id, current.user.id, body.as_str()).await;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
     state.live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
     Ok(Redirect::to("/").into_response())
@@ -251,7 +253,7 @@ async fn thread_page(
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let rows = store::thread(&mut db, root_id, current.user.id).await?;
-    let mut posts = load_views(&mut db, rows, current.user.id, false).await?.into_iter();
+    let mut posts = load_views(&mut db, rows, &current.user, false).await?.into_iter();
     let mut root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
     root.can_announce = !root.deleted && current.user.is_admin();
     let replies: Vec<PostView> = posts.collect();
@@ -283,7 +285,7 @@ async fn show(
         return Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response());
     }
     let reply_to = query.reply_to.and_then(|r| r.parse().ok());
-    thread_page(&state, &current, post.id, reply_to, Compose::empty(&state), StatusCode::OK).await
+    thread_page(&state, &current, post.id, reply_to, Compose::empty(), StatusCode::OK).await
 }
 
 async fn reply(
@@ -293,15 +295,16 @@ async fn reply(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let parent = find_post(&state, &current, &id).await?;
-    let body = match PostBody::parse(&form.body, state.config.max_post_chars) {
+    let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
-            let compose = Compose::refused(&state, form.body, Some(message));
+            let compose = Compose::refused(form.body, Some(message));
             let status = StatusCode::UNPROCESSABLE_ENTITY;
             return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
         }
     };
     let reply_id = store::create(&state.db, current.user.id, &body, None, Placement::Reply(&parent)).await?;
+    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
     state.live.publish(Event::Notified { user_id: parent.author_id }).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
@@ -321,7 +324,7 @@ async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
-    let compose = Compose::refused(&state, post.body, None);
+    let compose = Compose::refused(post.body, None);
     let layout = Layout::for_user(&current, "Edit post").await;
     render(&EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose })
 }
@@ -333,16 +336,17 @@ async fn edit(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
-    let body = match PostBody::parse(&form.body, state.config.max_post_chars) {
+    let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
-            let compose = Compose::refused(&state, form.body, Some(message));
+            let compose = Compose::refused(form.body, Some(message));
             let layout = Layout::for_user(&current, "Edit post").await;
             let page = EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
     store::edit(&state.db, &post, &body).await?;
+    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response())
 }
 
@@ -359,7 +363,7 @@ async fn confirm_delete(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let row = find_own_post(&state, &current, &id).await?;
-    let post = PostView::new(row, current.user.id, false, crate::db::now());
+    let post = PostView::new(row, &current.user, false, crate::db::now());
     render(&ConfirmDeleteTemplate { layout: Layout::for_user(&current, "Delete post").await, post })
 }
 

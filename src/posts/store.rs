@@ -15,7 +15,7 @@ macro_rules! post_columns {
          p.deleted_at, p.reply_count, p.like_count,
          u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username,
          p.community_id, p.members_only, p.is_announcement, c.slug AS community_slug, c.name AS community_name,
-         p.poll_closes_at, p.idea_id"
+         p.poll_closes_at, p.idea_id, p.hidden_at"
     };
 }
 
@@ -186,6 +186,12 @@ pub async fn edit(db: &Db, post: &PostRow, body: &PostBody) -> Result<(), sqlx::
 /// without goes entirely, with its likes, topics and notifications.
 pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
     let mut tx = db.begin().await?;
+    delete_in(&mut tx, post).await?;
+    tx.commit().await
+}
+
+/// [`delete`] inside a transaction the caller holds.
+pub async fn delete_in(tx: &mut impl Exec, post: &PostRow) -> Result<(), sqlx::Error> {
     let answered: Option<(i64,)> =
         tx.fetch_optional(sql("SELECT id FROM posts WHERE parent_id = $1 LIMIT 1").bind(post.id)).await?;
     if answered.is_some() {
@@ -195,14 +201,25 @@ pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
         .await?;
         tx.execute(sql("DELETE FROM post_topics WHERE post_id = $1").bind(post.id)).await?;
         tx.execute(sql("DELETE FROM notifications WHERE post_id = $1").bind(post.id)).await?;
-        timeline::store::withdraw(&mut tx, post.id).await?;
+        timeline::store::withdraw(tx, post.id).await?;
     } else {
         tx.execute(sql("DELETE FROM posts WHERE id = $1").bind(post.id)).await?;
         if let Some(root) = post.root_id {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count - 1 WHERE id = $1").bind(root)).await?;
         }
     }
-    tx.commit().await
+    Ok(())
+}
+
+/// Hides (`Some(time)`) or restores (`None`) a post.
+pub async fn set_hidden(db: &mut impl Exec, id: i64, hidden_at: Option<i64>) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE posts SET hidden_at = $1 WHERE id = $2").bind(hidden_at).bind(id)).await?;
+    Ok(())
+}
+
+/// A post whoever may see it, for moderators and admins.
+pub async fn find_any(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
+    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1")).bind(id)).await
 }
 
 /// A post as `viewer_id` may see it: `None` when it does not exist or is in a private community they
@@ -418,4 +435,78 @@ pub async fn dismiss_announcement(db: &mut impl Exec, post_id: i64, user_id: i64
     )
     .await?;
     Ok(())
+}
+
+/// Erases everything an author wrote and every like they gave. Posts that others answered stay as
+/// "deleted" placeholders so the threads hold; thread reply counts are recounted.
+pub async fn erase_author(db: &mut impl Exec, author_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE posts SET like_count = like_count - 1
+             WHERE id IN (SELECT post_id FROM likes WHERE user_id = $1)")
+        .bind(author_id),
+    )
+    .await?;
+    db.execute(sql("DELETE FROM likes WHERE user_id = $1").bind(author_id)).await?;
+    crate::polls::store::forget_voter(db, author_id).await?;
+    let roots: Vec<(i64,)> = db
+        .fetch_all(
+            sql("SELECT DISTINCT root_id FROM posts WHERE author_id = $1 AND root_id IS NOT NULL").bind(author_id),
+        )
+        .await?;
+    timeline::store::withdraw_author(db, author_id).await?;
+    db.execute(
+        sql("DELETE FROM notifications WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)").bind(author_id),
+    )
+    .await?;
+    db.execute(
+        sql("DELETE FROM post_topics WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)").bind(author_id),
+    )
+    .await?;
+    db.execute(
+        sql("UPDATE posts SET body = '', mentions = '', deleted_at = $2, hidden_at = NULL
+             WHERE author_id = $1 AND deleted_at IS NULL
+               AND EXISTS (SELECT 1 FROM posts r WHERE r.parent_id = posts.id)")
+        .bind(author_id)
+        .bind(now()),
+    )
+    .await?;
+    db.execute(sql("DELETE FROM posts WHERE author_id = $1 AND deleted_at IS NULL").bind(author_id)).await?;
+    for (root,) in roots {
+        db.execute(
+            sql("UPDATE posts SET reply_count = (SELECT COUNT(*) FROM posts r WHERE r.root_id = $1) WHERE id = $1")
+                .bind(root),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Posts and replies written from `from` until before `until`, after the id `after`, oldest first:
+/// a chunk of the posts export.
+pub async fn export_chunk(
+    db: &mut impl Exec,
+    from: i64,
+    until: i64,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(
+            post_select!(),
+            "WHERE p.id > $1 AND p.created_at >= $2 AND p.created_at < $3 ORDER BY p.id LIMIT $4"
+        ))
+        .bind(after)
+        .bind(from)
+        .bind(until)
+        .bind(limit),
+    )
+    .await
+}
+
+/// Everything one person wrote, oldest first (for "download my data").
+pub async fn all_by_author(db: &mut impl Exec, author_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(post_select!(), "WHERE p.author_id = $1 AND p.deleted_at IS NULL ORDER BY p.id")).bind(author_id),
+    )
+    .await
 }

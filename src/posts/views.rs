@@ -4,6 +4,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::{PAGE_SIZE, PostRow, store, text};
+use crate::accounts::User;
 use crate::db::Exec;
 use crate::polls::PollView;
 
@@ -21,6 +22,10 @@ pub struct PostView {
     /// "edited 5 min ago", when it was.
     pub edited_label: Option<String>,
     pub deleted: bool,
+    /// A moderator hid it; the viewer (its author or a moderator) still sees it, marked.
+    pub hidden: bool,
+    /// A moderator hid it, and this viewer sees only that it was hidden.
+    pub concealed: bool,
     /// For a reply to a reply: whom it answers.
     pub replying_to: Option<String>,
     pub is_reply: bool,
@@ -44,7 +49,10 @@ pub struct PostView {
 }
 
 impl PostView {
-    pub fn new(row: PostRow, viewer_id: i64, liked: bool, now: i64) -> PostView {
+    pub fn new(row: PostRow, viewer: &User, liked: bool, now: i64) -> PostView {
+        let viewer_id = viewer.id;
+        let hidden = row.hidden_at.is_some();
+        let concealed = hidden && row.author_id != viewer_id && !viewer.is_moderator();
         let known: Vec<&str> = row.mentions.split_whitespace().collect();
         let replying_to = match (row.parent_id, row.root_id) {
             (Some(parent), Some(root)) if parent != root => row.parent_username.clone(),
@@ -53,11 +61,13 @@ impl PostView {
         PostView {
             id: row.id,
             thread_id: row.thread_id(),
-            segments: text::segments(&row.body, &known),
+            segments: if concealed { Vec::new() } else { text::segments(&row.body, &known) },
             created_iso: iso_time(row.created_at),
             created_label: relative_time(row.created_at, now),
             edited_label: row.edited_at.map(|t| format!("edited {}", relative_time(t, now))),
             deleted: row.is_deleted(),
+            hidden: hidden && !concealed,
+            concealed,
             replying_to,
             is_reply: row.parent_id.is_some(),
             reply_count: row.reply_count,
@@ -83,7 +93,7 @@ impl PostView {
 pub async fn load_views(
     db: &mut impl Exec,
     rows: Vec<PostRow>,
-    viewer_id: i64,
+    viewer: &User,
     with_replies: bool,
 ) -> Result<Vec<PostView>, sqlx::Error> {
     let replies = if with_replies {
@@ -94,6 +104,7 @@ pub async fn load_views(
     };
     let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     ids.extend(replies.iter().map(|r| r.id));
+    let viewer_id = viewer.id;
     let liked = store::liked_among(db, viewer_id, &ids).await?;
     let with_polls: Vec<(i64, i64)> =
         rows.iter().chain(replies.iter()).filter_map(|r| r.poll_closes_at.map(|at| (r.id, at))).collect();
@@ -102,7 +113,7 @@ pub async fn load_views(
     let mut view = |row: PostRow| {
         let is_liked = liked.contains(&row.id);
         let poll = polls.remove(&row.id);
-        PostView { poll, ..PostView::new(row, viewer_id, is_liked, now) }
+        PostView { poll, ..PostView::new(row, viewer, is_liked, now) }
     };
     let mut reply_views: Vec<PostView> = replies.into_iter().map(&mut view).collect();
     let mut views: Vec<PostView> = rows.into_iter().map(&mut view).collect();
@@ -122,11 +133,11 @@ pub struct FeedPage {
 
 impl FeedPage {
     /// `rows` holds up to one more than a page, to tell whether an older page exists.
-    pub async fn load(db: &mut impl Exec, mut rows: Vec<PostRow>, viewer_id: i64) -> Result<FeedPage, sqlx::Error> {
+    pub async fn load(db: &mut impl Exec, mut rows: Vec<PostRow>, viewer: &User) -> Result<FeedPage, sqlx::Error> {
         let more = rows.len() as i64 > PAGE_SIZE;
         rows.truncate(PAGE_SIZE as usize);
         let older_cursor = if more { rows.last().map(|r| r.id) } else { None };
-        let posts = load_views(db, rows, viewer_id, true).await?;
+        let posts = load_views(db, rows, viewer, true).await?;
         Ok(FeedPage { posts, older_cursor })
     }
 }

@@ -36,6 +36,10 @@ struct ProfileTemplate {
     feed: FeedPage,
     base_url: String,
     empty: &'static str,
+    /// The account is suspended now.
+    suspended: bool,
+    /// The viewer is an admin, who manages accounts.
+    admin: bool,
 }
 
 async fn profile(
@@ -53,11 +57,13 @@ async fn profile(
     render(&ProfileTemplate {
         layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await,
         base_url: format!("/@{}", person.username),
+        suspended: person.is_suspended(crate::db::now()),
+        admin: current.user.is_admin(),
         person,
         counts,
         is_me,
         following,
-        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
+        feed: FeedPage::load(&mut db, rows, &current.user).await?,
         empty: "No posts yet.",
     })
 }

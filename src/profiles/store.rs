@@ -45,7 +45,7 @@ pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<V
     let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
     db.fetch_all(
         sql("SELECT username, display_name, job_title, department, location FROM users
-             WHERE username > $1
+             WHERE username > $1 AND deleted_at IS NULL
                AND ($2 = '%%' OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR username LIKE $2 ESCAPE '\\'
                     OR LOWER(department) LIKE $2 ESCAPE '\\' OR LOWER(job_title) LIKE $2 ESCAPE '\\')
              ORDER BY username LIMIT $3")
@@ -57,7 +57,7 @@ pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<V
 }
 
 /// Makes `%`, `_` and `\` in typed text match themselves in a LIKE pattern.
-fn escape_like(text: &str) -> String {
+pub fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(c, '%' | '_' | '\\') {

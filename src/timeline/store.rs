@@ -214,3 +214,18 @@ pub fn home_query(user_id: i64, cursor: Option<i64>) -> Query {
     .bind(cursor.unwrap_or(i64::MAX))
     .bind(PAGE_SIZE + 1)
 }
+
+/// Empties the home of a departing account.
+pub async fn forget_reader(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("DELETE FROM timeline WHERE user_id = $1").bind(user_id)).await?;
+    Ok(())
+}
+
+/// Takes every post of an author out of every home (their posts are being erased).
+pub async fn withdraw_author(db: &mut impl Exec, author_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("DELETE FROM timeline WHERE post_id IN (SELECT id FROM posts WHERE author_id = $1)").bind(author_id),
+    )
+    .await?;
+    Ok(())
+}

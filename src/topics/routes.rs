@@ -47,7 +47,7 @@ async fn topic(
         follow_action: Some(follow_action),
         announcements: Vec::new(),
         live_feed: "",
-        feed: FeedPage::load(&mut db, rows, current.user.id).await?,
+        feed: FeedPage::load(&mut db, rows, &current.user).await?,
         base_url,
         empty: "No posts with this topic yet.",
     })

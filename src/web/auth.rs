@@ -44,11 +44,13 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>,
         return Ok((None, session));
     };
     let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
-    if user.is_none() {
-        // The account is gone: forget it rather than ask again on every request.
+    let Some(user) = user.filter(|u| u.deleted_at.is_none() && !u.is_suspended(crate::db::now())) else {
+        // The account is gone or suspended: end this session rather than ask again on every request.
+        // (Suspending deletes the account's sessions already; this covers one racing that.)
         session.flush().await?;
-    }
-    Ok((user, session))
+        return Ok((None, session));
+    };
+    Ok((Some(user), session))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

@@ -31,8 +31,8 @@ impl Layout {
         Layout { title: title.into(), me: None, notice: None, unread: 0 }
     }
 
-    pub fn site_name(&self) -> &'static str {
-        "Townhall"
+    pub fn site_name(&self) -> String {
+        crate::site::name()
     }
 }
 

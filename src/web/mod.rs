@@ -36,6 +36,15 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub live: crate::live::Hub,
     pub limits: Arc<limits::Limits>,
+    pub site: crate::site::Cache,
+    pub watch: crate::moderation::watch::Watch,
+}
+
+impl AppState {
+    /// The site settings (cached for a few seconds).
+    pub async fn site(&self) -> Arc<crate::site::Site> {
+        self.site.get(&self.db).await
+    }
 }
 
 /// Largest request body accepted (forms are small; this leaves room for a long post with margin).
@@ -74,9 +83,13 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::ideas::export::router())
         .merge(crate::ideas::dashboard::router())
         .merge(crate::notifications::routes::router())
+        .merge(crate::moderation::routes::router())
+        .merge(crate::admin::router())
+        .merge(crate::accounts::invitations::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state((state.site.clone(), state.db.clone()), crate::site::middleware))
         .with_state(state)
         .layer(sessions)
         .layer(csrf)

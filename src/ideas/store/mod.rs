@@ -143,13 +143,22 @@ pub struct IdeaRow {
     pub author_username: String,
     pub author_display_name: String,
     pub responder_name: Option<String>,
+    /// When a moderator hid it, if one did.
+    pub hidden_at: Option<i64>,
+}
+
+impl IdeaRow {
+    /// A moderator hid it and `viewer` is neither its author nor a moderator: they see only that.
+    pub fn concealed_from(&self, viewer: &crate::accounts::User) -> bool {
+        self.hidden_at.is_some() && self.author_id != viewer.id && !viewer.is_moderator()
+    }
 }
 
 macro_rules! idea_columns {
     () => {
         "i.id, i.campaign_id, i.author_id, i.anonymous, i.title, i.body, i.stage, i.official_response, i.response_at,
          i.merged_into_id, i.vote_count, i.comment_count, i.created_at, i.updated_at,
-         u.username AS author_username, u.display_name AS author_display_name, r.display_name AS responder_name"
+         u.username AS author_username, u.display_name AS author_display_name, r.display_name AS responder_name, i.hidden_at"
     };
 }
 
@@ -369,15 +378,17 @@ pub async fn unvote(db: &Db, idea: &IdeaRow, user_id: i64) -> Result<(), sqlx::E
 pub struct CommentRow {
     pub id: i64,
     pub parent_id: Option<i64>,
+    pub author_id: i64,
     pub body: String,
     pub created_at: i64,
+    pub hidden_at: Option<i64>,
     pub author_username: String,
     pub author_display_name: String,
 }
 
 pub async fn comments(db: &mut impl Exec, idea_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
     db.fetch_all(
-        sql("SELECT c.id, c.parent_id, c.body, c.created_at, u.username AS author_username,
+        sql("SELECT c.id, c.parent_id, c.author_id, c.body, c.created_at, c.hidden_at, u.username AS author_username,
                     u.display_name AS author_display_name
              FROM idea_comments c JOIN users u ON u.id = c.author_id
              WHERE c.idea_id = $1 ORDER BY c.id LIMIT 5000")
@@ -393,7 +404,7 @@ pub async fn add_comment(
     author_id: i64,
     parent_id: Option<i64>,
     body: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<i64, sqlx::Error> {
     let mut tx = db.begin().await?;
     // Answers hang under the top-level comment they answer, so threads are one level deep.
     let parent = match parent_id {
@@ -409,18 +420,67 @@ pub async fn add_comment(
         }
         None => None,
     };
-    tx.execute(
-        sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5)")
+    let (id,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, created_at)
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id")
             .bind(idea.id)
             .bind(parent)
             .bind(author_id)
             .bind(body)
             .bind(now()),
-    )
-    .await?;
+        )
+        .await?;
     tx.execute(sql("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = $1").bind(idea.id)).await?;
     notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A comment, for moderation: (id, idea_id, author_id, body, hidden_at).
+pub async fn find_comment(
+    db: &mut impl Exec,
+    id: i64,
+) -> Result<Option<(i64, i64, i64, String, Option<i64>)>, sqlx::Error> {
+    db.fetch_optional(sql("SELECT id, idea_id, author_id, body, hidden_at FROM idea_comments WHERE id = $1").bind(id))
+        .await
+}
+
+/// Hides (`Some(time)`) or restores (`None`) an idea.
+pub async fn set_idea_hidden(db: &mut impl Exec, id: i64, hidden_at: Option<i64>) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE ideas SET hidden_at = $1 WHERE id = $2").bind(hidden_at).bind(id)).await?;
+    Ok(())
+}
+
+/// Hides (`Some(time)`) or restores (`None`) a comment.
+pub async fn set_comment_hidden(db: &mut impl Exec, id: i64, hidden_at: Option<i64>) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE idea_comments SET hidden_at = $1 WHERE id = $2").bind(hidden_at).bind(id)).await?;
+    Ok(())
+}
+
+/// Deletes an idea with its votes and comments (voters get their votes back). Ideas merged into it
+/// stand again, under review.
+pub async fn delete_idea(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE ideas SET stage = 'under_review', merged_into_id = NULL WHERE merged_into_id = $1").bind(id),
+    )
+    .await?;
+    db.execute(sql("DELETE FROM ideas WHERE id = $1").bind(id)).await?;
+    Ok(())
+}
+
+/// Deletes a comment and the answers under it, and keeps the idea's count right.
+pub async fn delete_comment(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Error> {
+    let row: Option<(i64,)> =
+        db.fetch_optional(sql("SELECT idea_id FROM idea_comments WHERE id = $1").bind(id)).await?;
+    let Some((idea_id,)) = row else { return Ok(()) };
+    db.execute(sql("DELETE FROM idea_comments WHERE id = $1 OR parent_id = $1").bind(id)).await?;
+    db.execute(
+        sql("UPDATE ideas SET comment_count = (SELECT COUNT(*) FROM idea_comments WHERE idea_id = $1) WHERE id = $1")
+            .bind(idea_id),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Ideas of the campaign whose title shares a word of four letters or more with `title`, most shared
@@ -444,7 +504,8 @@ pub async fn similar(
         let rows: Vec<(i64, String, i64)> = db
             .fetch_all(
                 sql("SELECT id, title, vote_count FROM ideas
-                     WHERE campaign_id = $1 AND merged_into_id IS NULL AND LOWER(title) LIKE $2 ESCAPE '\\'
+                     WHERE campaign_id = $1 AND merged_into_id IS NULL AND hidden_at IS NULL
+                       AND LOWER(title) LIKE $2 ESCAPE '\\'
                      ORDER BY vote_count DESC LIMIT 20")
                 .bind(campaign_id)
                 .bind(pattern),
@@ -464,20 +525,102 @@ pub async fn similar(
 /// The next ideas of a campaign after `after` by id, for exports.
 pub async fn export_chunk(
     db: &mut impl Exec,
-    campaign_id: i64,
+    campaign_id: Option<i64>,
     after: i64,
     limit: i64,
 ) -> Result<Vec<IdeaRow>, sqlx::Error> {
+    match campaign_id {
+        Some(campaign_id) => {
+            db.fetch_all(
+                sql(concat!(
+                    "SELECT ",
+                    idea_columns!(),
+                    idea_joins!(),
+                    "WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3"
+                ))
+                .bind(campaign_id)
+                .bind(after)
+                .bind(limit),
+            )
+            .await
+        }
+        None => {
+            db.fetch_all(
+                sql(concat!("SELECT ", idea_columns!(), idea_joins!(), "WHERE i.id > $1 ORDER BY i.id LIMIT $2"))
+                    .bind(after)
+                    .bind(limit),
+            )
+            .await
+        }
+    }
+}
+
+/// Erases an author's ideas, comments and votes. Answers others wrote under their comments stay, as
+/// top-level comments; vote and comment counts are recounted.
+pub async fn erase_author(db: &mut impl Exec, author_id: i64) -> Result<(), sqlx::Error> {
+    let voted: Vec<(i64,)> =
+        db.fetch_all(sql("SELECT idea_id FROM idea_votes WHERE user_id = $1").bind(author_id)).await?;
+    db.execute(sql("DELETE FROM idea_votes WHERE user_id = $1").bind(author_id)).await?;
+    db.execute(sql("DELETE FROM merge_moved_votes WHERE user_id = $1").bind(author_id)).await?;
+    let recent_since = now() - TRENDING_WINDOW;
+    for (idea_id,) in voted {
+        db.execute(
+            sql("UPDATE ideas SET
+                     vote_count = (SELECT COUNT(*) FROM idea_votes v WHERE v.idea_id = $1),
+                     trend_score = (SELECT COUNT(*) + $2 * COUNT(CASE WHEN v.created_at > $3 THEN 1 END)
+                                    FROM idea_votes v WHERE v.idea_id = $1)
+                 WHERE id = $1")
+            .bind(idea_id)
+            .bind(RECENT_BONUS)
+            .bind(recent_since),
+        )
+        .await?;
+    }
+    let commented: Vec<(i64,)> =
+        db.fetch_all(sql("SELECT DISTINCT idea_id FROM idea_comments WHERE author_id = $1").bind(author_id)).await?;
+    db.execute(
+        sql("UPDATE idea_comments SET parent_id = NULL
+             WHERE author_id <> $1 AND parent_id IN (SELECT id FROM idea_comments WHERE author_id = $1)")
+        .bind(author_id),
+    )
+    .await?;
+    db.execute(sql("DELETE FROM idea_comments WHERE author_id = $1").bind(author_id)).await?;
+    for (idea_id,) in commented {
+        db.execute(
+            sql("UPDATE ideas SET comment_count = (SELECT COUNT(*) FROM idea_comments WHERE idea_id = $1) WHERE id = $1")
+                .bind(idea_id),
+        )
+        .await?;
+    }
+    let ideas: Vec<(i64,)> = db.fetch_all(sql("SELECT id FROM ideas WHERE author_id = $1").bind(author_id)).await?;
+    for (idea_id,) in ideas {
+        delete_idea(db, idea_id).await?;
+    }
+    Ok(())
+}
+
+/// One person's ideas, anonymous ones included (for "download my data").
+pub async fn ideas_by_author(db: &mut impl Exec, author_id: i64) -> Result<Vec<IdeaRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            "SELECT ",
-            idea_columns!(),
-            idea_joins!(),
-            "WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3"
-        ))
-        .bind(campaign_id)
-        .bind(after)
-        .bind(limit),
+        sql(concat!("SELECT ", idea_columns!(), idea_joins!(), "WHERE i.author_id = $1 ORDER BY i.id")).bind(author_id),
+    )
+    .await
+}
+
+/// One person's idea votes: (idea id, idea title, when).
+pub async fn votes_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT v.idea_id, i.title, v.created_at FROM idea_votes v JOIN ideas i ON i.id = v.idea_id
+             WHERE v.user_id = $1 ORDER BY v.created_at")
+        .bind(user_id),
+    )
+    .await
+}
+
+/// One person's comments on ideas: (id, idea id, text, when).
+pub async fn comments_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, i64, String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT id, idea_id, body, created_at FROM idea_comments WHERE author_id = $1 ORDER BY id").bind(user_id),
     )
     .await
 }

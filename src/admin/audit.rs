@@ -1,0 +1,210 @@
+//! The audit log page and its CSV export, filtered by actor, action and date (admins).
+
+use askama::Template;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use time::macros::format_description;
+
+use super::require_admin;
+use crate::audit::{self, Entry, Filter};
+use crate::db::Db;
+use crate::ideas::export::csv_cell;
+use crate::posts::views::iso_time;
+use crate::web::form::percent_encode;
+use crate::web::layout::{Layout, render};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/admin/audit", get(page)).route("/admin/audit.csv", get(csv))
+}
+
+const PAGE: i64 = 100;
+/// Entries read per round trip of the CSV export.
+const CHUNK: i64 = 1000;
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct AuditQuery {
+    actor: String,
+    action: String,
+    /// `YYYY-MM-DD`, inclusive.
+    from: String,
+    /// `YYYY-MM-DD`, inclusive.
+    to: String,
+    before: String,
+}
+
+impl AuditQuery {
+    fn filter(&self) -> Result<Filter, AppError> {
+        let day = |value: &str, label: &str| -> Result<Option<i64>, AppError> {
+            if value.trim().is_empty() {
+                return Ok(None);
+            }
+            time::Date::parse(value.trim(), format_description!("[year]-[month]-[day]"))
+                .map(|d| Some(d.midnight().assume_utc().unix_timestamp()))
+                .map_err(|_| AppError::BadRequest(format!("The {label} date must look like 2026-11-24.")))
+        };
+        Ok(Filter {
+            actor: self.actor.chars().take(60).collect(),
+            action: self.action.chars().take(60).collect(),
+            from: day(&self.from, "from")?,
+            until: day(&self.to, "to")?.map(|d| d + 86_400),
+        })
+    }
+
+    fn params(&self) -> String {
+        format!(
+            "actor={}&action={}&from={}&to={}",
+            percent_encode(&self.actor),
+            percent_encode(&self.action),
+            percent_encode(&self.from),
+            percent_encode(&self.to)
+        )
+    }
+}
+
+struct Line {
+    when: String,
+    actor: String,
+    action: String,
+    object: String,
+    link: Option<String>,
+    reason: String,
+}
+
+fn object_link(entry: &Entry) -> Option<String> {
+    match entry.object_type.as_str() {
+        "post" => Some(format!("/posts/{}", entry.object_id)),
+        "idea" => Some(format!("/ideas/{}", entry.object_id)),
+        "campaign" => Some(format!("/campaigns/{}", entry.object_id)),
+        "user" => entry.object_username.as_ref().map(|u| format!("/@{u}")),
+        _ => None,
+    }
+}
+
+fn object_label(entry: &Entry) -> String {
+    match (&entry.object_username, entry.object_type.as_str()) {
+        (Some(name), "user") => format!("user @{name}"),
+        (_, "site") => "site settings".into(),
+        (_, kind) => format!("{kind} {}", entry.object_id),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+struct AuditPage {
+    layout: Layout,
+    query: AuditQuery,
+    actions: Vec<String>,
+    lines: Vec<Line>,
+    csv_url: String,
+    older_url: Option<String>,
+}
+
+async fn page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let filter = query.filter()?;
+    let before = query.before.parse::<i64>().unwrap_or(i64::MAX);
+    let mut db = state.db.clone();
+    let mut entries = audit::entries(&mut db, &filter, before, PAGE + 1).await?;
+    let more = entries.len() as i64 > PAGE;
+    entries.truncate(PAGE as usize);
+    let older_url = match (more, entries.last()) {
+        (true, Some(last)) => Some(format!("/admin/audit?{}&before={}", query.params(), last.id)),
+        _ => None,
+    };
+    let lines = entries
+        .iter()
+        .map(|e| Line {
+            when: crate::ideas::date_label(e.created_at),
+            actor: e.actor_name.clone(),
+            action: e.action.clone(),
+            object: object_label(e),
+            link: object_link(e),
+            reason: e.reason.clone(),
+        })
+        .collect();
+    let actions = audit::actions(&mut db).await?;
+    render(&AuditPage {
+        layout: Layout::for_user(&current, "Audit log").await,
+        csv_url: format!("/admin/audit.csv?{}", query.params()),
+        query,
+        actions,
+        lines,
+        older_url,
+    })
+}
+
+async fn csv(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<AuditQuery>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let filter = query.filter()?;
+    struct Cursor {
+        db: Db,
+        filter: Filter,
+        before: i64,
+        started: bool,
+        done: bool,
+    }
+    let start = Cursor { db: state.db.clone(), filter, before: i64::MAX, started: false, done: false };
+    let stream = futures_util::stream::unfold(start, |mut c| async move {
+        if c.done {
+            return None;
+        }
+        if !c.started {
+            c.started = true;
+            let head = "\u{feff}id,time,actor,action,object_type,object_id,object,reason\r\n";
+            return Some((Ok::<Bytes, sqlx::Error>(Bytes::from(head)), c));
+        }
+        match audit::entries(&mut c.db, &c.filter, c.before, CHUNK).await {
+            Ok(entries) if entries.is_empty() => None,
+            Ok(entries) => {
+                c.before = entries.last().map_or(c.before, |e| e.id);
+                let text: String = entries
+                    .iter()
+                    .map(|e| {
+                        let cells = [
+                            e.id.to_string(),
+                            iso_time(e.created_at),
+                            e.actor_name.clone(),
+                            e.action.clone(),
+                            e.object_type.clone(),
+                            e.object_id.to_string(),
+                            object_label(e),
+                            e.reason.clone(),
+                        ];
+                        let mut row = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
+                        row.push_str("\r\n");
+                        row
+                    })
+                    .collect();
+                Some((Ok(Bytes::from(text)), c))
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "audit export failed part way");
+                c.done = true;
+                Some((Err(e), c))
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"audit-log.csv\""),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}

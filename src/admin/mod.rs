@@ -1,0 +1,375 @@
+//! Administration (role `admin`): people and their roles, suspensions and account deletion; site
+//! settings and the sign-up policy; the audit log; exports.
+
+pub mod audit;
+pub mod exports;
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use crate::accounts::{self, Role, User};
+use crate::config::SignupPolicy;
+use crate::db::now;
+use crate::moderation::routes::suspend_account;
+use crate::moderation::{DURATIONS, suspension_end};
+use crate::site::Site;
+use crate::web::form::FormErrors;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(home))
+        .route("/admin/users", get(users))
+        .route("/admin/users/{username}/role", post(change_role))
+        .route("/admin/users/{username}/suspend", post(suspend))
+        .route("/admin/users/{username}/reinstate", post(reinstate))
+        .route("/admin/users/{username}/delete", get(delete_page).post(delete))
+        .route("/admin/settings", get(settings_page).post(save_settings))
+        .merge(audit::router())
+        .merge(exports::router())
+}
+
+async fn home(current: CurrentUser) -> Result<Redirect, AppError> {
+    require_admin(&current)?;
+    Ok(Redirect::to("/admin/users"))
+}
+
+pub fn require_admin(current: &CurrentUser) -> Result<(), AppError> {
+    if current.user.is_admin() { Ok(()) } else { Err(AppError::Forbidden("Only administrators can do that.")) }
+}
+
+/// People on one page of the list.
+const USERS_PAGE: i64 = 50;
+
+struct UserLine {
+    user: User,
+    suspended: String,
+    is_me: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+struct UsersPage {
+    layout: Layout,
+    q: String,
+    lines: Vec<UserLine>,
+    next_url: Option<String>,
+    roles: [Role; 4],
+    durations: &'static [(&'static str, &'static str, Option<i64>)],
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct UsersQuery {
+    q: String,
+    after: String,
+}
+
+async fn users(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<UsersQuery>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let q: String = query.q.chars().take(100).collect();
+    let after: String = query.after.chars().take(30).collect();
+    let mut rows = accounts::store::search(&mut state.db.clone(), &q, &after, USERS_PAGE + 1).await?;
+    let more = rows.len() as i64 > USERS_PAGE;
+    rows.truncate(USERS_PAGE as usize);
+    let next_url = match (more, rows.last()) {
+        (true, Some(last)) => Some(format!(
+            "/admin/users?q={}&after={}",
+            crate::web::form::percent_encode(&q),
+            crate::web::form::percent_encode(&last.username)
+        )),
+        _ => None,
+    };
+    let at = now();
+    let lines = rows
+        .into_iter()
+        .map(|user| UserLine {
+            suspended: if user.is_suspended(at) { user.suspension_label() } else { String::new() },
+            is_me: user.id == current.user.id,
+            user,
+        })
+        .collect();
+    render(&UsersPage {
+        layout: Layout::for_user(&current, "People and roles").await,
+        q,
+        lines,
+        next_url,
+        roles: Role::ALL,
+        durations: &DURATIONS,
+    })
+}
+
+/// The account a path names, for an admin action; not the admin's own (a slip there locks them out).
+async fn other_account(state: &AppState, current: &CurrentUser, username: &str) -> Result<User, AppError> {
+    let user = accounts::find_named(&mut state.db.clone(), username).await?;
+    if user.deleted_at.is_some() {
+        return Err(AppError::BadRequest("This account was deleted already.".into()));
+    }
+    if user.id == current.user.id {
+        return Err(AppError::BadRequest("You cannot do this to your own account. Ask another administrator.".into()));
+    }
+    Ok(user)
+}
+
+fn back_to_user(user: &User) -> Redirect {
+    Redirect::to(&format!("/admin/users?q={}", crate::web::form::percent_encode(&user.username)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct RoleForm {
+    role: String,
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> Result<Redirect, AppError> {
+    require_admin(&current)?;
+    let user = other_account(&state, &current, &username).await?;
+    let role = Role::parse(&form.role).ok_or_else(|| AppError::BadRequest("Choose one of the roles.".into()))?;
+    let mut tx = state.db.begin().await?;
+    accounts::store::set_role_of(&mut tx, user.id, role).await?;
+    let reason = format!("{} → {}", user.role(), role);
+    crate::audit::record(&mut tx, current.user.id, "user.role", "user", user.id, &reason).await?;
+    tx.commit().await?;
+    current.set_notice(format!("{} is now {} {}.", user.display_name, article(role), role)).await?;
+    Ok(back_to_user(&user))
+}
+
+fn article(role: Role) -> &'static str {
+    if role == Role::Admin { "an" } else { "a" }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SuspendForm {
+    duration: String,
+    reason: String,
+}
+
+async fn suspend(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+    Form(form): Form<SuspendForm>,
+) -> Result<Redirect, AppError> {
+    require_admin(&current)?;
+    let user = other_account(&state, &current, &username).await?;
+    let reason = accounts::profile_text(&form.reason, "The reason", 1, 1000).map_err(AppError::BadRequest)?;
+    let until = suspension_end(&form.duration, now())
+        .ok_or_else(|| AppError::BadRequest("Choose how long the suspension lasts.".into()))?;
+    let mut tx = state.db.begin().await?;
+    suspend_account(&mut tx, &current.user, &user, until, &reason).await?;
+    tx.commit().await?;
+    tracing::info!(admin = current.user.id, user = user.id, until, "account suspended");
+    current.set_notice(format!("{} is suspended and was signed out everywhere.", user.display_name)).await?;
+    Ok(back_to_user(&user))
+}
+
+async fn reinstate(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Redirect, AppError> {
+    require_admin(&current)?;
+    let user = other_account(&state, &current, &username).await?;
+    let mut tx = state.db.begin().await?;
+    accounts::store::reinstate(&mut tx, user.id).await?;
+    crate::audit::record(&mut tx, current.user.id, "user.reinstate", "user", user.id, "").await?;
+    tx.commit().await?;
+    current.set_notice(format!("{} can sign in again.", user.display_name)).await?;
+    Ok(back_to_user(&user))
+}
+
+#[derive(Template)]
+#[template(path = "admin/delete_user.html")]
+struct DeletePage {
+    layout: Layout,
+    person: User,
+    errors: FormErrors,
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let person = other_account(&state, &current, &username).await?;
+    render(&DeletePage {
+        layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await,
+        person,
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DeleteForm {
+    /// `anonymise` or `erase`.
+    mode: String,
+    reason: String,
+    /// The username typed again, so that nobody deletes the wrong account by a slip.
+    confirm: String,
+}
+
+async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let person = other_account(&state, &current, &username).await?;
+    let mut errors = FormErrors::default();
+    if !matches!(form.mode.as_str(), "anonymise" | "erase") {
+        errors.add("mode", "Choose what happens to what they wrote.");
+    }
+    let reason = errors.check("reason", accounts::profile_text(&form.reason, "The reason", 1, 1000));
+    if form.confirm.trim().trim_start_matches('@').to_lowercase() != person.username {
+        errors.add("confirm", format!("Type {} to confirm.", person.username));
+    }
+    let Some(reason) = reason.filter(|_| errors.is_empty()) else {
+        let page = DeletePage {
+            layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await,
+            person,
+            errors,
+        };
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let mut tx = state.db.begin().await?;
+    if person.is_admin() && accounts::store::active_admins(&mut tx).await? <= 1 {
+        return Err(AppError::BadRequest("This is the last administrator who can sign in.".into()));
+    }
+    let action = if form.mode == "erase" {
+        accounts::store::erase(&mut tx, person.id).await?;
+        "user.erase"
+    } else {
+        accounts::store::anonymise(&mut tx, person.id).await?;
+        "user.anonymise"
+    };
+    let why = format!("@{} ({}): {reason}", person.username, person.display_name);
+    crate::audit::record(&mut tx, current.user.id, action, "user", person.id, &why).await?;
+    tx.commit().await?;
+    tracing::info!(admin = current.user.id, user = person.id, action, "account deleted");
+    let notice = if form.mode == "erase" {
+        format!("{}'s account and everything they wrote were deleted.", person.display_name)
+    } else {
+        format!("{}'s account was deleted; what they wrote now shows as “Former employee”.", person.display_name)
+    };
+    current.set_notice(notice).await?;
+    Ok(Redirect::to("/admin/users").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "admin/settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    form: SettingsForm,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SettingsForm {
+    name: String,
+    welcome: String,
+    max_post_chars: String,
+    /// `open`, `domains`, `invite` or `closed`.
+    signup: String,
+    domains: String,
+    members_invite: String,
+}
+
+impl SettingsForm {
+    fn from_site(site: &Site) -> SettingsForm {
+        let (signup, domains) = match &site.signup {
+            SignupPolicy::Open => ("open", String::new()),
+            SignupPolicy::Domains(d) => ("domains", d.join(", ")),
+            SignupPolicy::Invitation => ("invite", String::new()),
+            SignupPolicy::Closed => ("closed", String::new()),
+        };
+        SettingsForm {
+            name: site.name.clone(),
+            welcome: site.welcome.clone(),
+            max_post_chars: site.max_post_chars.to_string(),
+            signup: signup.into(),
+            domains,
+            members_invite: if site.members_invite { "on".into() } else { String::new() },
+        }
+    }
+
+    fn parse(&self) -> Result<Site, FormErrors> {
+        let mut errors = FormErrors::default();
+        let name = errors.check("name", accounts::profile_text(&self.name, "The name", 1, 60));
+        let welcome = errors.check("welcome", accounts::profile_text(&self.welcome, "The welcome text", 0, 500));
+        let max_post_chars = self.max_post_chars.trim().parse::<usize>().ok().filter(|n| (1..=10_000).contains(n));
+        if max_post_chars.is_none() {
+            errors.add("max_post_chars", "A whole number from 1 to 10000.");
+        }
+        let signup = match self.signup.as_str() {
+            "open" => Some(SignupPolicy::Open),
+            "invite" => Some(SignupPolicy::Invitation),
+            "closed" => Some(SignupPolicy::Closed),
+            "domains" => {
+                let policy = SignupPolicy::parse(&self.domains).filter(|p| matches!(p, SignupPolicy::Domains(_)));
+                if policy.is_none() {
+                    errors.add("domains", "List e-mail domains separated by commas, such as example.com, example.org.");
+                }
+                policy
+            }
+            _ => {
+                errors.add("signup", "Choose who may sign up.");
+                None
+            }
+        };
+        match (name, welcome, max_post_chars, signup, errors.is_empty()) {
+            (Some(name), Some(welcome), Some(max_post_chars), Some(signup), true) => {
+                Ok(Site { name, welcome, max_post_chars, signup, members_invite: !self.members_invite.is_empty() })
+            }
+            _ => Err(errors),
+        }
+    }
+}
+
+async fn settings_page(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let site = state.site().await;
+    render(&SettingsPage {
+        layout: Layout::for_user(&current, "Site settings").await,
+        form: SettingsForm::from_site(&site),
+        errors: FormErrors::default(),
+    })
+}
+
+async fn save_settings(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<SettingsForm>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    match form.parse() {
+        Ok(site) => {
+            state.site.save(&state.db, site, current.user.id).await?;
+            current.set_notice("Settings saved.").await?;
+            Ok(Redirect::to("/admin/settings").into_response())
+        }
+        Err(errors) => {
+            let page = SettingsPage { layout: Layout::for_user(&current, "Site settings").await, form, errors };
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! Moderation: members report posts, replies, ideas and comments; a keyword watch list flags new and
+//! edited text; moderators work the queue (dismiss, hide and restore, delete, warn, suspend), and every
+//! action closes the reports, tells the reporters and is written to the audit log.
+
+pub mod routes;
+pub mod store;
+pub mod watch;
+
+use crate::web::{AppError, CurrentUser};
+
+/// What can be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A post or a reply.
+    Post,
+    Idea,
+    /// A comment on an idea.
+    Comment,
+}
+
+impl ObjectKind {
+    pub fn parse(value: &str) -> Option<ObjectKind> {
+        match value {
+            "post" => Some(ObjectKind::Post),
+            "idea" => Some(ObjectKind::Idea),
+            "comment" => Some(ObjectKind::Comment),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Post => "post",
+            ObjectKind::Idea => "idea",
+            ObjectKind::Comment => "comment",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::Post => "post",
+            ObjectKind::Idea => "idea",
+            ObjectKind::Comment => "comment",
+        }
+    }
+}
+
+/// Why a member reports something: (value, label).
+pub const REASONS: [(&str, &str); 6] = [
+    ("spam", "Spam or advertising"),
+    ("harassment", "Harassment or bullying"),
+    ("hateful", "Hateful or discriminatory"),
+    ("confidential", "Shares confidential or personal information"),
+    ("misleading", "False or misleading"),
+    ("other", "Something else"),
+];
+
+pub fn reason_label(value: &str) -> &str {
+    match value {
+        "keyword" => "Matched a watched keyword",
+        _ => REASONS.iter().find(|(v, _)| *v == value).map_or(value, |(_, label)| label),
+    }
+}
+
+/// What a moderator did with a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Dismissed,
+    Hidden,
+    Deleted,
+    Warned,
+    Suspended,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Dismissed => "dismissed",
+            Outcome::Hidden => "hidden",
+            Outcome::Deleted => "deleted",
+            Outcome::Warned => "warned",
+            Outcome::Suspended => "suspended",
+        }
+    }
+
+    /// What the reporter is told.
+    pub fn for_reporter(self, noun: &str) -> String {
+        match self {
+            Outcome::Dismissed => format!("The {noun} you reported was reviewed and left as it is."),
+            Outcome::Hidden => format!("The {noun} you reported was hidden. Thank you."),
+            Outcome::Deleted => format!("The {noun} you reported was deleted. Thank you."),
+            Outcome::Warned => format!("The author of the {noun} you reported was warned. Thank you."),
+            Outcome::Suspended => format!("The author of the {noun} you reported was suspended. Thank you."),
+        }
+    }
+}
+
+/// How a report reads to the person who made it.
+pub fn state_label(outcome: Option<&str>) -> &'static str {
+    match outcome {
+        None => "Waiting for a moderator",
+        Some("dismissed") => "Reviewed: no action taken",
+        Some("hidden") => "Reviewed: hidden",
+        Some("deleted") => "Reviewed: deleted",
+        Some("warned") => "Reviewed: the author was warned",
+        Some("suspended") => "Reviewed: the author was suspended",
+        Some(_) => "Reviewed",
+    }
+}
+
+/// Moderators and admins only.
+pub fn require_moderator(current: &CurrentUser) -> Result<(), AppError> {
+    if current.user.is_moderator() { Ok(()) } else { Err(AppError::Forbidden("Only moderators can do that.")) }
+}
+
+/// How long a suspension lasts: (form value, label, seconds; None for good).
+pub const DURATIONS: [(&str, &str, Option<i64>); 5] = [
+    ("1d", "1 day", Some(86_400)),
+    ("7d", "7 days", Some(7 * 86_400)),
+    ("30d", "30 days", Some(30 * 86_400)),
+    ("90d", "90 days", Some(90 * 86_400)),
+    ("forever", "For good", None),
+];
+
+/// The `suspended_until` of a duration chosen in a form, from `now`.
+pub fn suspension_end(value: &str, now: i64) -> Option<i64> {
+    DURATIONS
+        .iter()
+        .find(|(v, _, _)| *v == value)
+        .map(|(_, _, secs)| secs.map_or(crate::accounts::FOREVER, |s| now + s))
+}

@@ -1,0 +1,599 @@
+//! Reporting (any member), the queue and its actions, and the keyword watch list (moderators).
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{
+    DURATIONS, ObjectKind, Outcome, REASONS, reason_label, require_moderator, state_label, store, suspension_end, watch,
+};
+use crate::accounts::{self, Role, User};
+use crate::db::{Exec, Tx, now};
+use crate::ideas::store as ideas;
+use crate::notifications::{self, Kind};
+use crate::posts::store as posts;
+use crate::posts::views::relative_time;
+use crate::web::form::FormErrors;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/report/{kind}/{id}", get(report_page).post(report))
+        .route("/reports", get(my_reports))
+        .route("/moderation", get(queue))
+        .route("/moderation/{kind}/{id}/{action}", post(act))
+        .route("/moderation/keywords", get(keywords).post(add_keyword))
+        .route("/moderation/keywords/{id}/delete", post(remove_keyword))
+}
+
+/// Something reported, as a page shows it.
+pub struct Target {
+    pub kind: ObjectKind,
+    pub id: i64,
+    pub author_id: i64,
+    /// The author's name, or "Anonymous" for an anonymous idea.
+    pub author: String,
+    pub author_username: Option<String>,
+    pub text: String,
+    pub link: String,
+    pub hidden: bool,
+    /// An anonymous idea: its author is not shown, and cannot be suspended from here.
+    pub anonymous: bool,
+}
+
+fn excerpt(text: &str, max: usize) -> String {
+    let mut out: String = text.chars().take(max).collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+/// The object as a moderator sees it (whoever may see it otherwise); `None` when it is gone.
+async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Result<Option<Target>, sqlx::Error> {
+    Ok(match kind {
+        ObjectKind::Post => posts::find_any(db, id).await?.filter(|p| !p.is_deleted()).map(|p| Target {
+            kind,
+            id,
+            author_id: p.author_id,
+            author: p.author_display_name.clone(),
+            author_username: Some(p.author_username.clone()),
+            link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
+            hidden: p.hidden_at.is_some(),
+            text: p.body,
+            anonymous: false,
+        }),
+        ObjectKind::Idea => ideas::find_idea(db, id).await?.map(|i| Target {
+            kind,
+            id,
+            author_id: i.author_id,
+            author: if i.anonymous { "Anonymous".into() } else { i.author_display_name.clone() },
+            author_username: (!i.anonymous).then(|| i.author_username.clone()),
+            link: format!("/ideas/{}", i.id),
+            hidden: i.hidden_at.is_some(),
+            text: format!("{}\n\n{}", i.title, i.body),
+            anonymous: i.anonymous,
+        }),
+        ObjectKind::Comment => match ideas::find_comment(db, id).await? {
+            Some((id, idea_id, author_id, body, hidden_at)) => {
+                let author = accounts::store::find_by_id(db, author_id).await?;
+                Some(Target {
+                    kind,
+                    id,
+                    author_id,
+                    author: author.as_ref().map_or_else(|| "Former employee".into(), |a| a.display_name.clone()),
+                    author_username: author.map(|a| a.username),
+                    link: format!("/ideas/{idea_id}#comment-{id}"),
+                    hidden: hidden_at.is_some(),
+                    text: body,
+                    anonymous: false,
+                })
+            }
+            None => None,
+        },
+    })
+}
+
+/// The object a member asks to report, if they may see it; a 404 otherwise, as for any page.
+async fn reportable(state: &AppState, current: &CurrentUser, kind: &str, raw_id: &str) -> Result<Target, AppError> {
+    let kind = ObjectKind::parse(kind).ok_or(AppError::NotFound)?;
+    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let mut db = state.db.clone();
+    let idea_id = match kind {
+        ObjectKind::Post => {
+            posts::find_visible(&mut db, id, current.user.id).await?.ok_or(AppError::NotFound)?;
+            None
+        }
+        ObjectKind::Idea => Some(id),
+        ObjectKind::Comment => Some(ideas::find_comment(&mut db, id).await?.ok_or(AppError::NotFound)?.1),
+    };
+    if let Some(idea_id) = idea_id {
+        let (idea, _) = crate::ideas::routes::find_idea(state, current, &idea_id.to_string()).await?;
+        if idea.concealed_from(&current.user) {
+            return Err(AppError::NotFound);
+        }
+    }
+    let target = load_target(&mut db, kind, id).await?.ok_or(AppError::NotFound)?;
+    if target.hidden && !current.user.is_moderator() && target.author_id != current.user.id {
+        return Err(AppError::NotFound);
+    }
+    Ok(target)
+}
+
+#[derive(Template)]
+#[template(path = "moderation/report.html")]
+struct ReportPage {
+    layout: Layout,
+    target: Target,
+    excerpt: String,
+    reasons: &'static [(&'static str, &'static str)],
+    chosen: String,
+    note: String,
+    errors: FormErrors,
+    /// Set when this person reported it already: how that report stands.
+    already: Option<String>,
+}
+
+async fn already_reported(
+    state: &AppState,
+    current: &CurrentUser,
+    target: &Target,
+) -> Result<Option<String>, AppError> {
+    let mine = store::mine(&mut state.db.clone(), current.user.id).await?;
+    Ok(mine
+        .into_iter()
+        .find(|r| r.object_type == target.kind.as_str() && r.object_id == target.id)
+        .map(|r| state_label(r.outcome.as_deref()).to_owned()))
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let target = reportable(&state, &current, &kind, &id).await?;
+    let already = already_reported(&state, &current, &target).await?;
+    render(&ReportPage {
+        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await,
+        excerpt: excerpt(&target.text, 280),
+        target,
+        reasons: &REASONS,
+        chosen: String::new(),
+        note: String::new(),
+        errors: FormErrors::default(),
+        already,
+    })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ReportForm {
+    reason: String,
+    note: String,
+}
+
+const MAX_NOTE_CHARS: usize = 1000;
+
+async fn report(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((kind, id)): Path<(String, String)>,
+    Form(form): Form<ReportForm>,
+) -> Result<Response, AppError> {
+    let target = reportable(&state, &current, &kind, &id).await?;
+    let mut errors = FormErrors::default();
+    if target.author_id == current.user.id {
+        errors.add("reason", format!("This is your own {}: edit or delete it instead.", target.kind.noun()));
+    }
+    if !REASONS.iter().any(|(v, _)| *v == form.reason) {
+        errors.add("reason", "Choose what is wrong with it.");
+    }
+    let note = errors.check("note", accounts::profile_text(&form.note, "The note", 0, MAX_NOTE_CHARS));
+    let mut already = None;
+    if errors.is_empty() {
+        let added = store::report(
+            &mut state.db.clone(),
+            target.kind,
+            target.id,
+            target.author_id,
+            current.user.id,
+            &form.reason,
+            note.as_deref().unwrap_or(""),
+        )
+        .await?;
+        if added {
+            tracing::info!(kind = target.kind.as_str(), id = target.id, reporter = current.user.id, "reported");
+            current.set_notice("Thank you. A moderator will look at it; you will hear what they decide.").await?;
+            return Ok(Redirect::to("/reports").into_response());
+        }
+        already = already_reported(&state, &current, &target).await?;
+    }
+    let status = if already.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = ReportPage {
+        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await,
+        excerpt: excerpt(&target.text, 280),
+        target,
+        reasons: &REASONS,
+        chosen: form.reason,
+        note: form.note.chars().take(MAX_NOTE_CHARS).collect(),
+        errors,
+        already,
+    };
+    render_status(status, &page)
+}
+
+struct MyReportLine {
+    what: String,
+    link: String,
+    reason: String,
+    when: String,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/my_reports.html")]
+struct MyReportsPage {
+    layout: Layout,
+    reports: Vec<MyReportLine>,
+}
+
+async fn my_reports(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    let at = now();
+    let reports = store::mine(&mut state.db.clone(), current.user.id)
+        .await?
+        .into_iter()
+        .map(|r| MyReportLine {
+            what: format!("A {}", ObjectKind::parse(&r.object_type).map_or("post", ObjectKind::noun)),
+            link: match r.object_type.as_str() {
+                "idea" => format!("/ideas/{}", r.object_id),
+                "comment" => format!("/report/comment/{}", r.object_id),
+                _ => format!("/posts/{}", r.object_id),
+            },
+            reason: reason_label(&r.reason).to_owned(),
+            when: relative_time(r.created_at, at),
+            state: state_label(r.outcome.as_deref()),
+        })
+        .collect();
+    render(&MyReportsPage { layout: Layout::for_user(&current, "Your reports").await, reports })
+}
+
+/// A line of the queue: the object, its reports, and what happened to its author before.
+struct QueueItem {
+    kind: &'static str,
+    noun: &'static str,
+    id: i64,
+    link: String,
+    author: String,
+    author_username: Option<String>,
+    text: String,
+    hidden: bool,
+    anonymous: bool,
+    reports: Vec<(String, String, String)>,
+    count: i64,
+    record: String,
+    /// "suspended until 3 Dec 2026", when the author is.
+    author_state: String,
+    /// The moderator may suspend this author (not themselves, not someone of their rank or above).
+    can_suspend: bool,
+}
+
+#[derive(Template)]
+#[template(path = "moderation/queue.html")]
+struct QueuePage {
+    layout: Layout,
+    items: Vec<QueueItem>,
+    newest: bool,
+    open: i64,
+    durations: &'static [(&'static str, &'static str, Option<i64>)],
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct QueueQuery {
+    sort: String,
+}
+
+/// Objects shown on one page of the queue.
+const QUEUE_PAGE: i64 = 50;
+
+async fn queue(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<QueueQuery>,
+) -> Result<Response, AppError> {
+    require_moderator(&current)?;
+    let newest = query.sort == "newest";
+    let mut db = state.db.clone();
+    let entries = store::queue(&mut db, newest, QUEUE_PAGE).await?;
+    let keys: Vec<(String, i64)> = entries.iter().map(|e| (e.object_type.clone(), e.object_id)).collect();
+    let reports = store::open_reports(&mut db, &keys).await?;
+    let at = now();
+    let mut items = Vec::new();
+    for entry in entries {
+        let Some(kind) = ObjectKind::parse(&entry.object_type) else { continue };
+        let lines: Vec<(String, String, String)> = reports
+            .iter()
+            .filter(|r| r.object_type == entry.object_type && r.object_id == entry.object_id)
+            .map(|r| {
+                let by = match &r.reporter {
+                    Some(name) => format!("@{name}"),
+                    None => format!("keyword rule “{}”", r.rule_pattern),
+                };
+                (
+                    reason_label(&r.reason).to_owned(),
+                    r.note.clone(),
+                    format!("{by}, {}", relative_time(r.created_at, at)),
+                )
+            })
+            .collect();
+        let target = load_target(&mut db, kind, entry.object_id).await?;
+        let Some(target) = target else {
+            // The content is gone (its author deleted it): nothing left to decide.
+            store::resolve(&mut db, kind, entry.object_id, Outcome::Deleted, current.user.id).await?;
+            continue;
+        };
+        let author = accounts::store::find_by_id(&mut db, target.author_id).await?;
+        let record = if target.anonymous {
+            String::new()
+        } else {
+            store::author_record(&mut db, target.author_id)
+                .await?
+                .into_iter()
+                .map(|(outcome, n)| format!("{n} {outcome}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let author_state = match &author {
+            Some(a) if a.is_suspended(at) && !target.anonymous => format!("suspended {}", a.suspension_label()),
+            _ => String::new(),
+        };
+        let can_suspend = !target.anonymous
+            && author.as_ref().is_some_and(|a| may_suspend(&current.user, a) && a.deleted_at.is_none());
+        items.push(QueueItem {
+            kind: kind.as_str(),
+            noun: kind.noun(),
+            id: target.id,
+            link: target.link,
+            author: target.author,
+            author_username: target.author_username,
+            text: excerpt(&target.text, 600),
+            hidden: target.hidden,
+            anonymous: target.anonymous,
+            reports: lines,
+            count: entry.reports,
+            record,
+            author_state,
+            can_suspend,
+        });
+    }
+    let open = store::open_count(&mut db).await?;
+    render(&QueuePage {
+        layout: Layout::for_user(&current, "Moderation").await,
+        items,
+        newest,
+        open,
+        durations: &DURATIONS,
+    })
+}
+
+/// Moderators may suspend members and managers; admins anyone but themselves.
+pub fn may_suspend(actor: &User, target: &User) -> bool {
+    if actor.id == target.id {
+        return false;
+    }
+    match actor.role() {
+        Role::Admin => true,
+        Role::Moderator => matches!(target.role(), Role::Member | Role::Manager),
+        _ => false,
+    }
+}
+
+/// Suspends `target` inside `tx`: checks the actor may, keeps one admin able to sign in, ends the
+/// target's sessions, and writes the audit log.
+pub async fn suspend_account(
+    tx: &mut Tx,
+    actor: &User,
+    target: &User,
+    until: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    if !may_suspend(actor, target) {
+        return Err(AppError::Forbidden("You cannot suspend this person."));
+    }
+    if target.is_admin() && accounts::store::active_admins(tx).await? <= 1 {
+        return Err(AppError::BadRequest("This is the last administrator who can sign in.".into()));
+    }
+    accounts::store::suspend(tx, target.id, until, reason).await?;
+    let what = if until == accounts::FOREVER {
+        "for good".to_owned()
+    } else {
+        format!("until {}", crate::ideas::date_label(until))
+    };
+    crate::audit::record(tx, actor.id, "user.suspend", "user", target.id, &format!("{what}: {reason}")).await?;
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ActionForm {
+    /// A warning's text, or why the author is suspended.
+    message: String,
+    duration: String,
+}
+
+const MAX_MESSAGE_CHARS: usize = 1000;
+
+async fn act(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path((kind, id, action)): Path<(String, String, String)>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, AppError> {
+    require_moderator(&current)?;
+    let kind = ObjectKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let message =
+        accounts::profile_text(&form.message, "The message", 0, MAX_MESSAGE_CHARS).map_err(AppError::BadRequest)?;
+    let mut tx = state.db.begin().await?;
+    let target = load_target(&mut tx, kind, id).await?.ok_or(AppError::NotFound)?;
+    let me = current.user.id;
+    let noun = kind.noun();
+    let object = kind.as_str();
+    let notice = match action.as_str() {
+        "dismiss" => {
+            store::resolve(&mut tx, kind, id, Outcome::Dismissed, me).await?;
+            crate::audit::record(&mut tx, me, &format!("{object}.dismiss_reports"), object, id, &message).await?;
+            format!("Reports on the {noun} dismissed.")
+        }
+        "hide" | "restore" => {
+            let hidden_at = (action == "hide").then(now);
+            match kind {
+                ObjectKind::Post => posts::set_hidden(&mut tx, id, hidden_at).await?,
+                ObjectKind::Idea => ideas::set_idea_hidden(&mut tx, id, hidden_at).await?,
+                ObjectKind::Comment => ideas::set_comment_hidden(&mut tx, id, hidden_at).await?,
+            }
+            if hidden_at.is_some() {
+                store::resolve(&mut tx, kind, id, Outcome::Hidden, me).await?;
+            }
+            crate::audit::record(&mut tx, me, &format!("{object}.{action}"), object, id, &message).await?;
+            if hidden_at.is_some() {
+                format!("The {noun} is hidden. Its author and moderators still see it; you can restore it.")
+            } else {
+                format!("The {noun} is visible again.")
+            }
+        }
+        "delete" => {
+            store::resolve(&mut tx, kind, id, Outcome::Deleted, me).await?;
+            match kind {
+                ObjectKind::Post => {
+                    let row = posts::find_any(&mut tx, id).await?.ok_or(AppError::NotFound)?;
+                    posts::delete_in(&mut tx, &row).await?;
+                }
+                ObjectKind::Idea => ideas::delete_idea(&mut tx, id).await?,
+                ObjectKind::Comment => ideas::delete_comment(&mut tx, id).await?,
+            }
+            crate::audit::record(&mut tx, me, &format!("{object}.delete"), object, id, &message).await?;
+            format!("The {noun} was deleted.")
+        }
+        "warn" => {
+            if message.is_empty() {
+                return Err(AppError::BadRequest("Write the warning the author will read.".into()));
+            }
+            notifications::store::notify_message(&mut tx, target.author_id, Kind::Warning, me, &message).await?;
+            store::resolve(&mut tx, kind, id, Outcome::Warned, me).await?;
+            // An anonymous author stays anonymous in the log too: the entry names the idea.
+            if target.anonymous {
+                crate::audit::record(&mut tx, me, "idea.warn_author", object, id, &message).await?;
+            } else {
+                crate::audit::record(&mut tx, me, "user.warn", "user", target.author_id, &message).await?;
+            }
+            "The author was warned.".to_owned()
+        }
+        "suspend" => {
+            if target.anonymous {
+                return Err(AppError::BadRequest(
+                    "This idea is anonymous. An admin can reveal its author first (that is written to the audit log)."
+                        .into(),
+                ));
+            }
+            if message.is_empty() {
+                return Err(AppError::BadRequest("Give the reason for the suspension.".into()));
+            }
+            let until = suspension_end(&form.duration, now())
+                .ok_or_else(|| AppError::BadRequest("Choose how long the suspension lasts.".into()))?;
+            let author = accounts::store::find_by_id(&mut tx, target.author_id).await?.ok_or(AppError::NotFound)?;
+            suspend_account(&mut tx, &current.user, &author, until, &message).await?;
+            store::resolve(&mut tx, kind, id, Outcome::Suspended, me).await?;
+            format!(
+                "{} is suspended {}.",
+                author.display_name,
+                if until == accounts::FOREVER { "for good" } else { "for now" }
+            )
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    tx.commit().await?;
+    tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
+    current.set_notice(notice).await?;
+    Ok(Redirect::to("/moderation").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "moderation/keywords.html")]
+struct KeywordsPage {
+    layout: Layout,
+    rules: Vec<watch::Rule>,
+    pattern: String,
+    is_regex: bool,
+    errors: FormErrors,
+}
+
+async fn keywords_page(
+    state: &AppState,
+    current: &CurrentUser,
+    pattern: String,
+    is_regex: bool,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let rules = watch::rules(&mut state.db.clone()).await?;
+    let page =
+        KeywordsPage { layout: Layout::for_user(current, "Keyword watch").await, rules, pattern, is_regex, errors };
+    render_status(status, &page)
+}
+
+async fn keywords(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    require_moderator(&current)?;
+    keywords_page(&state, &current, String::new(), false, FormErrors::default()).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct KeywordForm {
+    pattern: String,
+    /// "on" when the pattern is a regular expression.
+    regex: String,
+}
+
+async fn add_keyword(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<KeywordForm>,
+) -> Result<Response, AppError> {
+    require_moderator(&current)?;
+    let is_regex = !form.regex.is_empty();
+    let mut errors = FormErrors::default();
+    if let Err(e) = watch::compile(&form.pattern, is_regex) {
+        errors.add("pattern", e);
+        let pattern = form.pattern.chars().take(watch::MAX_PATTERN_CHARS * 2).collect();
+        return keywords_page(&state, &current, pattern, is_regex, errors).await;
+    }
+    let mut tx = state.db.begin().await?;
+    let id = watch::add_rule(&mut tx, &form.pattern, is_regex, current.user.id).await?;
+    crate::audit::record(&mut tx, current.user.id, "keyword.add", "keyword_rule", id, form.pattern.trim()).await?;
+    tx.commit().await?;
+    current.set_notice("The rule is watching new and edited text from now on.").await?;
+    Ok(Redirect::to("/moderation/keywords").into_response())
+}
+
+async fn remove_keyword(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Redirect, AppError> {
+    require_moderator(&current)?;
+    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if !watch::remove_rule(&mut tx, id).await? {
+        return Err(AppError::NotFound);
+    }
+    crate::audit::record(&mut tx, current.user.id, "keyword.remove", "keyword_rule", id, "").await?;
+    tx.commit().await?;
+    current.set_notice("The rule was removed.").await?;
+    Ok(Redirect::to("/moderation/keywords"))
+}

@@ -1,0 +1,164 @@
+//! Site settings an admin changes at run time (name, welcome text, post length, sign-up policy),
+//! stored in the database and kept in memory for a few seconds, so pages do not read them each time.
+//! The environment's values are the defaults until an admin saves the settings page.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::config::{Config, SignupPolicy};
+use crate::db::{Db, Exec, sql};
+
+/// How long a process trusts its copy; another process's change shows within this time.
+const FRESH_FOR: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub name: String,
+    /// A short text shown on the sign-in and sign-up pages.
+    pub welcome: String,
+    pub max_post_chars: usize,
+    pub signup: SignupPolicy,
+    /// Members (not only admins) may create invitation links.
+    pub members_invite: bool,
+}
+
+impl Site {
+    pub fn defaults(config: &Config) -> Site {
+        Site {
+            name: "Townhall".into(),
+            welcome: String::new(),
+            max_post_chars: config.max_post_chars,
+            signup: config.signup.clone(),
+            members_invite: false,
+        }
+    }
+
+    fn apply(&mut self, key: &str, value: &str) {
+        match key {
+            "name" if !value.trim().is_empty() => self.name = value.to_owned(),
+            "welcome" => self.welcome = value.to_owned(),
+            "max_post_chars" => {
+                if let Ok(n) = value.parse::<usize>()
+                    && (1..=10_000).contains(&n)
+                {
+                    self.max_post_chars = n;
+                }
+            }
+            "signup" => {
+                if let Some(policy) = SignupPolicy::parse(value) {
+                    self.signup = policy;
+                }
+            }
+            "members_invite" => self.members_invite = value == "true",
+            _ => {}
+        }
+    }
+
+    fn pairs(&self) -> [(&'static str, String); 5] {
+        [
+            ("name", self.name.clone()),
+            ("welcome", self.welcome.clone()),
+            ("max_post_chars", self.max_post_chars.to_string()),
+            ("signup", self.signup.as_setting()),
+            ("members_invite", self.members_invite.to_string()),
+        ]
+    }
+}
+
+/// The settings as this process last read them.
+#[derive(Clone)]
+pub struct Cache {
+    defaults: Arc<Site>,
+    current: Arc<RwLock<(Arc<Site>, Option<Instant>)>>,
+}
+
+impl Cache {
+    pub fn new(defaults: Site) -> Cache {
+        let defaults = Arc::new(defaults);
+        Cache { current: Arc::new(RwLock::new((defaults.clone(), None))), defaults }
+    }
+
+    /// The settings, read again from the database when this copy is older than a few seconds. If the
+    /// database does not answer, the last copy serves (the request will meet the database anyway).
+    pub async fn get(&self, db: &Db) -> Arc<Site> {
+        if let Ok(guard) = self.current.read()
+            && guard.1.is_some_and(|at| at.elapsed() < FRESH_FOR)
+        {
+            return guard.0.clone();
+        }
+        match load(&mut db.clone(), &self.defaults).await {
+            Ok(site) => self.put(site),
+            Err(e) => {
+                tracing::warn!(error = %e, "site settings not read; using the last copy");
+                self.current.read().map(|g| g.0.clone()).unwrap_or_else(|_| self.defaults.clone())
+            }
+        }
+    }
+
+    fn put(&self, site: Site) -> Arc<Site> {
+        let site = Arc::new(site);
+        if let Ok(mut guard) = self.current.write() {
+            *guard = (site.clone(), Some(Instant::now()));
+        }
+        site
+    }
+
+    /// Saves every setting in one transaction and makes them this process's copy at once.
+    pub async fn save(&self, db: &Db, site: Site, actor_id: i64) -> Result<(), sqlx::Error> {
+        let mut tx = db.begin().await?;
+        for (key, value) in site.pairs() {
+            tx.execute(
+                sql("INSERT INTO site_settings (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                .bind(key)
+                .bind(value),
+            )
+            .await?;
+        }
+        crate::audit::record(&mut tx, actor_id, "settings.update", "site", 0, "").await?;
+        tx.commit().await?;
+        self.put(site);
+        Ok(())
+    }
+}
+
+async fn load(db: &mut impl Exec, defaults: &Site) -> Result<Site, sqlx::Error> {
+    let rows: Vec<(String, String)> = db.fetch_all(sql("SELECT key, value FROM site_settings")).await?;
+    let mut site = defaults.clone();
+    for (key, value) in rows {
+        site.apply(&key, &value);
+    }
+    Ok(site)
+}
+
+tokio::task_local! {
+    static CURRENT: Arc<Site>;
+}
+
+/// Makes the settings available to everything the request runs (templates read the site's name).
+pub async fn middleware(State(cache): State<(Cache, Db)>, request: Request, next: Next) -> Response {
+    let site = cache.0.get(&cache.1).await;
+    CURRENT.scope(site, next.run(request)).await
+}
+
+/// The settings of the request being served; outside a request (unit tests), a default copy.
+pub fn current() -> Arc<Site> {
+    CURRENT.try_with(|site| site.clone()).unwrap_or_else(|_| {
+        Arc::new(Site {
+            name: "Townhall".into(),
+            welcome: String::new(),
+            max_post_chars: crate::config::DEFAULT_MAX_POST_CHARS,
+            signup: SignupPolicy::Open,
+            members_invite: false,
+        })
+    })
+}
+
+/// The site's name, for page titles and the header.
+pub fn name() -> String {
+    CURRENT.try_with(|site| site.name.clone()).unwrap_or_else(|_| "Townhall".into())
+}
