@@ -2,7 +2,7 @@
 // count. Pages work the same without it (a reload shows everything).
 const feedList = document.querySelector("[data-live-feed]");
 const feed = feedList ? feedList.dataset.liveFeed : "";
-if (document.querySelector("#notifications-link") && "EventSource" in window) {
+function listen() {
   const events = new EventSource(`/events?feed=${encodeURIComponent(feed)}`);
   // Marks the page as listening (tests and curious people can tell the stream is open).
   events.addEventListener("open", () => { document.documentElement.dataset.live = "open"; });
@@ -36,5 +36,17 @@ if (document.querySelector("#notifications-link") && "EventSource" in window) {
     }
     badge.textContent = String(count);
     badge.setAttribute("aria-label", `${count} unread`);
+  });
+}
+  return events;
+}
+
+if (document.querySelector("#notifications-link") && "EventSource" in window) {
+  let events = listen();
+  // A page left for another must close its stream: browsers keep pages in the back/forward cache
+  // with their connections, and allow six per site, so a few clicks would stall every request.
+  window.addEventListener("pagehide", () => events.close());
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) events = listen();
   });
 }

@@ -309,3 +309,96 @@ async fn an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it() {
     }
     browser.close().await.unwrap();
 }
+
+async fn sign_in_in_browser(browser: &Client, base: &str, username: &str) {
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(browser, "#login", username).await;
+    fill(browser, "#password", common::PASSWORD).await;
+    click(browser, "form[action='/login'] button").await;
+    wait_for_text(browser, "Sign out").await;
+}
+
+async fn sign_out_in_browser(browser: &Client) {
+    click(browser, "form[action='/logout'] button").await;
+    wait_for_text(browser, "Sign in to").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_reports_a_post_a_moderator_hides_it_and_the_reporter_sees_the_outcome() {
+    if !browser_available("a_member_reports_a_post_a_moderator_hides_it_and_the_reporter_sees_the_outcome") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let _admin = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let _md = app.signed_up("md").await;
+    townhall::accounts::store::set_role(&mut app.db.clone(), "md", townhall::accounts::Role::Moderator).await.unwrap();
+    bo.write_post("Cheap watches, DM me for prices").await;
+    let post = common::post_ids(&bo.get("/@bo").await.body)[0];
+
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "cy").await;
+    browser.goto(&format!("{}/all", app.base)).await.unwrap();
+    wait_for_text(&browser, "Cheap watches").await;
+    click(&browser, &format!("a[href='/report/post/{post}']")).await;
+    wait_for_text(&browser, "What is wrong with it?").await;
+    click(&browser, "input[name='reason'][value='spam']").await;
+    fill(&browser, "#note", "Posted in three communities today").await;
+    click(&browser, "form[action^='/report/'] button").await;
+    let mine = wait_for_text(&browser, "Waiting for a moderator").await;
+    assert!(mine.contains("Spam or advertising"));
+    sign_out_in_browser(&browser).await;
+
+    sign_in_in_browser(&browser, &app.base, "md").await;
+    click(&browser, "nav a[href='/moderation']").await;
+    let queue = wait_for_text(&browser, "Posted in three communities today").await;
+    assert!(queue.contains("Cheap watches"));
+    click(&browser, &format!("form[action='/moderation/post/{post}/hide'] button")).await;
+    wait_for_text(&browser, "The post is hidden.").await;
+    sign_out_in_browser(&browser).await;
+
+    sign_in_in_browser(&browser, &app.base, "cy").await;
+    browser.goto(&format!("{}/all", app.base)).await.unwrap();
+    let feed = wait_for_text(&browser, "This post was hidden by a moderator.").await;
+    assert!(!feed.contains("Cheap watches"));
+    browser.goto(&format!("{}/notifications", app.base)).await.unwrap();
+    wait_for_text(&browser, "The moderators reviewed your report").await;
+    browser.goto(&format!("{}/reports", app.base)).await.unwrap();
+    wait_for_text(&browser, "Reviewed: hidden").await;
+    browser.close().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_suspends_someone_signed_in_elsewhere_and_their_session_ends() {
+    if !browser_available("an_admin_suspends_someone_signed_in_elsewhere_and_their_session_ends") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await; // the first account: the admin
+    let bo = app.signed_up("bo").await;
+    bo.write_post("Bo is here").await;
+    assert_eq!(bo.get("/").await.status, 200);
+
+    click(&browser, "nav a[href='/admin/users']").await;
+    wait_for_text(&browser, "People and roles").await;
+    fill(&browser, "#q", "bo").await;
+    click(&browser, "form.search button").await;
+    wait_for_text(&browser, "bo@example.com").await;
+    click(&browser, "#user-bo details summary").await;
+    browser.find(Locator::Css("#duration-bo")).await.unwrap().select_by_value("7d").await.unwrap();
+    fill(&browser, "#reason-bo", "Shared customer data").await;
+    click(&browser, "form[action='/admin/users/bo/suspend'] button").await;
+    wait_for_text(&browser, "is suspended and was signed out everywhere").await;
+
+    // Bo's open session, in another client, is over; signing in again is refused with the reason.
+    let home = bo.get("/").await;
+    assert_eq!(home.status, 303);
+    assert!(home.location.unwrap().starts_with("/login"));
+    let refused = bo.sign_in("bo", common::PASSWORD).await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.contains("Shared customer data"));
+    browser.goto(&format!("{}/@bo", app.base)).await.unwrap();
+    wait_for_text(&browser, "Suspended").await;
+    browser.close().await.unwrap();
+}
