@@ -37,7 +37,6 @@ function listen() {
     badge.textContent = String(count);
     badge.setAttribute("aria-label", `${count} unread`);
   });
-}
   return events;
 }
 
