@@ -74,6 +74,17 @@ pub struct Config {
     pub public_url: Option<String>,
     pub max_post_chars: usize,
     pub signup: SignupPolicy,
+    /// Meilisearch, when configured (`MEILI_URL`, and `MEILI_MASTER_KEY` if it needs a key).
+    pub meili: Option<MeiliConfig>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MeiliConfig {
+    pub url: String,
+    pub key: Option<String>,
+    /// Index names start with this (`MEILI_INDEX_PREFIX`, default `townhall`), so that several sites
+    /// (or test runs) can share one Meilisearch.
+    pub prefix: String,
 }
 
 /// A configuration value that cannot be used: the message names the variable.
@@ -139,7 +150,26 @@ impl Config {
                 ))
             })?,
         };
-        Ok(Config { listen, database_url, data_dir, public_url, max_post_chars, signup })
+        let meili = match get("MEILI_URL") {
+            None => None,
+            Some(v) => {
+                let url = v.trim().trim_end_matches('/').to_owned();
+                let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+                if rest.is_none_or(str::is_empty) {
+                    return Err(ConfigError(format!(
+                        "MEILI_URL: `{url}` must be an http:// or https:// address such as http://127.0.0.1:7700"
+                    )));
+                }
+                let prefix = get("MEILI_INDEX_PREFIX").unwrap_or_else(|| "townhall".into()).trim().to_owned();
+                if !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') || prefix.len() > 100 {
+                    return Err(ConfigError(format!(
+                        "MEILI_INDEX_PREFIX: `{prefix}` may hold only letters, digits, `_` and `-`"
+                    )));
+                }
+                Some(MeiliConfig { url, key: get("MEILI_MASTER_KEY").map(|k| k.trim().to_owned()), prefix })
+            }
+        };
+        Ok(Config { listen, database_url, data_dir, public_url, max_post_chars, signup, meili })
     }
 
     /// Session cookies carry `Secure` only when people reach the site over https: browsers and

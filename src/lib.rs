@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod polls;
 pub mod posts;
 pub mod profiles;
+pub mod search;
 pub mod site;
 pub mod timeline;
 pub mod topics;
@@ -43,6 +44,8 @@ pub enum StartError {
     Listen { addr: String, source: std::io::Error },
     #[error("TOWNHALL_PUBLIC_URL cannot be used as a trusted origin: {0:?}")]
     Origin(tower_http::csrf::ConfigError),
+    #[error("MEILI_URL cannot be used: {0}")]
+    Meili(String),
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -73,6 +76,7 @@ pub struct App {
     pub router: axum::Router,
     pub db: Db,
     pub live: live::Hub,
+    pub meili: Option<search::meili::Meili>,
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
@@ -80,6 +84,12 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     let live = live::Hub::start(db.clone());
     let limits = Arc::new(web::limits::Limits::default());
     let site = site::Cache::new(site::Site::defaults(&config));
+    let meili = match &config.meili {
+        Some(settings) => Some(search::meili::Meili::new(settings).map_err(StartError::Meili)?),
+        None => None,
+    };
+    // The outbox fills only while an outside engine is there to empty it.
+    search::outbox::set_enabled(&mut db.clone(), meili.is_some()).await?;
     let state = web::AppState {
         db: db.clone(),
         config: Arc::new(config),
@@ -87,9 +97,10 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         limits,
         site,
         watch: Default::default(),
+        meili: meili.clone(),
     };
     let router = web::router(state).map_err(StartError::Origin)?;
-    Ok(App { router, db, live })
+    Ok(App { router, db, live, meili })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -102,6 +113,7 @@ pub async fn serve_on(
         db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
     let trending = tokio::spawn(refresh_trending(app.db.clone()));
+    let outbox = app.meili.clone().map(|meili| tokio::spawn(search::meili::run_worker(app.db.clone(), meili)));
     let live = app.live.clone();
     let shutdown = async move {
         shutdown.await;
@@ -111,6 +123,9 @@ pub async fn serve_on(
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
     trending.abort();
+    if let Some(outbox) = outbox {
+        outbox.abort();
+    }
     app.db.close().await;
     served.map_err(StartError::Serve)
 }

@@ -23,6 +23,21 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Look after the search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+#[derive(Subcommand)]
+enum SearchCommand {
+    /// Rebuild the search index from the database (resumes an interrupted rebuild).
+    Reindex {
+        /// Start over instead of resuming.
+        #[arg(long)]
+        restart: bool,
+    },
+    /// Show the search engine and the backlog of changes waiting to be indexed.
+    Status,
 }
 
 #[derive(Subcommand)]
@@ -121,6 +136,18 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             }
             println!("@{name} is now {role}.");
             Ok(())
+        }
+        Command::Search(command) => {
+            let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
+            match command {
+                SearchCommand::Reindex { restart } => {
+                    townhall::search::maintenance::reindex(&config, &db, restart).await
+                }
+                SearchCommand::Status => {
+                    print!("{}", townhall::search::maintenance::status(&config, &db).await?);
+                    Ok(())
+                }
+            }
         }
     }
 }

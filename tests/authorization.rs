@@ -213,6 +213,7 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/report/{kind}/{id}", "POST", format!("/report/post/{post}"), SIGNED),
         row("/report/{kind}/{id}", "POST", format!("/report/post/{priv_post}"), HIDDEN),
         row("/reports", "GET", "/reports", SIGNED),
+        row("/search", "GET", "/search?q=owner", SIGNED),
         row("/moderation", "GET", "/moderation", MODERATORS),
         row("/moderation/{kind}/{id}/{action}", "POST", format!("/moderation/post/{post}/dismiss"), MODERATORS),
         row("/moderation/keywords", "GET", "/moderation/keywords", MODERATORS),

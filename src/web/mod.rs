@@ -38,6 +38,8 @@ pub struct AppState {
     pub limits: Arc<limits::Limits>,
     pub site: crate::site::Cache,
     pub watch: crate::moderation::watch::Watch,
+    /// Meilisearch, when configured; otherwise the built-in search.
+    pub meili: Option<crate::search::meili::Meili>,
 }
 
 impl AppState {
@@ -85,6 +87,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::notifications::routes::router())
         .merge(crate::moderation::routes::router())
         .merge(crate::admin::router())
+        .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))

@@ -483,43 +483,22 @@ pub async fn delete_comment(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Err
     Ok(())
 }
 
-/// Ideas of the campaign whose title shares a word of four letters or more with `title`, most shared
-/// words first: shown before someone submits a likely duplicate.
+/// Ideas of the campaign that share a word of three letters or more with `title` (by stem and prefix,
+/// through the same search as `/search`), best match first: shown before someone submits a likely
+/// duplicate. Merged and hidden ideas are left out. (id, title, votes)
 pub async fn similar(
     db: &mut impl Exec,
     campaign_id: i64,
     title: &str,
 ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-    let mut words: Vec<String> = title
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 4)
-        .map(|w| w.to_lowercase())
-        .collect();
-    words.sort();
-    words.dedup();
-    words.truncate(8);
-    let mut scored: Vec<(i64, String, i64, usize)> = Vec::new();
-    for word in &words {
-        let pattern = format!("%{}%", word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
-        let rows: Vec<(i64, String, i64)> = db
-            .fetch_all(
-                sql("SELECT id, title, vote_count FROM ideas
-                     WHERE campaign_id = $1 AND merged_into_id IS NULL AND hidden_at IS NULL
-                       AND LOWER(title) LIKE $2 ESCAPE '\\'
-                     ORDER BY vote_count DESC LIMIT 20")
-                .bind(campaign_id)
-                .bind(pattern),
-            )
-            .await?;
-        for (id, found_title, votes) in rows {
-            match scored.iter_mut().find(|s| s.0 == id) {
-                Some(entry) => entry.3 += 1,
-                None => scored.push((id, found_title, votes, 1)),
-            }
-        }
+    let query = crate::search::Parsed::parse(title).significant(3);
+    if query.is_empty() {
+        return Ok(Vec::new());
     }
-    scored.sort_by(|a, b| b.3.cmp(&a.3).then(b.2.cmp(&a.2)));
-    Ok(scored.into_iter().take(5).map(|(id, title, votes, _)| (id, title, votes)).collect())
+    let filters = crate::search::store::Filters { campaign: Some(campaign_id), ..Default::default() };
+    // The caller has checked that the person may see the campaign.
+    let hits = crate::search::store::ideas(db, &query, true, 0, true, &filters, 0, 10).await?;
+    Ok(hits.into_iter().filter(|h| h.merged_into_id.is_none()).take(5).map(|h| (h.id, h.title, h.vote_count)).collect())
 }
 
 /// The next ideas of a campaign after `after` by id, for exports.

@@ -1,0 +1,12 @@
+//! Search: people, posts and replies, ideas, topics and communities, ranked by relevance with the
+//! matching words marked. The built-in engine (SQLite FTS5, PostgreSQL full text) is the default and
+//! needs nothing else running.
+
+pub mod maintenance;
+pub mod meili;
+pub mod outbox;
+pub mod query;
+pub mod routes;
+pub mod store;
+
+pub use query::Parsed;

@@ -1,0 +1,363 @@
+//! The built-in engine's SQL: FTS5 on SQLite, tsvector and GIN on PostgreSQL. Every query carries the
+//! same permission rules as the pages that show the things found: a private community's posts only
+//! for its members, nothing deleted or hidden by a moderator, no draft campaign's ideas for
+//! non-managers, and an anonymous idea never found by its author's name.
+
+use super::query::Parsed;
+use crate::db::{Engine, Exec, sql};
+use crate::posts::PostRow;
+use crate::posts::store::{post_columns, visible_to};
+
+/// Narrows results; empty strings and `None` mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// A username.
+    pub author: String,
+    /// A community slug.
+    pub community: String,
+    pub campaign: Option<i64>,
+    pub from: Option<i64>,
+    pub until: Option<i64>,
+}
+
+macro_rules! post_search_joins {
+    () => {
+        " JOIN users u ON u.id = p.author_id
+          LEFT JOIN posts pp ON pp.id = p.parent_id
+          LEFT JOIN users pu ON pu.id = pp.author_id
+          LEFT JOIN communities c ON c.id = p.community_id "
+    };
+}
+
+macro_rules! post_search_rules {
+    () => {
+        concat!(
+            " AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ",
+            visible_to!("$2"),
+            " AND ($3 = '' OR u.username = $3) AND ($4 = '' OR c.slug = $4)
+              AND p.created_at >= $5 AND p.created_at < $6 "
+        )
+    };
+}
+
+/// Posts and replies matching `query` that `viewer_id` may see, best first.
+pub async fn posts(
+    db: &mut impl Exec,
+    query: &Parsed,
+    viewer_id: i64,
+    filters: &Filters,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    let engine = db.engine();
+    let statement = match engine {
+        Engine::Sqlite => sql(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts_fts JOIN posts p ON p.id = posts_fts.rowid",
+            post_search_joins!(),
+            "WHERE posts_fts MATCH $1",
+            post_search_rules!(),
+            "ORDER BY bm25(posts_fts), p.id DESC LIMIT $7 OFFSET $8"
+        )),
+        Engine::Postgres => sql(concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts p",
+            post_search_joins!(),
+            "WHERE p.search @@ to_tsquery('english', $1)",
+            post_search_rules!(),
+            "ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.id DESC LIMIT $7 OFFSET $8"
+        )),
+    };
+    db.fetch_all(
+        statement
+            .bind(query.expression(engine, false))
+            .bind(viewer_id)
+            .bind(filters.author.as_str())
+            .bind(filters.community.as_str())
+            .bind(filters.from.unwrap_or(i64::MIN))
+            .bind(filters.until.unwrap_or(i64::MAX))
+            .bind(limit)
+            .bind(offset),
+    )
+    .await
+}
+
+/// An idea as search shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IdeaHit {
+    pub id: i64,
+    pub campaign_id: i64,
+    pub campaign_title: String,
+    pub title: String,
+    pub body: String,
+    pub anonymous: bool,
+    pub author_username: String,
+    pub author_display_name: String,
+    pub stage: String,
+    pub created_at: i64,
+    pub merged_into_id: Option<i64>,
+    pub vote_count: i64,
+}
+
+macro_rules! idea_search_columns {
+    () => {
+        "i.id, i.campaign_id, ca.title AS campaign_title, i.title, i.body, i.anonymous,
+         u.username AS author_username, u.display_name AS author_display_name, i.stage, i.created_at,
+         i.merged_into_id, i.vote_count"
+    };
+}
+
+macro_rules! idea_search_rules {
+    () => {
+        " JOIN users u ON u.id = i.author_id JOIN campaigns ca ON ca.id = i.campaign_id
+          WHERE i.hidden_at IS NULL
+            AND ($3 OR (ca.status <> 'draft'
+                        AND (ca.community_id IS NULL
+                             OR EXISTS (SELECT 1 FROM community_members m
+                                        WHERE m.community_id = ca.community_id AND m.user_id = $2))))
+            AND ($4 = '' OR (u.username = $4 AND NOT i.anonymous))
+            AND ($5 = 0 OR i.campaign_id = $5)
+            AND i.created_at >= $6 AND i.created_at < $7 "
+    };
+}
+
+/// Ideas matching `query` in campaigns `viewer_id` may see (`manager`: drafts too), best first.
+/// With `any`, one matching word is enough (for "similar ideas").
+#[allow(clippy::too_many_arguments)]
+pub async fn ideas(
+    db: &mut impl Exec,
+    query: &Parsed,
+    any: bool,
+    viewer_id: i64,
+    manager: bool,
+    filters: &Filters,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<IdeaHit>, sqlx::Error> {
+    let engine = db.engine();
+    let statement = match engine {
+        Engine::Sqlite => sql(concat!(
+            "SELECT ",
+            idea_search_columns!(),
+            " FROM ideas_fts JOIN ideas i ON i.id = ideas_fts.rowid",
+            idea_search_rules!(),
+            "AND ideas_fts MATCH $1 ORDER BY bm25(ideas_fts, 3.0, 1.0), i.id DESC LIMIT $8 OFFSET $9"
+        )),
+        Engine::Postgres => sql(concat!(
+            "SELECT ",
+            idea_search_columns!(),
+            " FROM ideas i",
+            idea_search_rules!(),
+            "AND i.search @@ to_tsquery('english', $1)
+             ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC LIMIT $8 OFFSET $9"
+        )),
+    };
+    db.fetch_all(
+        statement
+            .bind(query.expression(engine, any))
+            .bind(viewer_id)
+            .bind(manager)
+            .bind(filters.author.as_str())
+            .bind(filters.campaign.unwrap_or(0))
+            .bind(filters.from.unwrap_or(i64::MIN))
+            .bind(filters.until.unwrap_or(i64::MAX))
+            .bind(limit)
+            .bind(offset),
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PersonHit {
+    pub username: String,
+    pub display_name: String,
+    pub job_title: String,
+    pub department: String,
+    pub location: String,
+}
+
+/// People whose name, username, title, department or location match (former employees left out).
+pub async fn people(
+    db: &mut impl Exec,
+    query: &Parsed,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<PersonHit>, sqlx::Error> {
+    let engine = db.engine();
+    let statement = match engine {
+        Engine::Sqlite => sql("SELECT u.username, u.display_name, u.job_title, u.department, u.location
+                               FROM users_fts JOIN users u ON u.id = users_fts.rowid
+                               WHERE users_fts MATCH $1 AND u.deleted_at IS NULL
+                               ORDER BY bm25(users_fts, 4.0, 4.0, 1.0, 1.0, 1.0), u.username LIMIT $2 OFFSET $3"),
+        Engine::Postgres => sql("SELECT u.username, u.display_name, u.job_title, u.department, u.location
+                                 FROM users u
+                                 WHERE u.search @@ to_tsquery('simple', $1) AND u.deleted_at IS NULL
+                                 ORDER BY ts_rank(u.search, to_tsquery('simple', $1)) DESC, u.username
+                                 LIMIT $2 OFFSET $3"),
+    };
+    db.fetch_all(statement.bind(query.expression(engine, false)).bind(limit).bind(offset)).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommunityHit {
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub is_private: bool,
+}
+
+/// Communities whose name or description holds each of the first three words (communities are
+/// listed to everyone, private ones included; their posts are not).
+pub async fn communities(db: &mut impl Exec, query: &Parsed, limit: i64) -> Result<Vec<CommunityHit>, sqlx::Error> {
+    let patterns: Vec<String> = query
+        .all_words()
+        .into_iter()
+        .take(3)
+        .map(|w| format!("%{}%", crate::profiles::store::escape_like(w)))
+        .chain(std::iter::repeat("%".to_owned()))
+        .take(3)
+        .collect();
+    db.fetch_all(
+        sql("SELECT slug, name, description, is_private FROM communities
+             WHERE LOWER(name || ' ' || description) LIKE $1 ESCAPE '\\'
+               AND LOWER(name || ' ' || description) LIKE $2 ESCAPE '\\'
+               AND LOWER(name || ' ' || description) LIKE $3 ESCAPE '\\'
+             ORDER BY name LIMIT $4")
+        .bind(&patterns[0])
+        .bind(&patterns[1])
+        .bind(&patterns[2])
+        .bind(limit),
+    )
+    .await
+}
+
+/// Topics starting with the query's first word, with how many posts `viewer_id` may see carry them.
+pub async fn topics(
+    db: &mut impl Exec,
+    query: &Parsed,
+    viewer_id: i64,
+    limit: i64,
+) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    let Some(first) = query.all_words().first().map(|w| w.to_string()) else {
+        return Ok(Vec::new());
+    };
+    db.fetch_all(
+        sql(concat!(
+            "SELECT pt.topic, COUNT(*) FROM post_topics pt JOIN posts p ON p.id = pt.post_id
+             WHERE pt.topic LIKE $1 ESCAPE '\\' AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ",
+            visible_to!("$2"),
+            " GROUP BY pt.topic ORDER BY COUNT(*) DESC, pt.topic LIMIT $3"
+        ))
+        .bind(format!("{}%", crate::profiles::store::escape_like(&first)))
+        .bind(viewer_id)
+        .bind(limit),
+    )
+    .await
+}
+
+/// Rebuilds the built-in indexes from the tables (SQLite; PostgreSQL computes its columns itself).
+pub async fn rebuild(db: &mut impl Exec) -> Result<(), sqlx::Error> {
+    if db.engine() == Engine::Sqlite {
+        for statement in [
+            "INSERT INTO posts_fts (posts_fts) VALUES ('rebuild')",
+            "INSERT INTO ideas_fts (ideas_fts) VALUES ('rebuild')",
+            "INSERT INTO users_fts (users_fts) VALUES ('rebuild')",
+        ] {
+            db.execute(sql(statement)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The posts among `ids` that `viewer_id` may see under the same rules and filters (for results an
+/// outside engine found: its index may lag behind the database, so every hit is checked again).
+pub async fn posts_by_ids(
+    db: &mut impl Exec,
+    ids: &[i64],
+    viewer_id: i64,
+    filters: &Filters,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    let mut query = crate::db::sql_in(
+        concat!(
+            "SELECT ",
+            post_columns!(),
+            " FROM posts p",
+            post_search_joins!(),
+            "WHERE p.id IN ({list})",
+            post_search_rules!()
+        ),
+        7,
+        ids.len(),
+    )
+    .bind(0_i64)
+    .bind(viewer_id)
+    .bind(filters.author.as_str())
+    .bind(filters.community.as_str())
+    .bind(filters.from.unwrap_or(i64::MIN))
+    .bind(filters.until.unwrap_or(i64::MAX));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<PostRow> = db.fetch_all(query).await?;
+    Ok(in_order(rows, ids, |p| p.id))
+}
+
+/// The ideas among `ids` that `viewer_id` may see under the same rules and filters.
+pub async fn ideas_by_ids(
+    db: &mut impl Exec,
+    ids: &[i64],
+    viewer_id: i64,
+    manager: bool,
+    filters: &Filters,
+) -> Result<Vec<IdeaHit>, sqlx::Error> {
+    let mut query = crate::db::sql_in(
+        concat!("SELECT ", idea_search_columns!(), " FROM ideas i", idea_search_rules!(), "AND i.id IN ({list})"),
+        8,
+        ids.len(),
+    )
+    .bind(0_i64)
+    .bind(viewer_id)
+    .bind(manager)
+    .bind(filters.author.as_str())
+    .bind(filters.campaign.unwrap_or(0))
+    .bind(filters.from.unwrap_or(i64::MIN))
+    .bind(filters.until.unwrap_or(i64::MAX));
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<IdeaHit> = db.fetch_all(query).await?;
+    Ok(in_order(rows, ids, |i| i.id))
+}
+
+/// The people among `ids` who are still here.
+pub async fn people_by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<PersonHit>, sqlx::Error> {
+    let mut query = crate::db::sql_in(
+        "SELECT u.id, u.username, u.display_name, u.job_title, u.department, u.location
+         FROM users u WHERE u.deleted_at IS NULL AND u.id IN ({list})",
+        1,
+        ids.len(),
+    );
+    for id in ids {
+        query = query.bind(*id);
+    }
+    let rows: Vec<(i64, String, String, String, String, String)> = db.fetch_all(query).await?;
+    let rows = in_order(rows, ids, |r| r.0);
+    Ok(rows
+        .into_iter()
+        .map(|(_, username, display_name, job_title, department, location)| PersonHit {
+            username,
+            display_name,
+            job_title,
+            department,
+            location,
+        })
+        .collect())
+}
+
+/// `rows` in the order of `ids` (an outside engine's ranking).
+fn in_order<T>(mut rows: Vec<T>, ids: &[i64], id_of: impl Fn(&T) -> i64) -> Vec<T> {
+    rows.sort_by_key(|row| ids.iter().position(|id| *id == id_of(row)).unwrap_or(usize::MAX));
+    rows
+}
