@@ -208,7 +208,7 @@ mod tests {
 
     #[test]
     fn symbols_quotes_and_stop_words_alone_leave_nothing_to_search() {
-        for input in ["", "   ", "the of and", "\"\"", "*:() & | <-> NEAR(\"", "🎉🎉", "\"the a\""] {
+        for input in ["", "   ", "the of and", "\"\"", "*:() & | <-> (\"", "🎉🎉", "\"the a\""] {
             assert!(Parsed::parse(input).is_empty(), "{input}");
         }
         let q = Parsed::parse("naïve café 日本 🎉 x");
@@ -224,8 +224,8 @@ mod tests {
         assert_eq!(marked, vec!["Packaging", "packages"]);
         let long = format!("{} needle {}", "hay ".repeat(200), "hay ".repeat(200));
         let pieces = highlight(&long, &["needle"], 80);
-        assert_eq!(pieces.first().unwrap().text, "…");
-        assert_eq!(pieces.last().unwrap().text, "…");
+        assert!(pieces.first().unwrap().text.starts_with('…'));
+        assert!(pieces.last().unwrap().text.ends_with('…'));
         assert!(pieces.iter().any(|p| p.hit && p.text == "needle"));
         let total: usize = pieces.iter().map(|p| p.text.chars().count()).sum();
         assert!(total <= 82);

@@ -1,0 +1,224 @@
+//! Benchmark: search over a generated company of 1,000,000 posts (2,000 people, 40 communities of
+//! which 10 private), with the query alone and the whole `/search` page over HTTP from the real server.
+//!
+//!     cargo run --release --example bench_search
+//!     BENCH_POSTS=200000 cargo run --release --example bench_search       # a smaller company
+//!     TOWNHALL_BENCH_POSTGRES_URL=postgres://… cargo run --release --example bench_search   # also PostgreSQL
+//!
+//! Queries are two words drawn from the 300 most common words of the corpus, as people type them.
+//! Prints the median and 95th percentile over 200 queries. Figures move with the machine; compare runs
+//! on one machine.
+
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+use townhall::config::Config;
+use townhall::db::{Db, Exec, now, sql};
+use townhall::search::Parsed;
+use townhall::search::store::{self, Filters};
+
+const PEOPLE: i64 = 2_000;
+const COMMUNITIES: i64 = 40;
+const PRIVATE: i64 = 10;
+const QUERIES: usize = 200;
+
+/// Words of workplace talk; the corpus draws from them with a skew, plus rarer generated words.
+const WORDS: &str = "meeting budget coffee quarter roadmap office travel design review launch customer \
+    packaging waste supplier crate pallet shipping warehouse invoice contract release feature bug \
+    incident outage deploy server database search index report dashboard campaign idea vote comment \
+    team manager engineer sales marketing finance legal hiring onboarding training workshop offsite \
+    lunch parking bicycle train remote hybrid desk laptop monitor printer badge security password \
+    policy holiday vacation sick leave payroll bonus salary promotion feedback survey goal target \
+    revenue cost saving energy solar heating cooling water recycling plastic paper cardboard label \
+    sustainability carbon emissions transport truck van delivery route schedule shift overtime \
+    safety helmet training quality defect audit inspection supplier order stock inventory forecast \
+    planning strategy vision mission values culture diversity inclusion wellbeing mentoring career \
+    newsletter announcement update question answer thanks welcome congratulations farewell birthday \
+    project milestone deadline sprint backlog ticket kanban retro demo prototype experiment pilot \
+    partner vendor licence renewal subscription cloud storage backup migration upgrade patch \
+    network wifi vpn email calendar chat video call conference room booking kitchen canteen menu \
+    garden plants music event party charity volunteering donation community club football running";
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    /// Skewed towards the start of `0..n`, as word use is.
+    fn skewed(&mut self, n: usize) -> usize {
+        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
+        ((r * r * r) * n as f64) as usize
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let posts: i64 = std::env::var("BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let dir = std::env::temp_dir().join(format!("townhall-bench-{}", uuid::Uuid::new_v4().simple()));
+    let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
+    run("SQLite", &sqlite, posts).await?;
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Ok(server) = std::env::var("TOWNHALL_BENCH_POSTGRES_URL") {
+        let name = format!("townhall_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(&server).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        run("PostgreSQL", &format!("{base}/{name}"), posts).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut admin).await?;
+    }
+    Ok(())
+}
+
+async fn run(engine: &str, url: &str, posts: i64) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = Config::from_lookup(|_| None)?;
+    config.database_url = url.to_owned();
+    let app = townhall::build(config).await?;
+    let db = app.db.clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(townhall::serve_on(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+    client
+        .post(format!("{base}/signup"))
+        .header("origin", &base)
+        .form(&[
+            ("username", "bench"),
+            ("display_name", "Bench"),
+            ("email", "bench@example.com"),
+            ("password", "bench password"),
+        ])
+        .send()
+        .await?;
+
+    let words: Vec<&str> = WORDS.split_whitespace().collect();
+    let started = Instant::now();
+    generate(&db, &words, posts).await?;
+    println!("{engine}: generated {posts} posts by {PEOPLE} people in {:.0} s", started.elapsed().as_secs_f64());
+
+    // The viewer belongs to half of the private communities (ids 1..=PRIVATE are private).
+    let viewer = 1;
+    let mut rng = Rng(7);
+    let mut queries = Vec::new();
+    let mut pages = Vec::new();
+    let mut found = 0_usize;
+    for _ in 0..QUERIES {
+        let a = words[rng.skewed(300.min(words.len()))];
+        let b = words[rng.skewed(300.min(words.len()))];
+        let text = format!("{a} {b}");
+        let t = Instant::now();
+        let rows = store::posts(&mut db.clone(), &Parsed::parse(&text), viewer, &Filters::default(), 0, 21).await?;
+        queries.push(t.elapsed());
+        found += rows.len();
+        let t = Instant::now();
+        let page = client.get(format!("{base}/search?q={a}+{b}")).send().await?;
+        let status = page.status();
+        let _ = page.text().await?;
+        pages.push(t.elapsed());
+        assert!(status.is_success(), "{status}");
+    }
+    println!(
+        "{:<28} {:>10} {:>10}\n{:<28} {:>7.1} ms {:>7.1} ms\n{:<28} {:>7.1} ms {:>7.1} ms\n(on average {:.1} posts per query on the first page)",
+        "two-word search",
+        "median",
+        "p95",
+        "posts query (first 20)",
+        ms(percentile(&mut queries, 50)),
+        ms(percentile(&mut queries, 95)),
+        "whole /search page (HTTP)",
+        ms(percentile(&mut pages, 50)),
+        ms(percentile(&mut pages, 95)),
+        found as f64 / QUERIES as f64,
+    );
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
+
+/// People, communities (the first [`PRIVATE`] private, the viewer a member of half of those), and
+/// `posts` posts of 6 to 30 skewed words over the last year, a tenth of them in communities.
+async fn generate(db: &Db, words: &[&str], posts: i64) -> Result<(), sqlx::Error> {
+    let at = now();
+    let mut tx = db.begin().await?;
+    tx.execute(
+        sql("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < $1)
+             INSERT INTO users (username, email, display_name, password_hash, department, created_at)
+             SELECT 'person' || x, 'person' || x || '@example.com', 'Person ' || x, 'none', 'Dept ' || (x % 12), $2 FROM n")
+        .bind(PEOPLE)
+        .bind(at),
+    )
+    .await?;
+    for c in 1..=COMMUNITIES {
+        tx.execute(
+            sql("INSERT INTO communities (slug, name, description, is_private, created_by, created_at)
+                 VALUES ($1, $2, '', $3, 1, $4)")
+            .bind(format!("c{c}"))
+            .bind(format!("Community {c}"))
+            .bind(c <= PRIVATE)
+            .bind(at),
+        )
+        .await?;
+        if c <= PRIVATE / 2 {
+            tx.execute(
+                sql("INSERT INTO community_members (community_id, user_id, is_admin, created_at) VALUES ($1, 1, TRUE, $2)")
+                    .bind(c)
+                    .bind(at),
+            )
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    let mut rng = Rng(42);
+    let year = 365 * 86_400;
+    let mut written = 0;
+    while written < posts {
+        let mut tx = db.begin().await?;
+        for _ in 0..20_000.min(posts - written) {
+            let len = 6 + (rng.next() % 25) as usize;
+            let mut body = String::new();
+            for i in 0..len {
+                if i > 0 {
+                    body.push(' ');
+                }
+                let w = rng.skewed(words.len() + 2_000);
+                match words.get(w) {
+                    Some(word) => body.push_str(word),
+                    None => body.push_str(&format!("w{w}")),
+                }
+            }
+            let author = 1 + (rng.next() as i64 % PEOPLE);
+            let community = (rng.next() % 10 == 0).then(|| 1 + (rng.next() as i64 % COMMUNITIES));
+            let members_only = community.filter(|c| *c <= PRIVATE);
+            let created = at - year + written * year / posts;
+            tx.execute(
+                sql("INSERT INTO posts (author_id, body, created_at, community_id, members_only) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(author)
+                    .bind(body)
+                    .bind(created)
+                    .bind(community)
+                    .bind(members_only),
+            )
+            .await?;
+            written += 1;
+        }
+        tx.commit().await?;
+    }
+    if let Db::Postgres(_) = db {
+        db.clone().execute(sql("ANALYZE")).await?;
+    }
+    Ok(())
+}
+
+fn percentile(samples: &mut [Duration], p: usize) -> Duration {
+    samples.sort();
+    samples[(samples.len() * p / 100).min(samples.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
