@@ -20,7 +20,7 @@ const STOP_WORDS: [&str; 36] = [
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Term {
-    /// A word, matched by its stem and as a prefix ("packag" finds "packaging").
+    /// A word, matched by its stem (and, the last one typed, as a prefix: "packag" finds "packaging").
     Word(String),
     /// Words in this order, next to each other.
     Phrase(Vec<String>),
@@ -94,16 +94,23 @@ impl Parsed {
     }
 
     /// The engine's query: every term must match (`any` false) or at least one (`any` true). SQLite
-    /// gets an FTS5 expression, PostgreSQL a `to_tsquery` text.
+    /// gets an FTS5 expression, PostgreSQL a `to_tsquery` text. Every word matches by its stem; the
+    /// last one also as a prefix, as it may be half typed (a prefix on every word made a common word's
+    /// search merge the lists of every word it begins: 3 times slower at the 95th percentile).
     pub fn expression(&self, engine: Engine, any: bool) -> String {
+        let last = self.terms.len().saturating_sub(1);
         let parts: Vec<String> = self
             .terms
             .iter()
-            .map(|term| match (engine, term) {
-                (Engine::Sqlite, Term::Word(w)) => format!("\"{w}\"*"),
-                (Engine::Sqlite, Term::Phrase(ws)) => format!("\"{}\"", ws.join(" ")),
-                (Engine::Postgres, Term::Word(w)) => format!("{w}:*"),
-                (Engine::Postgres, Term::Phrase(ws)) => format!("({})", ws.join(" <-> ")),
+            .enumerate()
+            .map(|(n, term)| {
+                let prefix = n == last;
+                match (engine, term) {
+                    (Engine::Sqlite, Term::Word(w)) => format!("\"{w}\"{}", if prefix { "*" } else { "" }),
+                    (Engine::Sqlite, Term::Phrase(ws)) => format!("\"{}\"", ws.join(" ")),
+                    (Engine::Postgres, Term::Word(w)) => format!("{w}{}", if prefix { ":*" } else { "" }),
+                    (Engine::Postgres, Term::Phrase(ws)) => format!("({})", ws.join(" <-> ")),
+                }
             })
             .collect();
         let joiner = match (engine, any) {
@@ -201,9 +208,9 @@ mod tests {
                 Term::Word("boxes".into()),
             ]
         );
-        assert_eq!(q.expression(Engine::Sqlite, false), r#""packaging"* AND "cut waste" AND "boxes"*"#);
-        assert_eq!(q.expression(Engine::Postgres, false), "packaging:* & (cut <-> waste) & boxes:*");
-        assert_eq!(q.expression(Engine::Postgres, true), "packaging:* | (cut <-> waste) | boxes:*");
+        assert_eq!(q.expression(Engine::Sqlite, false), r#""packaging" AND "cut waste" AND "boxes"*"#);
+        assert_eq!(q.expression(Engine::Postgres, false), "packaging & (cut <-> waste) & boxes:*");
+        assert_eq!(q.expression(Engine::Postgres, true), "packaging | (cut <-> waste) | boxes:*");
     }
 
     #[test]
