@@ -30,8 +30,8 @@ const VOCABULARY: usize = 20_000;
 /// The commonest words of English text, which search leaves out.
 const STOP: [&str; 36] = [
     "the", "of", "and", "to", "a", "in", "is", "it", "that", "for", "on", "with", "as", "at", "by", "this", "be",
-    "from", "or", "an", "are", "was", "but", "not", "our", "they", "their", "so", "if", "no", "into", "its",
-    "then", "there", "these", "such",
+    "from", "or", "an", "are", "was", "but", "not", "our", "they", "their", "so", "if", "no", "into", "its", "then",
+    "there", "these", "such",
 ];
 
 /// Words of workplace talk; the corpus draws from them with a skew, plus rarer generated words.
