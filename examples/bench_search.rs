@@ -228,7 +228,7 @@ async fn generate(db: &Db, words: &[&str], posts: i64) -> Result<(), sqlx::Error
                 }
             }
             let author = 1 + (rng.next() as i64 % PEOPLE);
-            let community = (rng.next() % 10 == 0).then(|| 1 + (rng.next() as i64 % COMMUNITIES));
+            let community = rng.next().is_multiple_of(10).then(|| 1 + (rng.next() as i64 % COMMUNITIES));
             let members_only = community.filter(|c| *c <= PRIVATE);
             let created = at - year + written * year / posts;
             tx.execute(
