@@ -7,10 +7,12 @@
 //! Prints the median and 95th percentile of 50 runs per sort. Figures move with the machine; compare
 //! runs on the same machine, not with other machines.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use sqlx::Connection;
-use townhall::config::Config;
+use std::time::Instant;
+
+use common::{Failure, Server, ms, percentile};
+
 use townhall::db::{Db, Exec, now, sql};
 use townhall::ideas::store::{self, Sort};
 
@@ -20,47 +22,20 @@ const VOTES: i64 = 200_000;
 const RUNS: usize = 50;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Failure> {
     let dir = std::env::temp_dir().join(format!("townhall-bench-{}", uuid::Uuid::new_v4().simple()));
-    let sqlite = format!("sqlite://{}", dir.join("bench.db").display());
-    run("SQLite", &sqlite).await?;
+    run("SQLite", format!("sqlite://{}", dir.join("bench.db").display())).await?;
     let _ = std::fs::remove_dir_all(&dir);
     if let Ok(server) = std::env::var("TOWNHALL_BENCH_POSTGRES_URL") {
-        let name = format!("townhall_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&server).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-        run("PostgreSQL", &format!("{base}/{name}")).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut admin).await?;
+        common::on_postgres(&server, |url| run("PostgreSQL", url)).await?;
     }
     Ok(())
 }
 
-async fn run(engine: &str, url: &str) -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = Config::from_lookup(|_| None)?;
-    config.database_url = url.to_owned();
-    let app = townhall::build(config).await?;
-    let db = app.db.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(townhall::serve_on(listener, app, async move {
-        let _ = stopped.await;
-    }));
-
-    // The first account is an admin, so it may see everything.
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
-    client
-        .post(format!("{base}/signup"))
-        .header("origin", &base)
-        .form(&[
-            ("username", "bench"),
-            ("display_name", "Bench"),
-            ("email", "bench@example.com"),
-            ("password", "bench password"),
-        ])
-        .send()
-        .await?;
+async fn run(engine: &str, url: String) -> Result<(), Failure> {
+    // The server's first account is an admin, so it may see everything.
+    let server = Server::start(&url).await?;
+    let (db, base, client) = (server.db.clone(), server.base.clone(), server.client.clone());
     let started = Instant::now();
     let campaign = generate(&db).await?;
     println!(
@@ -93,9 +68,7 @@ async fn run(engine: &str, url: &str) -> Result<(), Box<dyn std::error::Error>> 
             ms(percentile(&mut pages, 95))
         );
     }
-    let _ = stop.send(());
-    server.await??;
-    Ok(())
+    server.stop().await
 }
 
 /// Fills the database with one open campaign of [`IDEAS`] ideas, [`VOTERS`] people and [`VOTES`]
@@ -166,13 +139,4 @@ async fn generate(db: &Db) -> Result<i64, sqlx::Error> {
         db.clone().execute(sql("ANALYZE")).await?;
     }
     Ok(campaign)
-}
-
-fn percentile(samples: &mut [Duration], p: usize) -> Duration {
-    samples.sort();
-    samples[(samples.len() * p / 100).min(samples.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

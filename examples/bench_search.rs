@@ -13,10 +13,12 @@
 //! Prints the median and 95th percentile over 200 queries. Figures move with the machine; compare runs
 //! on one machine.
 
-use std::time::{Duration, Instant};
+mod common;
 
-use sqlx::Connection;
-use townhall::config::Config;
+use std::time::Instant;
+
+use common::{Failure, Server, ms, percentile};
+
 use townhall::db::{Db, Exec, now, sql};
 use townhall::search::Parsed;
 use townhall::search::store::{self, Filters};
@@ -74,63 +76,32 @@ impl Rng {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<(), Failure> {
     let posts: i64 = std::env::var("BENCH_POSTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     match std::env::var("BENCH_SQLITE") {
-        Ok(file) => run("SQLite", &format!("sqlite://{file}"), posts).await?,
+        Ok(file) => run("SQLite", format!("sqlite://{file}"), posts).await?,
         Err(_) => {
             let dir = std::env::temp_dir().join(format!("townhall-bench-{}", uuid::Uuid::new_v4().simple()));
-            run("SQLite", &format!("sqlite://{}", dir.join("bench.db").display()), posts).await?;
+            run("SQLite", format!("sqlite://{}", dir.join("bench.db").display()), posts).await?;
             let _ = std::fs::remove_dir_all(&dir);
         }
     }
     if let Ok(server) = std::env::var("TOWNHALL_BENCH_POSTGRES_URL") {
-        let name = format!("townhall_bench_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = sqlx::PgConnection::connect(&server).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
-        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
-        run("PostgreSQL", &format!("{base}/{name}"), posts).await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name} WITH (FORCE)"))).execute(&mut admin).await?;
+        common::on_postgres(&server, |url| run("PostgreSQL", url, posts)).await?;
     }
     Ok(())
 }
 
-async fn run(engine: &str, url: &str, posts: i64) -> Result<(), Box<dyn std::error::Error>> {
-    let mut config = Config::from_lookup(|_| None)?;
-    config.database_url = url.to_owned();
-    let app = townhall::build(config).await?;
-    let db = app.db.clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(townhall::serve_on(listener, app, async move {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build()?;
+async fn run(engine: &str, url: String, posts: i64) -> Result<(), Failure> {
+    let server = Server::start(&url).await?;
+    let (db, base, client) = (server.db.clone(), server.base.clone(), server.client.clone());
     let (existing,): (i64,) = db.clone().fetch_one(sql("SELECT COUNT(*) FROM posts")).await?;
     let words: Vec<&str> = WORDS.split_whitespace().collect();
     if existing == 0 {
-        client
-            .post(format!("{base}/signup"))
-            .header("origin", &base)
-            .form(&[
-                ("username", "bench"),
-                ("display_name", "Bench"),
-                ("email", "bench@example.com"),
-                ("password", "bench password"),
-            ])
-            .send()
-            .await?;
         let started = Instant::now();
         generate(&db, &words, posts).await?;
         println!("{engine}: generated {posts} posts by {PEOPLE} people in {:.0} s", started.elapsed().as_secs_f64());
     } else {
-        client
-            .post(format!("{base}/login"))
-            .header("origin", &base)
-            .form(&[("login", "bench"), ("password", "bench password"), ("next", "/")])
-            .send()
-            .await?;
         println!("{engine}: reusing {existing} posts");
     }
 
@@ -168,9 +139,7 @@ async fn run(engine: &str, url: &str, posts: i64) -> Result<(), Box<dyn std::err
         ms(percentile(&mut pages, 95)),
         found as f64 / QUERIES as f64,
     );
-    let _ = stop.send(());
-    server.await??;
-    Ok(())
+    server.stop().await
 }
 
 /// People, communities (the first [`PRIVATE`] private, the viewer a member of half of those), and
@@ -248,13 +217,4 @@ async fn generate(db: &Db, words: &[&str], posts: i64) -> Result<(), sqlx::Error
         db.clone().execute(sql("ANALYZE")).await?;
     }
     Ok(())
-}
-
-fn percentile(samples: &mut [Duration], p: usize) -> Duration {
-    samples.sort();
-    samples[(samples.len() * p / 100).min(samples.len() - 1)]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }

@@ -27,14 +27,20 @@ pub struct Site {
 }
 
 impl Site {
-    pub fn defaults(config: &Config) -> Site {
+    /// The settings before anyone configured anything.
+    fn built_in() -> Site {
         Site {
             name: "Townhall".into(),
             welcome: String::new(),
-            max_post_chars: config.max_post_chars,
-            signup: config.signup.clone(),
+            max_post_chars: crate::config::DEFAULT_MAX_POST_CHARS,
+            signup: SignupPolicy::Open,
             members_invite: false,
         }
+    }
+
+    /// The environment's values over the built-in ones, until an admin saves the settings page.
+    pub fn defaults(config: &Config) -> Site {
+        Site { max_post_chars: config.max_post_chars, signup: config.signup.clone(), ..Site::built_in() }
     }
 
     fn apply(&mut self, key: &str, value: &str) {
@@ -147,18 +153,10 @@ pub async fn middleware(State(cache): State<(Cache, Db)>, request: Request, next
 
 /// The settings of the request being served; outside a request (unit tests), a default copy.
 pub fn current() -> Arc<Site> {
-    CURRENT.try_with(|site| site.clone()).unwrap_or_else(|_| {
-        Arc::new(Site {
-            name: "Townhall".into(),
-            welcome: String::new(),
-            max_post_chars: crate::config::DEFAULT_MAX_POST_CHARS,
-            signup: SignupPolicy::Open,
-            members_invite: false,
-        })
-    })
+    CURRENT.try_with(|site| site.clone()).unwrap_or_else(|_| Arc::new(Site::built_in()))
 }
 
 /// The site's name, for page titles and the header.
 pub fn name() -> String {
-    CURRENT.try_with(|site| site.name.clone()).unwrap_or_else(|_| "Townhall".into())
+    current().name.clone()
 }

@@ -1,6 +1,7 @@
 //! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
 //! password hashing.
 
+pub mod data;
 pub mod invitations;
 pub mod routes;
 pub mod store;

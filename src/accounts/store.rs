@@ -174,7 +174,7 @@ pub async fn erase(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> 
 /// People whose username, name, e-mail or department contains `query` (all when empty), by username,
 /// after `after`; former employees are left out.
 pub async fn search(db: &mut impl Exec, query: &str, after: &str, limit: i64) -> Result<Vec<User>, sqlx::Error> {
-    let pattern = format!("%{}%", crate::profiles::store::escape_like(&query.trim().to_lowercase()));
+    let pattern = format!("%{}%", crate::db::escape_like(&query.trim().to_lowercase()));
     db.fetch_all(
         sql(concat!(
             "SELECT ",

@@ -2,20 +2,17 @@
 
 use askama::Template;
 use axum::Router;
-use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use time::macros::format_description;
 
 use super::require_admin;
 use crate::audit::{self, Entry, Filter};
-use crate::db::Db;
-use crate::ideas::export::csv_cell;
 use crate::posts::views::iso_time;
-use crate::web::form::percent_encode;
+use crate::web::export::{csv_row, stream_chunks};
+use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -41,19 +38,11 @@ struct AuditQuery {
 
 impl AuditQuery {
     fn filter(&self) -> Result<Filter, AppError> {
-        let day = |value: &str, label: &str| -> Result<Option<i64>, AppError> {
-            if value.trim().is_empty() {
-                return Ok(None);
-            }
-            time::Date::parse(value.trim(), format_description!("[year]-[month]-[day]"))
-                .map(|d| Some(d.midnight().assume_utc().unix_timestamp()))
-                .map_err(|_| AppError::BadRequest(format!("The {label} date must look like 2026-11-24.")))
-        };
         Ok(Filter {
             actor: self.actor.chars().take(60).collect(),
             action: self.action.chars().take(60).collect(),
-            from: day(&self.from, "from")?,
-            until: day(&self.to, "to")?.map(|d| d + 86_400),
+            from: parse_day(&self.from, "from")?,
+            until: parse_day(&self.to, "to")?.map(|d| d + 86_400),
         })
     }
 
@@ -151,52 +140,28 @@ async fn csv(
 ) -> Result<Response, AppError> {
     require_admin(&current)?;
     let filter = query.filter()?;
-    struct Cursor {
-        db: Db,
-        filter: Filter,
-        before: i64,
-        started: bool,
-        done: bool,
-    }
-    let start = Cursor { db: state.db.clone(), filter, before: i64::MAX, started: false, done: false };
-    let stream = futures_util::stream::unfold(start, |mut c| async move {
-        if c.done {
-            return None;
-        }
-        if !c.started {
-            c.started = true;
-            let head = "\u{feff}id,time,actor,action,object_type,object_id,object,reason\r\n";
-            return Some((Ok::<Bytes, sqlx::Error>(Bytes::from(head)), c));
-        }
-        match audit::entries(&mut c.db, &c.filter, c.before, CHUNK).await {
-            Ok(entries) if entries.is_empty() => None,
-            Ok(entries) => {
-                c.before = entries.last().map_or(c.before, |e| e.id);
-                let text: String = entries
-                    .iter()
-                    .map(|e| {
-                        let cells = [
-                            e.id.to_string(),
-                            iso_time(e.created_at),
-                            e.actor_name.clone(),
-                            e.action.clone(),
-                            e.object_type.clone(),
-                            e.object_id.to_string(),
-                            object_label(e),
-                            e.reason.clone(),
-                        ];
-                        let mut row = cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
-                        row.push_str("\r\n");
-                        row
-                    })
-                    .collect();
-                Some((Ok(Bytes::from(text)), c))
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "audit export failed part way");
-                c.done = true;
-                Some((Err(e), c))
-            }
+    let head = "\u{feff}id,time,actor,action,object_type,object_id,object,reason\r\n";
+    // Newest first, like the page: the cursor is the last id sent, and the next chunk is below it.
+    let body = stream_chunks(state.db.clone(), head, i64::MAX, move |mut db, before| {
+        let filter = filter.clone();
+        async move {
+            let entries = audit::entries(&mut db, &filter, before, CHUNK).await?;
+            let text: String = entries
+                .iter()
+                .map(|e| {
+                    csv_row([
+                        e.id.to_string(),
+                        iso_time(e.created_at),
+                        e.actor_name.clone(),
+                        e.action.clone(),
+                        e.object_type.clone(),
+                        e.object_id.to_string(),
+                        object_label(e),
+                        e.reason.clone(),
+                    ])
+                })
+                .collect();
+            Ok(entries.last().map(|last| (text, last.id)))
         }
     });
     Ok((
@@ -204,7 +169,7 @@ async fn csv(
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (header::CONTENT_DISPOSITION, "attachment; filename=\"audit-log.csv\""),
         ],
-        Body::from_stream(stream),
+        body,
     )
         .into_response())
 }

@@ -64,7 +64,7 @@ pub async fn entries(db: &mut impl Exec, filter: &Filter, before: i64, limit: i6
             .bind(before)
             .bind(filter.actor.trim().trim_start_matches('@').to_lowercase())
             .bind(filter.action.trim())
-            .bind(format!("{}.%", crate::profiles::store::escape_like(filter.action.trim())))
+            .bind(format!("{}.%", crate::db::escape_like(filter.action.trim())))
             .bind(filter.from.unwrap_or(i64::MIN))
             .bind(filter.until.unwrap_or(i64::MAX))
             .bind(limit),

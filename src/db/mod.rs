@@ -99,6 +99,18 @@ pub fn sql(text: &'static str) -> Query {
     Query { text: Cow::Borrowed(text), args: Vec::new() }
 }
 
+/// Makes `%`, `_` and `\` in typed text match themselves in a LIKE pattern.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Like [`sql`], with `{list}` in the text replaced by `count` placeholders numbered from `first`
 /// (`$2, $3, $4`), for `IN ({list})`; bind the values in order. With no values the list is `NULL`,
 /// which matches nothing. Only placeholders are ever put into the text.

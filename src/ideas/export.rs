@@ -14,6 +14,7 @@ use super::store::{self, IdeaRow};
 use super::{Campaign, is_manager};
 use crate::db::Db;
 use crate::posts::views::iso_time;
+use crate::web::export::csv_row;
 use crate::web::{AppError, AppState, CurrentUser};
 
 /// Ideas read per database round trip.
@@ -124,7 +125,7 @@ impl Exporter {
         }
         self.after = ideas.last().map_or(self.after, |i| i.id);
         let text = match self.format {
-            Format::Csv => ideas.iter().map(|i| csv_row(i, self.campaign.is_none())).collect::<String>(),
+            Format::Csv => ideas.iter().map(|i| idea_csv_row(i, self.campaign.is_none())).collect::<String>(),
             Format::Json => match self.json_ideas(&ideas).await {
                 Ok(text) => text,
                 Err(e) => {
@@ -221,7 +222,7 @@ fn author(idea: &IdeaRow) -> String {
     }
 }
 
-fn csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
+fn idea_csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
     let campaign = with_campaign.then(|| idea.campaign_id.to_string());
     let cells = [
         idea.id.to_string(),
@@ -235,30 +236,5 @@ fn csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
         idea.merged_into_id.map(|id| id.to_string()).unwrap_or_default(),
         idea.official_response.clone().unwrap_or_default(),
     ];
-    let mut row = campaign.iter().chain(cells.iter()).map(|c| csv_cell(c)).collect::<Vec<_>>().join(",");
-    row.push_str("\r\n");
-    row
-}
-
-/// One CSV cell: quoted as RFC 4180 says, and a text a spreadsheet would run as a formula (starting
-/// with `=`, `+`, `-`, `@`, a tab or a carriage return) neutralised with a leading apostrophe.
-pub fn csv_cell(value: &str) -> String {
-    let neutral =
-        if value.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{value}") } else { value.to_owned() };
-    format!("\"{}\"", neutral.replace('"', "\"\""))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_cell;
-
-    #[test]
-    fn csv_cells_are_quoted_and_formulas_neutralised() {
-        assert_eq!(csv_cell("plain"), "\"plain\"");
-        assert_eq!(csv_cell("say \"hi\", then\nleave"), "\"say \"\"hi\"\", then\nleave\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
-        for risky in ["+1", "-2", "@SUM(A1)", "\tx"] {
-            assert!(csv_cell(risky).starts_with("\"'"), "{risky}");
-        }
-    }
+    csv_row(campaign.iter().chain(cells.iter()))
 }

@@ -6,6 +6,8 @@ pub mod routes;
 pub mod store;
 pub mod watch;
 
+use crate::accounts::{self, Role, User};
+use crate::db::Tx;
 use crate::web::{AppError, CurrentUser};
 
 /// What can be reported.
@@ -128,4 +130,41 @@ pub fn suspension_end(value: &str, now: i64) -> Option<i64> {
         .iter()
         .find(|(v, _, _)| *v == value)
         .map(|(_, _, secs)| secs.map_or(crate::accounts::FOREVER, |s| now + s))
+}
+
+/// Moderators may suspend members and managers; admins anyone but themselves.
+pub fn may_suspend(actor: &User, target: &User) -> bool {
+    if actor.id == target.id {
+        return false;
+    }
+    match actor.role() {
+        Role::Admin => true,
+        Role::Moderator => matches!(target.role(), Role::Member | Role::Manager),
+        _ => false,
+    }
+}
+
+/// Suspends `target` inside `tx`: checks the actor may, keeps one admin able to sign in, ends the
+/// target's sessions, and writes the audit log.
+pub async fn suspend_account(
+    tx: &mut Tx,
+    actor: &User,
+    target: &User,
+    until: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    if !may_suspend(actor, target) {
+        return Err(AppError::Forbidden("You cannot suspend this person."));
+    }
+    if target.is_admin() && accounts::store::active_admins(tx).await? <= 1 {
+        return Err(AppError::BadRequest("This is the last administrator who can sign in.".into()));
+    }
+    accounts::store::suspend(tx, target.id, until, reason).await?;
+    let what = if until == accounts::FOREVER {
+        "for good".to_owned()
+    } else {
+        format!("until {}", crate::ideas::date_label(until))
+    };
+    crate::audit::record(tx, actor.id, "user.suspend", "user", target.id, &format!("{what}: {reason}")).await?;
+    Ok(())
 }

@@ -9,12 +9,15 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{
-    DURATIONS, ObjectKind, Outcome, REASONS, reason_label, require_moderator, state_label, store, suspension_end, watch,
+    DURATIONS, ObjectKind, Outcome, REASONS, may_suspend, reason_label, require_moderator, state_label, store,
+    suspend_account, suspension_end, watch,
 };
-use crate::accounts::{self, Role, User};
-use crate::db::{Exec, Tx, now};
+use crate::accounts;
+use crate::db::{Exec, now};
 use crate::ideas::store as ideas;
+use crate::ideas::store::IdeaRow;
 use crate::notifications::{self, Kind};
+use crate::posts::PostRow;
 use crate::posts::store as posts;
 use crate::posts::views::relative_time;
 use crate::web::form::FormErrors;
@@ -54,48 +57,59 @@ fn excerpt(text: &str, max: usize) -> String {
     out
 }
 
+fn post_target(p: PostRow) -> Target {
+    Target {
+        kind: ObjectKind::Post,
+        id: p.id,
+        author_id: p.author_id,
+        author: p.author_display_name.clone(),
+        author_username: Some(p.author_username.clone()),
+        link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
+        hidden: p.hidden_at.is_some(),
+        text: p.body,
+        anonymous: false,
+    }
+}
+
+fn idea_target(i: IdeaRow) -> Target {
+    Target {
+        kind: ObjectKind::Idea,
+        id: i.id,
+        author_id: i.author_id,
+        author: if i.anonymous { "Anonymous".into() } else { i.author_display_name.clone() },
+        author_username: (!i.anonymous).then(|| i.author_username.clone()),
+        link: format!("/ideas/{}", i.id),
+        hidden: i.hidden_at.is_some(),
+        text: format!("{}\n\n{}", i.title, i.body),
+        anonymous: i.anonymous,
+    }
+}
+
+async fn comment_target(db: &mut impl Exec, id: i64) -> Result<Option<(Target, i64)>, sqlx::Error> {
+    let Some((id, idea_id, author_id, body, hidden_at)) = ideas::find_comment(db, id).await? else {
+        return Ok(None);
+    };
+    let author = accounts::store::find_by_id(db, author_id).await?;
+    let target = Target {
+        kind: ObjectKind::Comment,
+        id,
+        author_id,
+        author: author.as_ref().map_or_else(|| "Former employee".into(), |a| a.display_name.clone()),
+        author_username: author.map(|a| a.username),
+        link: format!("/ideas/{idea_id}#comment-{id}"),
+        hidden: hidden_at.is_some(),
+        text: body,
+        anonymous: false,
+    };
+    Ok(Some((target, idea_id)))
+}
+
 /// The object as a moderator sees it (whoever may see it otherwise); `None` when it is gone.
 async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Result<Option<Target>, sqlx::Error> {
     Ok(match kind {
-        ObjectKind::Post => posts::find_any(db, id).await?.filter(|p| !p.is_deleted()).map(|p| Target {
-            kind,
-            id,
-            author_id: p.author_id,
-            author: p.author_display_name.clone(),
-            author_username: Some(p.author_username.clone()),
-            link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
-            hidden: p.hidden_at.is_some(),
-            text: p.body,
-            anonymous: false,
-        }),
-        ObjectKind::Idea => ideas::find_idea(db, id).await?.map(|i| Target {
-            kind,
-            id,
-            author_id: i.author_id,
-            author: if i.anonymous { "Anonymous".into() } else { i.author_display_name.clone() },
-            author_username: (!i.anonymous).then(|| i.author_username.clone()),
-            link: format!("/ideas/{}", i.id),
-            hidden: i.hidden_at.is_some(),
-            text: format!("{}\n\n{}", i.title, i.body),
-            anonymous: i.anonymous,
-        }),
-        ObjectKind::Comment => match ideas::find_comment(db, id).await? {
-            Some((id, idea_id, author_id, body, hidden_at)) => {
-                let author = accounts::store::find_by_id(db, author_id).await?;
-                Some(Target {
-                    kind,
-                    id,
-                    author_id,
-                    author: author.as_ref().map_or_else(|| "Former employee".into(), |a| a.display_name.clone()),
-                    author_username: author.map(|a| a.username),
-                    link: format!("/ideas/{idea_id}#comment-{id}"),
-                    hidden: hidden_at.is_some(),
-                    text: body,
-                    anonymous: false,
-                })
-            }
-            None => None,
-        },
+        ObjectKind::Post => posts::find_any(db, id).await?.filter(|p| !p.is_deleted()).map(post_target),
+        ObjectKind::Idea => ideas::find_idea(db, id).await?.map(idea_target),
+        ObjectKind::Comment => comment_target(db, id).await?.map(|(target, _)| target),
     })
 }
 
@@ -104,21 +118,23 @@ async fn reportable(state: &AppState, current: &CurrentUser, kind: &str, raw_id:
     let kind = ObjectKind::parse(kind).ok_or(AppError::NotFound)?;
     let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let mut db = state.db.clone();
-    let idea_id = match kind {
-        ObjectKind::Post => {
-            posts::find_visible(&mut db, id, current.user.id).await?.ok_or(AppError::NotFound)?;
-            None
-        }
-        ObjectKind::Idea => Some(id),
-        ObjectKind::Comment => Some(ideas::find_comment(&mut db, id).await?.ok_or(AppError::NotFound)?.1),
-    };
-    if let Some(idea_id) = idea_id {
+    // An idea (a comment's too) the viewer may open: its campaign visible, itself not concealed.
+    let visible_idea = |idea_id: i64| async move {
         let (idea, _) = crate::ideas::routes::find_idea(state, current, &idea_id.to_string()).await?;
-        if idea.concealed_from(&current.user) {
-            return Err(AppError::NotFound);
+        if idea.concealed_from(&current.user) { Err(AppError::NotFound) } else { Ok(idea) }
+    };
+    let target = match kind {
+        ObjectKind::Post => {
+            let post = posts::find_visible(&mut db, id, current.user.id).await?;
+            post_target(post.filter(|p| !p.is_deleted()).ok_or(AppError::NotFound)?)
         }
-    }
-    let target = load_target(&mut db, kind, id).await?.ok_or(AppError::NotFound)?;
+        ObjectKind::Idea => idea_target(visible_idea(id).await?),
+        ObjectKind::Comment => {
+            let (target, idea_id) = comment_target(&mut db, id).await?.ok_or(AppError::NotFound)?;
+            visible_idea(idea_id).await?;
+            target
+        }
+    };
     if target.hidden && !current.user.is_moderator() && target.author_id != current.user.id {
         return Err(AppError::NotFound);
     }
@@ -379,43 +395,6 @@ async fn queue(
         open,
         durations: &DURATIONS,
     })
-}
-
-/// Moderators may suspend members and managers; admins anyone but themselves.
-pub fn may_suspend(actor: &User, target: &User) -> bool {
-    if actor.id == target.id {
-        return false;
-    }
-    match actor.role() {
-        Role::Admin => true,
-        Role::Moderator => matches!(target.role(), Role::Member | Role::Manager),
-        _ => false,
-    }
-}
-
-/// Suspends `target` inside `tx`: checks the actor may, keeps one admin able to sign in, ends the
-/// target's sessions, and writes the audit log.
-pub async fn suspend_account(
-    tx: &mut Tx,
-    actor: &User,
-    target: &User,
-    until: i64,
-    reason: &str,
-) -> Result<(), AppError> {
-    if !may_suspend(actor, target) {
-        return Err(AppError::Forbidden("You cannot suspend this person."));
-    }
-    if target.is_admin() && accounts::store::active_admins(tx).await? <= 1 {
-        return Err(AppError::BadRequest("This is the last administrator who can sign in.".into()));
-    }
-    accounts::store::suspend(tx, target.id, until, reason).await?;
-    let what = if until == accounts::FOREVER {
-        "for good".to_owned()
-    } else {
-        format!("until {}", crate::ideas::date_label(until))
-    };
-    crate::audit::record(tx, actor.id, "user.suspend", "user", target.id, &format!("{what}: {reason}")).await?;
-    Ok(())
 }
 
 #[derive(Deserialize, Default)]

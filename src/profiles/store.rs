@@ -42,7 +42,7 @@ pub async fn update(db: &mut impl Exec, user_id: i64, fields: &ProfileFields) ->
 /// People whose name, username, department or job title contains `query` (any case), in username
 /// order after the `after` cursor; one more than a page, to tell whether there is a next one.
 pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<Vec<PersonRow>, sqlx::Error> {
-    let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+    let pattern = format!("%{}%", crate::db::escape_like(&query.to_lowercase()));
     db.fetch_all(
         sql("SELECT username, display_name, job_title, department, location FROM users
              WHERE username > $1 AND deleted_at IS NULL
@@ -54,16 +54,4 @@ pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<V
         .bind(DIRECTORY_PAGE_SIZE + 1),
     )
     .await
-}
-
-/// Makes `%`, `_` and `\` in typed text match themselves in a LIKE pattern.
-pub fn escape_like(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }

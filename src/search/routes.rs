@@ -7,12 +7,11 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
-use time::macros::format_description;
 
 use super::query::{Parsed, Piece, highlight};
 use super::store::{self, CommunityHit, Filters, PersonHit};
 use crate::posts::views::relative_time;
-use crate::web::form::percent_encode;
+use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -44,14 +43,6 @@ pub struct SearchQuery {
 
 impl SearchQuery {
     fn filters(&self) -> Result<Filters, AppError> {
-        let day = |value: &str, label: &str| -> Result<Option<i64>, AppError> {
-            if value.trim().is_empty() {
-                return Ok(None);
-            }
-            time::Date::parse(value.trim(), format_description!("[year]-[month]-[day]"))
-                .map(|d| Some(d.midnight().assume_utc().unix_timestamp()))
-                .map_err(|_| AppError::BadRequest(format!("The {label} date must look like 2026-11-24.")))
-        };
         let campaign = match self.campaign.trim() {
             "" => None,
             c => Some(c.parse::<i64>().map_err(|_| AppError::BadRequest("Pick a campaign from the list.".into()))?),
@@ -60,8 +51,8 @@ impl SearchQuery {
             author: self.author.trim().trim_start_matches('@').to_lowercase().chars().take(30).collect(),
             community: self.community.trim().to_lowercase().chars().take(60).collect(),
             campaign,
-            from: day(&self.from, "from")?,
-            until: day(&self.to, "to")?.map(|d| d + 86_400),
+            from: parse_day(&self.from, "from")?,
+            until: parse_day(&self.to, "to")?.map(|d| d + 86_400),
         })
     }
 

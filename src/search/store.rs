@@ -4,7 +4,7 @@
 //! non-managers, and an anonymous idea never found by its author's name.
 
 use super::query::Parsed;
-use crate::db::{Engine, Exec, sql};
+use crate::db::{Engine, Exec, Query, sql};
 use crate::posts::PostRow;
 use crate::posts::store::{post_columns, visible_to};
 
@@ -77,18 +77,18 @@ pub async fn posts(
             "ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.id DESC LIMIT $7 OFFSET $8"
         )),
     };
-    db.fetch_all(
-        statement
-            .bind(query.expression(engine, false))
-            .bind(viewer_id)
-            .bind(filters.author.as_str())
-            .bind(filters.community.as_str())
-            .bind(filters.from.unwrap_or(i64::MIN))
-            .bind(filters.until.unwrap_or(i64::MAX))
-            .bind(limit)
-            .bind(offset),
-    )
-    .await
+    let statement = bind_post_rules(statement.bind(query.expression(engine, false)), viewer_id, filters);
+    db.fetch_all(statement.bind(limit).bind(offset)).await
+}
+
+/// Binds `$2` to `$6` of `post_search_rules!`.
+fn bind_post_rules(query: Query, viewer_id: i64, filters: &Filters) -> Query {
+    query
+        .bind(viewer_id)
+        .bind(filters.author.clone())
+        .bind(filters.community.clone())
+        .bind(filters.from.unwrap_or(i64::MIN))
+        .bind(filters.until.unwrap_or(i64::MAX))
 }
 
 /// An idea as search shows it.
@@ -161,19 +161,19 @@ pub async fn ideas(
              ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC LIMIT $8 OFFSET $9"
         )),
     };
-    db.fetch_all(
-        statement
-            .bind(query.expression(engine, any))
-            .bind(viewer_id)
-            .bind(manager)
-            .bind(filters.author.as_str())
-            .bind(filters.campaign.unwrap_or(0))
-            .bind(filters.from.unwrap_or(i64::MIN))
-            .bind(filters.until.unwrap_or(i64::MAX))
-            .bind(limit)
-            .bind(offset),
-    )
-    .await
+    let statement = bind_idea_rules(statement.bind(query.expression(engine, any)), viewer_id, manager, filters);
+    db.fetch_all(statement.bind(limit).bind(offset)).await
+}
+
+/// Binds `$2` to `$7` of `idea_search_rules!`.
+fn bind_idea_rules(query: Query, viewer_id: i64, manager: bool, filters: &Filters) -> Query {
+    query
+        .bind(viewer_id)
+        .bind(manager)
+        .bind(filters.author.clone())
+        .bind(filters.campaign.unwrap_or(0))
+        .bind(filters.from.unwrap_or(i64::MIN))
+        .bind(filters.until.unwrap_or(i64::MAX))
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -222,7 +222,7 @@ pub async fn communities(db: &mut impl Exec, query: &Parsed, limit: i64) -> Resu
         .all_words()
         .into_iter()
         .take(3)
-        .map(|w| format!("%{}%", crate::profiles::store::escape_like(w)))
+        .map(|w| format!("%{}%", crate::db::escape_like(w)))
         .chain(std::iter::repeat("%".to_owned()))
         .take(3)
         .collect();
@@ -257,7 +257,7 @@ pub async fn topics(
             visible_to!("$2"),
             " GROUP BY pt.topic ORDER BY COUNT(*) DESC, pt.topic LIMIT $3"
         ))
-        .bind(format!("{}%", crate::profiles::store::escape_like(&first)))
+        .bind(format!("{}%", crate::db::escape_like(&first)))
         .bind(viewer_id)
         .bind(limit),
     )
@@ -286,7 +286,7 @@ pub async fn posts_by_ids(
     viewer_id: i64,
     filters: &Filters,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
-    let mut query = crate::db::sql_in(
+    let statement = crate::db::sql_in(
         concat!(
             "SELECT ",
             post_columns!(),
@@ -297,13 +297,9 @@ pub async fn posts_by_ids(
         ),
         7,
         ids.len(),
-    )
-    .bind(0_i64)
-    .bind(viewer_id)
-    .bind(filters.author.as_str())
-    .bind(filters.community.as_str())
-    .bind(filters.from.unwrap_or(i64::MIN))
-    .bind(filters.until.unwrap_or(i64::MAX));
+    );
+    // `$1`, the query text elsewhere, is unused here.
+    let mut query = bind_post_rules(statement.bind(0_i64), viewer_id, filters);
     for id in ids {
         query = query.bind(*id);
     }
@@ -319,18 +315,12 @@ pub async fn ideas_by_ids(
     manager: bool,
     filters: &Filters,
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
-    let mut query = crate::db::sql_in(
+    let statement = crate::db::sql_in(
         concat!("SELECT ", idea_search_columns!(), " FROM ideas i", idea_search_rules!(), "AND i.id IN ({list})"),
         8,
         ids.len(),
-    )
-    .bind(0_i64)
-    .bind(viewer_id)
-    .bind(manager)
-    .bind(filters.author.as_str())
-    .bind(filters.campaign.unwrap_or(0))
-    .bind(filters.from.unwrap_or(i64::MIN))
-    .bind(filters.until.unwrap_or(i64::MAX));
+    );
+    let mut query = bind_idea_rules(statement.bind(0_i64), viewer_id, manager, filters);
     for id in ids {
         query = query.bind(*id);
     }

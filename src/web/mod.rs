@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod export;
 pub mod form;
 pub mod layout;
 pub mod limits;
@@ -89,6 +90,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::admin::router())
         .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
+        .merge(crate::accounts::data::router())
         .route("/healthz", get(healthz))
         .route("/static/{file}", get(static_file))
         .fallback(not_found)

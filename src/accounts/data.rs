@@ -1,0 +1,76 @@
+//! "Download my data": everything a person put into Townhall, as one JSON document, from their
+//! settings.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use crate::db::now;
+use crate::posts::views::iso_time;
+use crate::web::layout::{Layout, render};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/settings/data", get(my_data_page)).route("/settings/data.json", get(my_data))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/data.html")]
+struct MyDataPage {
+    layout: Layout,
+}
+
+async fn my_data_page(current: CurrentUser) -> Result<Response, AppError> {
+    render(&MyDataPage { layout: Layout::for_user(&current, "Your data").await })
+}
+
+/// Everything a person put into Townhall, as one JSON document.
+async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let me = &current.user;
+    let posts = crate::posts::store::all_by_author(&mut db, me.id).await?;
+    let ideas = crate::ideas::store::ideas_by_author(&mut db, me.id).await?;
+    let votes = crate::ideas::store::votes_by(&mut db, me.id).await?;
+    let comments = crate::ideas::store::comments_by(&mut db, me.id).await?;
+    let document = serde_json::json!({
+        "exported_at": iso_time(now()),
+        "profile": {
+            "username": me.username,
+            "display_name": me.display_name,
+            "email": me.email,
+            "role": me.role,
+            "job_title": me.job_title,
+            "department": me.department,
+            "location": me.location,
+            "bio": me.bio,
+            "joined": iso_time(me.created_at),
+        },
+        "posts": posts.iter().filter(|p| p.parent_id.is_none()).map(|p| serde_json::json!({
+            "id": p.id, "created_at": iso_time(p.created_at), "edited_at": p.edited_at.map(iso_time),
+            "community": p.community_slug, "body": p.body, "likes": p.like_count, "replies": p.reply_count,
+        })).collect::<Vec<_>>(),
+        "replies": posts.iter().filter(|p| p.parent_id.is_some()).map(|p| serde_json::json!({
+            "id": p.id, "reply_to": p.parent_id, "thread": p.thread_id(), "created_at": iso_time(p.created_at),
+            "edited_at": p.edited_at.map(iso_time), "body": p.body,
+        })).collect::<Vec<_>>(),
+        "ideas": ideas.iter().map(|i| serde_json::json!({
+            "id": i.id, "campaign_id": i.campaign_id, "title": i.title, "body": i.body, "anonymous": i.anonymous,
+            "stage": i.stage, "votes": i.vote_count, "created_at": iso_time(i.created_at),
+        })).collect::<Vec<_>>(),
+        "votes": votes.iter().map(|(idea, title, at)| serde_json::json!({
+            "idea_id": idea, "idea_title": title, "at": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "comments": comments.iter().map(|(id, idea, body, at)| serde_json::json!({
+            "id": id, "idea_id": idea, "body": body, "created_at": iso_time(*at),
+        })).collect::<Vec<_>>(),
+    });
+    let disposition = format!("attachment; filename=\"townhall-{}.json\"", me.username);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        document.to_string(),
+    )
+        .into_response())
+}
