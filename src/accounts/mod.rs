@@ -179,8 +179,18 @@ pub fn profile_text(input: &str, label: &str, min: usize, max: usize) -> Result<
     Ok(text.to_owned())
 }
 
+/// Password hashes computed at once. Each argon2 computation holds 19 MiB; without a bound, a burst
+/// of sign-ins (or an attacker's) multiplies that (64 at once: 1.2 GiB) and the allocator keeps the
+/// peak. Two at a time keep both cores busy; the rest wait their turn, in order.
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn hashing_turn() -> Result<tokio::sync::SemaphorePermit<'static>, AppError> {
+    HASHING.acquire().await.map_err(|e| AppError::Internal(format!("password hashing: {e}")))
+}
+
 /// Hashes with argon2id (the crate's defaults: 19 MiB, 2 passes) off the async threads.
 pub async fn hash_password(password: Password) -> Result<String, AppError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         Argon2::default()
             .hash_password(password.0.as_bytes())
@@ -195,6 +205,7 @@ pub async fn hash_password(password: Password) -> Result<String, AppError> {
 /// account) it checks against a fixed dummy hash, so the answer takes as long either way and does not
 /// tell which accounts exist.
 pub async fn verify_password(password: String, hash: Option<String>) -> Result<bool, AppError> {
+    let _turn = hashing_turn().await?;
     tokio::task::spawn_blocking(move || {
         let dummy = dummy_hash();
         let (hash, real) = match &hash {

@@ -9,7 +9,10 @@ pub mod sessions;
 use std::borrow::Cow;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -25,14 +28,42 @@ pub enum Engine {
 /// A connection pool on one of the two engines. Cloning is cheap (the pools are reference counted).
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// An SQLite pool and its one writer's turn. SQLite lets one transaction write at a time; writers
+/// that find the lock taken poll it with growing sleeps (up to 100 ms each), so under a stream of
+/// writes some wait far longer than their turn. Taking turns here, first come first served, lets
+/// each writer start the moment the previous one ends.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    pool: SqlitePool,
+    writer: Arc<Semaphore>,
+}
+
+/// How long a writer waits for its turn before giving up (as SQLite's busy timeout did).
+const WRITER_WAIT: Duration = Duration::from_secs(5);
+
+impl SqliteDb {
+    async fn turn(&self) -> Result<OwnedSemaphorePermit, sqlx::Error> {
+        match tokio::time::timeout(WRITER_WAIT, self.writer.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
 }
 
 /// An open transaction; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    Sqlite(SqliteTx),
     Postgres(Transaction<'static, Postgres>),
+}
+
+/// An SQLite write transaction, holding the writer's turn until it ends.
+pub struct SqliteTx {
+    tx: Transaction<'static, Sqlite>,
+    _turn: OwnedSemaphorePermit,
 }
 
 /// One value bound to a placeholder.
@@ -159,6 +190,30 @@ pub fn sql_union_all(each: &'static str, first: usize, count: usize, tail: &'sta
     }
 }
 
+/// A multi-row `INSERT`: `head` (such as `INSERT INTO follows (follower_id, followee_id)`) followed
+/// by `VALUES` with one `($n, …)` group of `width` placeholders per row of `args`, for bulk loads.
+/// Only placeholders are ever put into the text.
+pub fn sql_values(head: &'static str, width: usize, args: Vec<Arg>) -> Query {
+    let rows = args.len() / width.max(1);
+    let mut text = String::with_capacity(head.len() + rows * width * 6 + 8);
+    text.push_str(head);
+    text.push_str(" VALUES ");
+    let mut n = 1;
+    for row in 0..rows {
+        text.push_str(if row == 0 { "(" } else { ", (" });
+        for column in 0..width {
+            if column > 0 {
+                text.push_str(", ");
+            }
+            text.push('$');
+            text.push_str(&n.to_string());
+            n += 1;
+        }
+        text.push(')');
+    }
+    Query { text: Cow::Owned(text), args }
+}
+
 impl Query {
     /// The same query behind a prefix such as `EXPLAIN QUERY PLAN `, to see how the database runs it.
     pub fn explained(self, prefix: &'static str) -> Query {
@@ -232,20 +287,25 @@ impl Exec for Db {
     fn engine(&self) -> Engine {
         on_engine!(self, |_p| Engine::Sqlite, Engine::Postgres)
     }
+    /// A statement outside a transaction writes (reads go through `fetch_*`): on SQLite it waits
+    /// for the writer's turn.
     async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
         on_engine!(
             self,
-            |p| Ok(sqlite_query(query).execute(&*p).await?.rows_affected()),
+            |p| {
+                let _turn = p.turn().await?;
+                Ok(sqlite_query(query).execute(&p.pool).await?.rows_affected())
+            },
             Ok(pg_query(query).execute(&*p).await?.rows_affected())
         )
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(self, |p| sqlite_query_as(query).fetch_all(&*p).await, pg_query_as(query).fetch_all(&*p).await)
+        on_engine!(self, |p| sqlite_query_as(query).fetch_all(&p.pool).await, pg_query_as(query).fetch_all(&*p).await)
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
         on_engine!(
             self,
-            |p| sqlite_query_as(query).fetch_optional(&*p).await,
+            |p| sqlite_query_as(query).fetch_optional(&p.pool).await,
             pg_query_as(query).fetch_optional(&*p).await
         )
     }
@@ -258,21 +318,21 @@ impl Exec for Tx {
     async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
         on_engine!(
             self,
-            |t| Ok(sqlite_query(query).execute(&mut **t).await?.rows_affected()),
+            |t| Ok(sqlite_query(query).execute(&mut *t.tx).await?.rows_affected()),
             Ok(pg_query(query).execute(&mut **t).await?.rows_affected())
         )
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
         on_engine!(
             self,
-            |t| sqlite_query_as(query).fetch_all(&mut **t).await,
+            |t| sqlite_query_as(query).fetch_all(&mut *t.tx).await,
             pg_query_as(query).fetch_all(&mut **t).await
         )
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
         on_engine!(
             self,
-            |t| sqlite_query_as(query).fetch_optional(&mut **t).await,
+            |t| sqlite_query_as(query).fetch_optional(&mut *t.tx).await,
             pg_query_as(query).fetch_optional(&mut **t).await
         )
     }
@@ -280,7 +340,7 @@ impl Exec for Tx {
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        on_engine!(self, |t| t.commit().await, t.commit().await)
+        on_engine!(self, |t| t.tx.commit().await, t.commit().await)
     }
 }
 
@@ -305,15 +365,19 @@ impl Db {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        Ok(Db::Sqlite(pool))
+        Ok(Db::Sqlite(SqliteDb { pool, writer: Arc::new(Semaphore::new(1)) }))
     }
 
-    /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
-    /// deferred transaction that reads and then writes fails outright with SQLITE_BUSY_SNAPSHOT when
-    /// another writer committed in between, whereas an immediate one waits its turn (busy_timeout).
+    /// Opens a write transaction. On SQLite it waits for the writer's turn ([`SqliteDb`]) and then
+    /// takes the write lock at once (`BEGIN IMMEDIATE`): a deferred transaction that reads and then
+    /// writes fails outright with SQLITE_BUSY_SNAPSHOT when another writer committed in between. (Another
+    /// process on the same file still waits through SQLite's busy timeout.)
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p) => {
+                let turn = p.turn().await?;
+                Tx::Sqlite(SqliteTx { tx: p.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -321,7 +385,7 @@ impl Db {
     /// Brings the schema up to date with the engine's own migrations.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await,
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(&p.pool).await,
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await,
         }
     }
@@ -335,7 +399,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p) => p.pool.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }

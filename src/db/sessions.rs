@@ -11,6 +11,9 @@ use super::{Db, Exec, sql};
 /// The session key that holds the signed-in account's id.
 pub const USER_ID_KEY: &str = "user_id";
 
+/// How far a session's expiry must move before the row is rewritten, in seconds.
+pub const REFRESH_AFTER: i64 = 3_600;
+
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
@@ -58,7 +61,23 @@ impl SessionStore for DbSessionStore {
         }
     }
 
+    /// Writes the record, except when only its expiry moved and by less than [`REFRESH_AFTER`]
+    /// seconds: sessions expire after days of inactivity, and rewriting the row on every page view
+    /// would make every read a write (on SQLite, a turn at the one writer's lock).
     async fn save(&self, record: &Record) -> session_store::Result<()> {
+        let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let stored: Option<(String, i64)> = self
+            .db
+            .clone()
+            .fetch_optional(sql("SELECT data, expires_at FROM sessions WHERE id = $1").bind(record.id.to_string()))
+            .await
+            .map_err(backend)?;
+        if let Some((stored_data, expires_at)) = stored
+            && stored_data == data
+            && (record.expiry_date.unix_timestamp() - expires_at).abs() < REFRESH_AFTER
+        {
+            return Ok(());
+        }
         let upsert = sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
                           ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
                           expires_at = excluded.expires_at");
