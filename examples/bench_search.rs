@@ -22,57 +22,16 @@ use common::{Failure, Server, ms, percentile};
 use townhall::db::{Db, Exec, now, sql};
 use townhall::search::Parsed;
 use townhall::search::store::{self, Filters};
+use townhall::seed::random::{self, Rng, WORDS};
 
 const PEOPLE: i64 = 2_000;
 const COMMUNITIES: i64 = 40;
 const PRIVATE: i64 = 10;
 const QUERIES: usize = 200;
-/// Distinct words in the corpus.
-const VOCABULARY: usize = 20_000;
-/// The commonest words of English text, which search leaves out.
-const STOP: [&str; 36] = [
-    "the", "of", "and", "to", "a", "in", "is", "it", "that", "for", "on", "with", "as", "at", "by", "this", "be",
-    "from", "or", "an", "are", "was", "but", "not", "our", "they", "their", "so", "if", "no", "into", "its", "then",
-    "there", "these", "such",
-];
 
-/// Words of workplace talk; the corpus draws from them with a skew, plus rarer generated words.
-const WORDS: &str = "meeting budget coffee quarter roadmap office travel design review launch customer \
-    packaging waste supplier crate pallet shipping warehouse invoice contract release feature bug \
-    incident outage deploy server database search index report dashboard campaign idea vote comment \
-    team manager engineer sales marketing finance legal hiring onboarding training workshop offsite \
-    lunch parking bicycle train remote hybrid desk laptop monitor printer badge security password \
-    policy holiday vacation sick leave payroll bonus salary promotion feedback survey goal target \
-    revenue cost saving energy solar heating cooling water recycling plastic paper cardboard label \
-    sustainability carbon emissions transport truck van delivery route schedule shift overtime \
-    safety helmet training quality defect audit inspection supplier order stock inventory forecast \
-    planning strategy vision mission values culture diversity inclusion wellbeing mentoring career \
-    newsletter announcement update question answer thanks welcome congratulations farewell birthday \
-    project milestone deadline sprint backlog ticket kanban retro demo prototype experiment pilot \
-    partner vendor licence renewal subscription cloud storage backup migration upgrade patch \
-    network wifi vpn email calendar chat video call conference room booking kitchen canteen menu \
-    garden plants music event party charity volunteering donation community club football running";
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-
-    /// Skewed towards the start of `0..n`, for picking what people search for.
-    fn skewed(&mut self, n: usize) -> usize {
-        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        ((r * r * r) * n as f64) as usize
-    }
-
-    /// A word rank by Zipf's law (the k-th commonest word is used about 1/k as often as the first)
-    /// over `n` words, as word use in text is.
-    fn zipf(&mut self, n: usize) -> usize {
-        let r = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        ((r * ((n + 1) as f64).ln()).exp() as usize).saturating_sub(1).min(n - 1)
-    }
+/// Skewed towards the start of `0..n`, for picking what people search for.
+fn skewed(rng: &mut Rng, n: usize) -> usize {
+    (rng.unit().powi(3) * n as f64) as usize
 }
 
 #[tokio::main]
@@ -107,13 +66,13 @@ async fn run(engine: &str, url: String, posts: i64) -> Result<(), Failure> {
 
     // The viewer belongs to half of the private communities (ids 1..=PRIVATE are private).
     let viewer = 1;
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut queries = Vec::new();
     let mut pages = Vec::new();
     let mut found = 0_usize;
     for _ in 0..QUERIES {
-        let a = words[rng.skewed(300.min(words.len()))];
-        let b = words[rng.skewed(300.min(words.len()))];
+        let a = words[skewed(&mut rng, 300.min(words.len()))];
+        let b = words[skewed(&mut rng, 300.min(words.len()))];
         let text = format!("{a} {b}");
         let t = Instant::now();
         let rows = store::posts(&mut db.clone(), &Parsed::parse(&text), viewer, &Filters::default(), 0, 21).await?;
@@ -175,29 +134,16 @@ async fn generate(db: &Db, words: &[&str], posts: i64) -> Result<(), sqlx::Error
         }
     }
     tx.commit().await?;
-    let mut rng = Rng(42);
+    let mut rng = Rng::new(42);
     let year = 365 * 86_400;
     let mut written = 0;
     while written < posts {
         let mut tx = db.begin().await?;
         for _ in 0..20_000.min(posts - written) {
-            let len = 6 + (rng.next() % 25) as usize;
-            let mut body = String::new();
-            for i in 0..len {
-                if i > 0 {
-                    body.push(' ');
-                }
-                let rank = rng.zipf(VOCABULARY);
-                if rank < STOP.len() {
-                    body.push_str(STOP[rank]);
-                } else if let Some(word) = words.get(rank - STOP.len()) {
-                    body.push_str(word);
-                } else {
-                    body.push_str(&format!("w{rank}"));
-                }
-            }
-            let author = 1 + (rng.next() as i64 % PEOPLE);
-            let community = rng.next().is_multiple_of(10).then(|| 1 + (rng.next() as i64 % COMMUNITIES));
+            let len = 6 + (rng.next_u64() % 25) as usize;
+            let body = random::text(&mut rng, words, len);
+            let author = 1 + (rng.next_u64() as i64 % PEOPLE);
+            let community = rng.next_u64().is_multiple_of(10).then(|| 1 + (rng.next_u64() as i64 % COMMUNITIES));
             let members_only = community.filter(|c| *c <= PRIVATE);
             let created = at - year + written * year / posts;
             tx.execute(

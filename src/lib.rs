@@ -15,6 +15,7 @@ pub mod polls;
 pub mod posts;
 pub mod profiles;
 pub mod search;
+pub mod seed;
 pub mod site;
 pub mod timeline;
 pub mod topics;

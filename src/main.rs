@@ -26,6 +26,25 @@ enum Command {
     /// Look after the search index.
     #[command(subcommand)]
     Search(SearchCommand),
+    /// Fill an empty database with a generated company (for trying Townhall at scale and for the
+    /// load benchmark). Counts other than people scale with --people unless given.
+    Seed {
+        /// People in the company; communities are people/200, campaigns people/100.
+        #[arg(long, default_value_t = 100_000)]
+        people: u32,
+        /// Posts and replies (default: ten per person).
+        #[arg(long)]
+        posts: Option<u32>,
+        /// Ideas (default: one per person); votes are 16 and comments 4 per idea.
+        #[arg(long)]
+        ideas: Option<u32>,
+        /// The same seed gives the same company.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Everyone's password (10 to 200 characters).
+        #[arg(long, default_value = "townhall-seed")]
+        password: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,10 +80,11 @@ enum UserCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "townhall=info,tower_http=warn,sqlx=warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| match cli.command {
+            // Bulk loading runs statements that take seconds by design.
+            Some(Command::Seed { .. }) => "townhall=info,sqlx=error".into(),
+            _ => "townhall=info,tower_http=warn,sqlx=warn".into(),
+        }))
         .with_writer(std::io::stderr)
         .init();
     let config = match Config::from_env() {
@@ -135,6 +155,28 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 return Err(format!("no account is called @{name}"));
             }
             println!("@{name} is now {role}.");
+            Ok(())
+        }
+        Command::Seed { people, posts, ideas, seed, password } => {
+            let mut size = townhall::seed::Size::for_people(people);
+            if let Some(posts) = posts {
+                size.posts = posts;
+            }
+            if let Some(ideas) = ideas {
+                size.idea_votes = ideas.saturating_mul(16);
+                size.idea_comments = ideas.saturating_mul(4);
+                size.ideas = ideas;
+            }
+            let password = Password::parse(&password).map_err(|e| format!("--password: {e}"))?;
+            let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
+            let hash = accounts::hash_password(password).await.map_err(|e| e.to_string())?;
+            let started = std::time::Instant::now();
+            let written = townhall::seed::run(&db, &size, seed, &hash).await.map_err(|e| e.to_string())?;
+            println!("Seeded the database in {:.0} s (seed {seed}):", started.elapsed().as_secs_f64());
+            for (what, rows) in written.rows {
+                println!("  {rows:>12}  {what}");
+            }
+            println!("Sign in as `admin` (or anyone) with the password given by --password.");
             Ok(())
         }
         Command::Search(command) => {
