@@ -384,6 +384,12 @@ async fn an_admin_suspends_someone_signed_in_elsewhere_and_their_session_ends() 
     wait_for_text(&browser, "People and roles").await;
     fill(&browser, "#q", "bo").await;
     click(&browser, "form.search button").await;
+    // The list before the search shows bo too: wait for the search's own page before touching it.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !browser.current_url().await.unwrap().as_str().contains("q=bo") {
+        assert!(Instant::now() < deadline, "the search page did not load");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     wait_for_text(&browser, "bo@example.com").await;
     click(&browser, "#user-bo details summary").await;
     browser.find(Locator::Css("#duration-bo")).await.unwrap().select_by_value("7d").await.unwrap();

@@ -1,0 +1,761 @@
+//! The load benchmark: the real server on a generated company (`townhall seed`), driven over
+//! loopback by many signed-in clients at once, beside the machine's ceiling measured in the same run
+//! (a bare axum handler serving a fixed page, and one reading 30 rows by an indexed key from the same
+//! SQLite file). Prints one table per engine: requests per second, p50 / p99 / max latency, the ratio
+//! of requests per second to the bare axum + SQLite ceiling, and the server's peak RSS.
+//!
+//!     cargo run --release --example bench_load                          # 100,000 people, SQLite
+//!     cargo run --release --example bench_load -- --postgres postgres://postgres@127.0.0.1:5432/postgres
+//!     cargo run --release --example bench_load -- --people 300 --seconds 1 --clients 8   # what CI runs
+//!
+//! The seeded SQLite file (and PostgreSQL database `townhall_bench_<people>`) is kept and reused; the
+//! first run seeds it (minutes at the default size). Writes made by the benchmark stay in it, marked.
+//! With two or more CPUs the servers run pinned to CPU 0 and the load generator to CPU 1 (`taskset`).
+//! Exits non-zero when a request fails or an acknowledged write is missing afterwards.
+
+#[allow(dead_code)]
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use common::{Failure, ms, percentile};
+use townhall::config::Config;
+use townhall::db::{Db, Exec, sql};
+
+const PASSWORD: &str = "townhall-seed";
+/// Request numbers of the measured phase start here (the warm-up's start at 0).
+const MEASURED: u64 = 1 << 40;
+
+#[derive(Parser)]
+struct Args {
+    #[command(subcommand)]
+    role: Option<Role>,
+    /// People in the generated company (everything else scales with it, as in `townhall seed`).
+    #[arg(long, default_value_t = 100_000)]
+    people: u32,
+    /// Concurrent signed-in clients.
+    #[arg(long, default_value_t = 64)]
+    clients: usize,
+    /// Seconds each scenario is measured (after a fifth of that to warm up).
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// The SQLite file to seed or reuse (default: townhall-bench-<people>.db in the temp folder).
+    #[arg(long)]
+    sqlite: Option<PathBuf>,
+    /// A PostgreSQL server to run the same scenarios on, e.g. postgres://postgres@127.0.0.1/postgres
+    /// (also TOWNHALL_BENCH_POSTGRES_URL).
+    #[arg(long)]
+    postgres: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Role {
+    /// (internal) Runs Townhall itself on DATABASE_URL at TOWNHALL_LISTEN.
+    #[command(hide = true)]
+    Townhall,
+    /// (internal) Runs the bare axum ceiling on a SQLite file.
+    #[command(hide = true)]
+    Ceiling { sqlite: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = match &args.role {
+        Some(Role::Townhall) => server_runtime().and_then(|rt| rt.block_on(run_townhall())),
+        Some(Role::Ceiling { sqlite }) => server_runtime().and_then(|rt| rt.block_on(ceiling::serve(sqlite.clone()))),
+        None => match pin_self() {
+            Some(code) => return code,
+            None => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(Failure::from)
+                .and_then(|rt| rt.block_on(bench(args))),
+        },
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_load: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn server_runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+async fn run_townhall() -> Result<(), Failure> {
+    townhall::serve(Config::from_env()?).await?;
+    Ok(())
+}
+
+/// Whether the servers and the load generator get a CPU each.
+fn pinned() -> bool {
+    std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2)
+        && Command::new("taskset").arg("-V").stdout(Stdio::null()).status().is_ok_and(|s| s.success())
+}
+
+/// Re-runs this benchmark on CPU 1 (once), returning its exit code; None when already pinned or
+/// when pinning is not possible.
+fn pin_self() -> Option<ExitCode> {
+    if std::env::var_os("TOWNHALL_BENCH_PINNED").is_some() || !pinned() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let status = Command::new("taskset")
+        .arg("-c")
+        .arg("1")
+        .arg(exe)
+        .args(std::env::args_os().skip(1))
+        .env("TOWNHALL_BENCH_PINNED", "1")
+        .status()
+        .ok()?;
+    Some(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+/// A server process (pinned to CPU 0 when the load generator is pinned), killed when dropped.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Process {
+    async fn start(args: &[&str], env: &[(&str, String)]) -> Result<Process, Failure> {
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+            probe.local_addr()?.port()
+        };
+        let exe = std::env::current_exe()?;
+        let mut command = if std::env::var_os("TOWNHALL_BENCH_PINNED").is_some() {
+            let mut c = Command::new("taskset");
+            c.arg("-c").arg("0").arg(exe);
+            c
+        } else {
+            Command::new(exe)
+        };
+        let listen = format!("127.0.0.1:{port}");
+        command.args(args).env("TOWNHALL_LISTEN", &listen).env("TOWNHALL_BENCH_LISTEN", &listen);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        let child = command.stdin(Stdio::null()).stdout(Stdio::null()).spawn()?;
+        let process = Process { child, base: format!("http://{listen}") };
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(r) = client.get(format!("{}/healthz", process.base)).send().await
+                && r.status().is_success()
+            {
+                return Ok(process);
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                return Err("the server did not answer within a minute".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The peak resident set size so far, in MiB (Linux's VmHWM).
+    fn peak_rss_mib(&self) -> Option<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib / 1024.0)
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One measured scenario.
+struct Outcome {
+    name: String,
+    requests: usize,
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    failures: usize,
+    first_failure: Option<String>,
+    /// Per client, the numbers of its requests the server acknowledged.
+    acknowledged: Vec<Vec<u64>>,
+}
+
+/// Builds request `n` of client `i`.
+type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize, u64) -> reqwest::RequestBuilder + Send + Sync>;
+
+/// Runs `make` from every client in a closed loop: a fifth of `seconds` unmeasured, then `seconds`
+/// measured. A request is acknowledged when it answers 2xx or 3xx; acknowledgements of both phases
+/// are kept (writes made while warming up stay written), numbered so that later requests have larger
+/// numbers and request `n` and `n + 1` alternate by parity.
+async fn drive(name: &str, clients: &[reqwest::Client], seconds: f64, make: MakeRequest) -> Outcome {
+    let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0).await;
+    let started = Instant::now();
+    let results = run_for(clients, seconds, make, MEASURED).await;
+    let elapsed = started.elapsed();
+    let mut latencies = Vec::new();
+    let mut failures = 0;
+    let mut first_failure = None;
+    let mut acknowledged = Vec::new();
+    for ((_, warm_failed, warm_first, mut acks), (samples, failed, first, measured_acks)) in
+        warm_up.into_iter().zip(results)
+    {
+        latencies.extend(samples);
+        failures += failed + warm_failed;
+        first_failure = first_failure.or(warm_first).or(first);
+        acks.extend(measured_acks);
+        acknowledged.push(acks);
+    }
+    let requests = latencies.len();
+    let max = latencies.iter().max().copied().unwrap_or_default();
+    let (p50, p99) = if latencies.is_empty() {
+        (Duration::ZERO, Duration::ZERO)
+    } else {
+        (percentile(&mut latencies, 50), percentile(&mut latencies, 99))
+    };
+    Outcome {
+        name: name.to_owned(),
+        requests,
+        per_second: requests as f64 / elapsed.as_secs_f64(),
+        p50,
+        p99,
+        max,
+        failures,
+        first_failure,
+        acknowledged,
+    }
+}
+
+type ClientResult = (Vec<Duration>, usize, Option<String>, Vec<u64>);
+
+async fn run_for(clients: &[reqwest::Client], seconds: f64, make: MakeRequest, first_n: u64) -> Vec<ClientResult> {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, client) in clients.iter().enumerate() {
+        let (client, make) = (client.clone(), make.clone());
+        tasks.spawn(async move {
+            let (mut samples, mut failed, mut first, mut acks) = (Vec::new(), 0, None, Vec::new());
+            let mut n = first_n;
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let outcome = match make(&client, i, n).send().await {
+                    Ok(response) => {
+                        let status = response.status();
+                        match response.bytes().await {
+                            Ok(_) if status.is_success() || status.is_redirection() => Ok(()),
+                            Ok(body) => {
+                                Err(format!("{status}: {}", String::from_utf8_lossy(&body[..body.len().min(200)])))
+                            }
+                            Err(e) => Err(e.to_string()),
+                        }
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                samples.push(started.elapsed());
+                match outcome {
+                    Ok(()) => acks.push(n),
+                    Err(e) => {
+                        failed += 1;
+                        first.get_or_insert(e);
+                    }
+                }
+                n += 1;
+            }
+            (i, (samples, failed, first, acks))
+        });
+    }
+    let mut results: Vec<(usize, ClientResult)> = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        if let Ok(result) = joined {
+            results.push(result);
+        }
+    }
+    // In client order, so that entry i is client i's.
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
+async fn bench(args: Args) -> Result<(), Failure> {
+    let pinned = std::env::var_os("TOWNHALL_BENCH_PINNED").is_some();
+    println!(
+        "{}",
+        if pinned {
+            "Pinned: servers on CPU 0, load generator on CPU 1 (taskset)."
+        } else {
+            "Not pinned (fewer than two CPUs or no taskset): servers and load generator share the CPUs."
+        }
+    );
+    println!("{} clients, {} s per scenario after {} s of warm-up.\n", args.clients, args.seconds, args.seconds / 5.0);
+    let sqlite =
+        args.sqlite.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("townhall-bench-{}.db", args.people)));
+    let sqlite_url = format!("sqlite://{}", sqlite.display());
+    ensure_seeded("SQLite", &sqlite_url, args.people).await?;
+
+    // The ceiling, on the same file.
+    let ceiling = {
+        let server = Process::start(&["ceiling", &sqlite.display().to_string()], &[]).await?;
+        let clients = plain_clients(args.clients)?;
+        let base = server.base.clone();
+        let fixed = drive(
+            "bare axum: fixed page",
+            &clients,
+            args.seconds,
+            Arc::new(move |c, _, _| c.get(format!("{base}/fixed"))),
+        )
+        .await;
+        let db = Db::connect(&sqlite_url).await?;
+        let authors: Vec<(i64,)> = db
+            .clone()
+            .fetch_all(sql("SELECT author_id FROM posts GROUP BY author_id HAVING COUNT(*) >= 30 LIMIT 1000"))
+            .await?;
+        let authors: Arc<Vec<i64>> = Arc::new(authors.into_iter().map(|(a,)| a).collect());
+        let base = server.base.clone();
+        let rows = drive(
+            "bare axum + SQLite: 30 rows",
+            &clients,
+            args.seconds,
+            Arc::new(move |c, i, n| {
+                c.get(format!("{base}/rows/{}", authors[(i * 7919 + n as usize) % authors.len().max(1)]))
+            }),
+        )
+        .await;
+        db.close().await;
+        vec![fixed, rows]
+    };
+    let ceiling_rows = ceiling[1].per_second;
+    print_table("Ceiling", &ceiling, None, ceiling_rows);
+
+    let mut ok = ceiling.iter().all(|o| o.failures == 0);
+    let sqlite_run = run_engine("SQLite", &sqlite_url, &args).await?;
+    ok &= sqlite_run.ok;
+    print_table("Townhall on SQLite", &sqlite_run.outcomes, sqlite_run.peak_rss, ceiling_rows);
+
+    let postgres = args.postgres.clone().or_else(|| std::env::var("TOWNHALL_BENCH_POSTGRES_URL").ok());
+    if let Some(server) = postgres {
+        let url = postgres_database(&server, args.people).await?;
+        ensure_seeded("PostgreSQL", &url, args.people).await?;
+        let pg = run_engine("PostgreSQL", &url, &args).await?;
+        ok &= pg.ok;
+        print_table("Townhall on PostgreSQL", &pg.outcomes, pg.peak_rss, ceiling_rows);
+        println!("PostgreSQL against SQLite (requests per second, p99):");
+        for (p, s) in pg.outcomes.iter().zip(&sqlite_run.outcomes) {
+            println!(
+                "  {:<40} {:>5.2}x slower   p99 {:>5.2}x",
+                p.name,
+                s.per_second / p.per_second.max(0.001),
+                ms(p.p99) / ms(s.p99).max(0.001)
+            );
+        }
+    }
+    if ok { Ok(()) } else { Err("some requests failed or acknowledged writes are missing (see above)".into()) }
+}
+
+fn plain_clients(count: usize) -> Result<Vec<reqwest::Client>, Failure> {
+    (0..count).map(|_| Ok(reqwest::Client::builder().pool_max_idle_per_host(1).build()?)).collect()
+}
+
+async fn ensure_seeded(engine: &str, url: &str, people: u32) -> Result<(), Failure> {
+    let mut config = Config::from_lookup(|_| None)?;
+    config.database_url = url.to_owned();
+    let db = townhall::open_database(&config).await?;
+    let (accounts,): (i64,) = db.clone().fetch_one(sql("SELECT COUNT(*) FROM users")).await?;
+    if accounts == 0 {
+        println!("{engine}: seeding a company of {people} people (once; the database is kept for later runs)");
+        let started = Instant::now();
+        let password = townhall::accounts::Password::parse(PASSWORD)?;
+        let hash = townhall::accounts::hash_password(password).await?;
+        townhall::seed::run(&db, &townhall::seed::Size::for_people(people), 1, &hash).await?;
+        println!("{engine}: seeded in {:.0} s\n", started.elapsed().as_secs_f64());
+    }
+    db.close().await;
+    Ok(())
+}
+
+/// The benchmark's own database on a PostgreSQL server, created when missing.
+async fn postgres_database(server: &str, people: u32) -> Result<String, Failure> {
+    use sqlx::Connection;
+    let name = format!("townhall_bench_{people}");
+    let mut admin = sqlx::PgConnection::connect(server).await?;
+    let exists: Option<(i32,)> =
+        sqlx::query_as("SELECT 1 FROM pg_database WHERE datname = $1").bind(&name).fetch_optional(&mut admin).await?;
+    if exists.is_none() {
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
+    }
+    let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+    Ok(format!("{base}/{name}"))
+}
+
+struct EngineRun {
+    outcomes: Vec<Outcome>,
+    peak_rss: Option<f64>,
+    ok: bool,
+}
+
+/// What the scenarios read and write, chosen from the seeded data.
+struct Fixtures {
+    typical: Vec<(i64, String)>,
+    /// The most followed person, and how many follow them.
+    leader: ((i64, String), i64),
+    heavy: Vec<(i64, String)>,
+    typical_deep: Vec<i64>,
+    heavy_deep: Vec<i64>,
+    profiles: Vec<String>,
+    thread: (i64, i64),
+    campaign: i64,
+    ideas: Vec<i64>,
+    hot_ideas: Vec<i64>,
+    recent_posts: Vec<i64>,
+}
+
+async fn fixtures(db: &Db, clients: usize) -> Result<Fixtures, Failure> {
+    let mut db = db.clone();
+    let limit = clients as i64;
+    // Typical: follows 40 to 120 people and is followed by 20 to 200 (not one of the leaders whom
+    // most of the company follows). Heavy: the people who follow the most.
+    let typical: Vec<(i64, String)> = db
+        .fetch_all(
+            sql("SELECT u.id, u.username FROM users u
+                 WHERE u.id > 1 AND (SELECT COUNT(*) FROM follows f WHERE f.follower_id = u.id) BETWEEN 40 AND 120
+                   AND (SELECT COUNT(*) FROM follows f WHERE f.followee_id = u.id) BETWEEN 20 AND 200
+                 ORDER BY u.id LIMIT $1")
+            .bind(limit),
+        )
+        .await?;
+    let heavy: Vec<(i64, String)> = db
+        .fetch_all(
+            sql("SELECT u.id, u.username FROM users u JOIN follows f ON f.follower_id = u.id
+                 WHERE u.id > 1 GROUP BY u.id, u.username ORDER BY COUNT(*) DESC, u.id LIMIT $1")
+            .bind(limit),
+        )
+        .await?;
+    let (leader_id, leader_name, followers): (i64, String, i64) = db
+        .fetch_one(sql("SELECT u.id, u.username, COUNT(*) FROM users u JOIN follows f ON f.followee_id = u.id
+                        GROUP BY u.id, u.username ORDER BY COUNT(*) DESC, u.id LIMIT 1"))
+        .await?;
+    let typical_deep = deep_cursors(&mut db, &typical, 300).await?;
+    let heavy_deep = deep_cursors(&mut db, &heavy, 3_000).await?;
+    let profiles: Vec<(String,)> =
+        db.fetch_all(sql("SELECT username FROM users WHERE id > 1 ORDER BY id LIMIT 2000")).await?;
+    let thread: (i64, i64) = db
+        .fetch_optional(sql("SELECT id, CAST(reply_count AS BIGINT) FROM posts
+                              WHERE parent_id IS NULL AND members_only IS NULL AND deleted_at IS NULL
+                              ORDER BY ABS(reply_count - 100), id LIMIT 1"))
+        .await?
+        .ok_or("the seeded database has no posts")?;
+    let (campaign,): (i64,) = db
+        .fetch_optional(
+            sql("SELECT c.id FROM campaigns c
+                 WHERE c.status = 'published' AND c.community_id IS NULL AND c.opens_at <= $1 AND c.closes_at > $1
+                 ORDER BY (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id) DESC, c.id LIMIT 1")
+            .bind(townhall::db::now()),
+        )
+        .await?
+        .ok_or("the seeded database has no open campaign")?;
+    let ideas: Vec<(i64,)> =
+        db.fetch_all(sql("SELECT id FROM ideas WHERE campaign_id = $1 ORDER BY id LIMIT 500").bind(campaign)).await?;
+    let hot: Vec<(i64,)> = db
+        .fetch_all(
+            sql("SELECT id FROM ideas WHERE campaign_id = $1 AND stage IN ('new', 'under_review')
+                 ORDER BY vote_count DESC, id LIMIT 5")
+            .bind(campaign),
+        )
+        .await?;
+    let recent: Vec<(i64,)> = db
+        .fetch_all(sql("SELECT id FROM posts WHERE parent_id IS NULL AND members_only IS NULL
+                        ORDER BY id DESC LIMIT 50"))
+        .await?;
+    if typical.is_empty() || heavy.is_empty() || ideas.is_empty() || hot.is_empty() {
+        return Err("the seeded database lacks people, ideas or votes for the scenarios".into());
+    }
+    Ok(Fixtures {
+        typical,
+        leader: ((leader_id, leader_name), followers),
+        heavy,
+        typical_deep,
+        heavy_deep,
+        profiles: profiles.into_iter().map(|(u,)| u).collect(),
+        thread,
+        campaign,
+        ideas: ideas.into_iter().map(|(i,)| i).collect(),
+        hot_ideas: hot.into_iter().map(|(i,)| i).collect(),
+        recent_posts: recent.into_iter().map(|(i,)| i).collect(),
+    })
+}
+
+/// For each person, the home cursor `depth` entries down (or halfway down a shorter home).
+async fn deep_cursors(db: &mut Db, people: &[(i64, String)], depth: i64) -> Result<Vec<i64>, Failure> {
+    let mut cursors = Vec::new();
+    for (id, _) in people {
+        let (entries,): (i64,) =
+            db.fetch_one(sql("SELECT COUNT(*) FROM timeline WHERE user_id = $1").bind(*id)).await?;
+        let offset = depth.min(entries / 2);
+        let cursor: Option<(i64,)> = db
+            .fetch_optional(
+                sql("SELECT post_id FROM timeline WHERE user_id = $1 ORDER BY post_id DESC LIMIT 1 OFFSET $2")
+                    .bind(*id)
+                    .bind(offset),
+            )
+            .await?;
+        cursors.push(cursor.map_or(i64::MAX, |(c,)| c));
+    }
+    Ok(cursors)
+}
+
+/// A client per person, signed in by a session row made the way signing in makes one (sign-in
+/// itself refuses a burst of sign-ins from one address, as it should).
+async fn sign_in(db: &Db, people: &[(i64, String)]) -> Result<Vec<reqwest::Client>, Failure> {
+    let mut clients = Vec::new();
+    for (id, _) in people {
+        let session = tower_sessions_core::session::Id::default().to_string();
+        db.clone()
+            .execute(
+                sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)")
+                    .bind(session.as_str())
+                    .bind(*id)
+                    .bind(format!("{{\"user_id\":{id}}}"))
+                    .bind(townhall::db::now() + 86_400),
+            )
+            .await?;
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::COOKIE, format!("townhall_session={session}").parse()?);
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .pool_max_idle_per_host(1)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()?;
+        clients.push(client);
+    }
+    Ok(clients)
+}
+
+async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, Failure> {
+    let db = Db::connect(url).await?;
+    let f = Arc::new(fixtures(&db, args.clients).await?);
+    let data = std::env::temp_dir().join(format!("townhall-bench-data-{}", std::process::id()));
+    let server = Process::start(
+        &["townhall"],
+        &[("DATABASE_URL", url.to_owned()), ("TOWNHALL_DATA_DIR", data.display().to_string())],
+    )
+    .await?;
+    let base = Arc::new(server.base.clone());
+    let typical = sign_in(&db, &f.typical).await?;
+    let heavy = sign_in(&db, &f.heavy).await?;
+    let marker = format!("bench{}", townhall::db::now());
+    let seconds = args.seconds;
+    let mut outcomes = Vec::new();
+    macro_rules! get {
+        ($name:expr, $clients:expr, |$f:ident, $i:ident, $n:ident| $path:expr) => {{
+            let name = $name.to_string();
+            let (base, $f) = (base.clone(), f.clone());
+            let make: MakeRequest = Arc::new(move |c, $i, $n| {
+                let _ = (&$f, $i, $n);
+                c.get(format!("{base}{}", $path))
+            });
+            outcomes.push(drive(&name, $clients, seconds, make).await);
+        }};
+    }
+    macro_rules! post {
+        ($name:expr, $clients:expr, |$f:ident, $i:ident, $n:ident| ($path:expr, $form:expr)) => {{
+            let name = $name.to_string();
+            let (base, $f, marker) = (base.clone(), f.clone(), marker.clone());
+            let make: MakeRequest = Arc::new(move |c, $i, $n| {
+                let _ = (&$f, &marker, $i, $n);
+                c.post(format!("{base}{}", $path)).header("origin", base.as_str()).form(&$form(&marker))
+            });
+            outcomes.push(drive(&name, $clients, seconds, make).await);
+        }};
+    }
+    let words = ["packaging waste", "coffee", "budget meeting", "solar energy", "recycling plastic", "hybrid office"];
+    get!("home, typical follower", &typical, |f, i, n| "/".to_owned());
+    get!(&format!("home, typical, page {} deep", 300 / 30), &typical, |f, i, n| format!(
+        "/?before={}",
+        f.typical_deep[i % f.typical_deep.len()]
+    ));
+    get!("home, heavy follower", &heavy, |f, i, n| "/".to_owned());
+    get!(&format!("home, heavy, page {} deep", 3000 / 30), &heavy, |f, i, n| format!(
+        "/?before={}",
+        f.heavy_deep[i % f.heavy_deep.len()]
+    ));
+    get!("/all", &typical, |f, i, n| "/all".to_owned());
+    get!("profile", &typical, |f, i, n| format!("/@{}", f.profiles[(i * 31 + n as usize) % f.profiles.len()]));
+    get!(&format!("post page, {} replies", f.thread.1), &typical, |f, i, n| format!("/posts/{}", f.thread.0));
+    get!("ideas by top", &typical, |f, i, n| format!("/campaigns/{}?sort=top", f.campaign));
+    get!("ideas by trending", &typical, |f, i, n| format!("/campaigns/{}?sort=trending", f.campaign));
+    get!("ideas by newest", &typical, |f, i, n| format!("/campaigns/{}?sort=newest", f.campaign));
+    get!("idea page", &typical, |f, i, n| format!("/ideas/{}", f.ideas[(i * 13 + n as usize) % f.ideas.len()]));
+    get!("search", &typical, |f, i, n| format!(
+        "/search?q={}",
+        words[(i + n as usize) % words.len()].replace(' ', "+")
+    ));
+    post!("posting", &typical, |f, i, n| ("/posts".to_owned(), |m: &str| [("body", format!("Load test {m} {i}-{n}"))]));
+    let posting = outcomes.len() - 1;
+    post!("replying", &typical, |f, i, n| (
+        format!("/posts/{}/replies", f.recent_posts[(i + n as usize) % f.recent_posts.len()]),
+        |m: &str| [("body", format!("Load test reply {m} {i}-{n}"))]
+    ));
+    let replying = outcomes.len() - 1;
+    post!("voting and unvoting, 5 hot ideas", &typical, |f, i, n| (
+        format!("/ideas/{}/{}", f.hot_ideas[i % f.hot_ideas.len()], if n % 2 == 0 { "vote" } else { "unvote" }),
+        |_: &str| [("back", String::new())]
+    ));
+    let voting = outcomes.len() - 1;
+    let leader = sign_in(&db, std::slice::from_ref(&f.leader.0)).await?;
+    post!(&format!("posting as the most followed ({} followers), 1 client", f.leader.1), &leader, |f, i, n| (
+        "/posts".to_owned(),
+        |m: &str| [("body", format!("Load test {m} leader {i}-{n}"))]
+    ));
+    let leading = outcomes.len() - 1;
+    let peak_rss = server.peak_rss_mib();
+    drop(server);
+
+    // Every acknowledged write is there.
+    let mut ok = true;
+    for o in &outcomes {
+        if o.failures > 0 {
+            ok = false;
+            println!(
+                "{engine}: {} had {} failed requests, the first: {}",
+                o.name,
+                o.failures,
+                o.first_failure.as_deref().unwrap_or("")
+            );
+        }
+    }
+    let mut db = db;
+    let acked = |o: &Outcome| o.acknowledged.iter().map(Vec::len).sum::<usize>() as i64;
+    let pattern = format!("%{marker}%");
+    let (posts,): (i64,) =
+        db.fetch_one(sql("SELECT COUNT(*) FROM posts WHERE body LIKE $1 AND parent_id IS NULL").bind(&pattern)).await?;
+    let (replies,): (i64,) = db
+        .fetch_one(sql("SELECT COUNT(*) FROM posts WHERE body LIKE $1 AND parent_id IS NOT NULL").bind(&pattern))
+        .await?;
+    let mut vote_errors = 0;
+    for (i, acks) in outcomes[voting].acknowledged.iter().enumerate() {
+        let Some(last) = acks.iter().max() else { continue };
+        let idea = f.hot_ideas[i % f.hot_ideas.len()];
+        let voted: Option<(i64,)> = db
+            .fetch_optional(
+                sql("SELECT CAST(1 AS BIGINT) FROM idea_votes WHERE idea_id = $1 AND user_id = $2")
+                    .bind(idea)
+                    .bind(f.typical[i].0),
+            )
+            .await?;
+        if voted.is_some() != (last % 2 == 0) {
+            vote_errors += 1;
+        }
+    }
+    let (miscounted,): (i64,) = db
+        .fetch_one(sql("SELECT COUNT(*) FROM ideas i
+                        WHERE i.campaign_id = $1 AND i.vote_count <> (SELECT COUNT(*) FROM idea_votes v WHERE v.idea_id = i.id)")
+            .bind(f.campaign))
+        .await?;
+    println!(
+        "{engine}: acknowledged {} posts ({} found), {} replies ({} found), {} votes and unvotes ({} voters' final state wrong, {} ideas miscounted)",
+        acked(&outcomes[posting]) + acked(&outcomes[leading]),
+        posts,
+        acked(&outcomes[replying]),
+        replies,
+        acked(&outcomes[voting]),
+        vote_errors,
+        miscounted
+    );
+    ok &= posts == acked(&outcomes[posting]) + acked(&outcomes[leading])
+        && replies == acked(&outcomes[replying])
+        && vote_errors == 0
+        && miscounted == 0;
+    db.close().await;
+    let _ = std::fs::remove_dir_all(&data);
+    Ok(EngineRun { outcomes, peak_rss, ok })
+}
+
+fn print_table(title: &str, outcomes: &[Outcome], peak_rss: Option<f64>, ceiling: f64) {
+    println!("\n{title}\n");
+    println!("| scenario | requests | req/s | p50 ms | p99 ms | max ms | of ceiling |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for o in outcomes {
+        println!(
+            "| {} | {} | {:.0} | {:.1} | {:.1} | {:.1} | {:.0} % |",
+            o.name,
+            o.requests,
+            o.per_second,
+            ms(o.p50),
+            ms(o.p99),
+            ms(o.max),
+            o.per_second / ceiling.max(0.001) * 100.0
+        );
+    }
+    if let Some(rss) = peak_rss {
+        println!("\nPeak RSS of the server: {rss:.0} MiB");
+    }
+    println!();
+}
+
+mod ceiling {
+    //! The machine's ceiling: the least a web handler can do, with the same runtime, HTTP stack and
+    //! SQLite driver as Townhall.
+
+    use std::path::PathBuf;
+
+    use axum::Router;
+    use axum::extract::{Path, State};
+    use axum::http::StatusCode;
+    use axum::response::Html;
+    use axum::routing::get;
+    use townhall::db::{Db, Exec, sql};
+
+    use super::Failure;
+
+    pub async fn serve(file: PathBuf) -> Result<(), Failure> {
+        let listen = std::env::var("TOWNHALL_BENCH_LISTEN")?;
+        let db = Db::connect(&format!("sqlite://{}", file.display())).await?;
+        let page: &'static str = Box::leak(fixed_page().into_boxed_str());
+        let app = Router::new()
+            .route("/healthz", get(|| async { "ok" }))
+            .route("/fixed", get(move || async move { Html(page) }))
+            .route("/rows/{author}", get(rows))
+            .with_state(db);
+        let listener = tokio::net::TcpListener::bind(&listen).await?;
+        axum::serve(listener, app).await?;
+        Ok(())
+    }
+
+    async fn rows(State(mut db): State<Db>, Path(author): Path<i64>) -> Result<Html<String>, StatusCode> {
+        let rows: Vec<(i64, i64, String, i64)> = db
+            .fetch_all(
+                sql("SELECT id, author_id, body, created_at FROM posts WHERE author_id = $1 ORDER BY id DESC LIMIT 30")
+                    .bind(author),
+            )
+            .await
+            .map_err(|_| StatusCode::INTERNAL_SERVER_ERROR)?;
+        let mut html = String::from("<!doctype html><title>rows</title><ul>");
+        for (id, author, body, at) in rows {
+            html.push_str(&format!(
+                "<li id=\"p{id}\">{author} at {at}: {}</li>",
+                body.replace('&', "&amp;").replace('<', "&lt;")
+            ));
+        }
+        html.push_str("</ul>");
+        Ok(Html(html))
+    }
+
+    fn fixed_page() -> String {
+        let mut page = String::from("<!doctype html><html><head><title>Fixed</title></head><body><main>");
+        for i in 0..30 {
+            page.push_str(&format!(
+                "<article id=\"p{i}\"><p>A fixed post of about the length of a real one, number {i}.</p></article>"
+            ));
+        }
+        page.push_str("</main></body></html>");
+        page
+    }
+}
