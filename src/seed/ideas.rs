@@ -3,9 +3,8 @@
 use std::collections::HashSet;
 
 use super::people::Company;
-use super::posts::flush_all;
 use super::random::{self, QUESTIONS, Rng, Shuffle, capitalised};
-use super::{DAY, Progress, Rows, Size, Written, begin, with_ids};
+use super::{DAY, Progress, Rows, Size, Written, begin, checkpoint, finish, flush_all, with_ids};
 use crate::db::{Arg, Db, Exec};
 
 struct Campaign {
@@ -43,6 +42,7 @@ pub(super) async fn generate(
     let public: Vec<u32> =
         (1..=company.communities.len() as u32).filter(|c| !company.communities[*c as usize - 1].private).collect();
     let mut campaigns = Rows::new(
+        "campaigns",
         with_ids!(
             db.engine(),
             "INSERT INTO campaigns (id, title, question, description, community_id, status, opens_at, closes_at,
@@ -88,9 +88,8 @@ pub(super) async fn generate(
             plans.push(Campaign { id: i as i64, opens_at, closes_at, community, anonymous_allowed, creator });
         }
     }
-    campaigns.flush(&mut tx).await?;
-    tx.commit().await?;
-    written.rows.push(("campaigns", campaigns.count));
+    finish(tx, &mut [&mut campaigns]).await?;
+    written.record(&[&campaigns]);
 
     // Plan the ideas, then write them oldest first so that ids follow time.
     let order = Shuffle::new(plans.len() as u64, &mut rng);
@@ -108,6 +107,7 @@ pub(super) async fn generate(
     ideas.sort_by_key(|idea| idea.created_at);
 
     let mut rows = Rows::new(
+        "ideas",
         with_ids!(
             db.engine(),
             "INSERT INTO ideas (id, campaign_id, author_id, anonymous, title, body, stage, vote_count, comment_count,
@@ -115,13 +115,17 @@ pub(super) async fn generate(
         ),
         12,
     );
-    let mut votes = Rows::new("INSERT INTO idea_votes (idea_id, user_id, campaign_id, created_at)", 4);
+    let mut votes = Rows::new("idea votes", "INSERT INTO idea_votes (idea_id, user_id, campaign_id, created_at)", 4);
     let mut comments = Rows::new(
+        "idea comments",
         with_ids!(db.engine(), "INSERT INTO idea_comments (id, idea_id, parent_id, author_id, body, created_at)"),
         6,
     );
-    let mut stages =
-        Rows::new("INSERT INTO stage_changes (idea_id, actor_id, from_stage, to_stage, reason, created_at)", 6);
+    let mut stages = Rows::new(
+        "stage changes",
+        "INSERT INTO stage_changes (idea_id, actor_id, from_stage, to_stage, reason, created_at)",
+        6,
+    );
     let vote_scale = size.idea_votes as f64 / (size.ideas.max(1) as f64 * 2.5);
     let comment_scale = size.idea_comments as f64 / (size.ideas.max(1) as f64 * 2.1);
     let week_ago = now - 7 * DAY;
@@ -220,17 +224,11 @@ pub(super) async fn generate(
             progress.set(id as u64);
         }
         if id % 5_000 == 0 {
-            flush_all(&mut tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
-            tx.commit().await?;
-            tx = begin(db).await?;
+            tx = checkpoint(db, tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
         }
     }
-    flush_all(&mut tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
-    tx.commit().await?;
-    written.rows.push(("ideas", rows.count));
-    written.rows.push(("idea votes", votes.count));
-    written.rows.push(("idea comments", comments.count));
-    written.rows.push(("stage changes", stages.count));
+    finish(tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
+    written.record(&[&rows, &votes, &comments, &stages]);
     progress.done();
     Ok(())
 }

@@ -56,6 +56,12 @@ pub struct Written {
     pub rows: Vec<(&'static str, u64)>,
 }
 
+impl Written {
+    fn record(&mut self, tables: &[&Rows]) {
+        self.rows.extend(tables.iter().map(|rows| (rows.label, rows.count)));
+    }
+}
+
 /// Why seeding stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
@@ -78,12 +84,12 @@ pub async fn run(db: &Db, size: &Size, seed: u64, password_hash: &str) -> Result
     posts::generate(db, &company, size, seed, now, &mut written).await?;
     ideas::generate(db, &company, size, seed, now, &mut written).await?;
     posts::fill_homes(db, size.people, &mut written).await?;
-    finish(db).await?;
+    statistics(db).await?;
     Ok(written)
 }
 
 /// Moves identity sequences past the ids written (PostgreSQL) and refreshes the planner's statistics.
-async fn finish(db: &Db) -> Result<(), sqlx::Error> {
+async fn statistics(db: &Db) -> Result<(), sqlx::Error> {
     let progress = Progress::start("statistics", 1);
     let mut db = db.clone();
     if db.engine() == Engine::Postgres {
@@ -134,6 +140,8 @@ use with_ids;
 
 /// Rows for one table, sent as multi-row `INSERT`s of a few hundred values each.
 struct Rows {
+    /// What the rows are, for the closing report.
+    label: &'static str,
     head: &'static str,
     width: usize,
     per_statement: usize,
@@ -143,11 +151,19 @@ struct Rows {
 }
 
 impl Rows {
-    fn new(head: &'static str, width: usize) -> Rows {
+    fn new(label: &'static str, head: &'static str, width: usize) -> Rows {
         // A few hundred values per statement: sqlx's SQLite driver slows down sharply on statements
         // with thousands of placeholders (2,000-row statements made the load four times slower).
         let per_statement = (600 / width).clamp(20, 200);
-        Rows { head, width, per_statement, args: Vec::with_capacity(per_statement * width), count: 0, statements: 0 }
+        Rows {
+            label,
+            head,
+            width,
+            per_statement,
+            args: Vec::with_capacity(per_statement * width),
+            count: 0,
+            statements: 0,
+        }
     }
 
     fn push<const N: usize>(&mut self, row: [Arg; N]) {
@@ -179,6 +195,27 @@ async fn begin(db: &Db) -> Result<Tx, sqlx::Error> {
         tx.execute(sql("PRAGMA cache_size = -1048576")).await?;
     }
     Ok(tx)
+}
+
+/// Writes what is buffered, in order (rows that others refer to first).
+async fn flush_all(tx: &mut Tx, tables: &mut [&mut Rows]) -> Result<(), sqlx::Error> {
+    for rows in tables.iter_mut() {
+        rows.flush(tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes what is buffered, commits, and goes on in a new transaction.
+async fn checkpoint(db: &Db, mut tx: Tx, tables: &mut [&mut Rows]) -> Result<Tx, sqlx::Error> {
+    flush_all(&mut tx, tables).await?;
+    tx.commit().await?;
+    begin(db).await
+}
+
+/// Writes what is buffered and commits.
+async fn finish(mut tx: Tx, tables: &mut [&mut Rows]) -> Result<(), sqlx::Error> {
+    flush_all(&mut tx, tables).await?;
+    tx.commit().await
 }
 
 /// Commits every hundred statements of `rows` and goes on in a new transaction, so that one

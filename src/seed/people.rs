@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use super::random::{
     self, DEPARTMENTS, FIRST_NAMES, LAST_NAMES, LEADERS, LOCATIONS, Rng, Shuffle, TITLES, capitalised,
 };
-use super::{DAY, Progress, Rows, Size, Written, begin, renew, with_ids};
+use super::{DAY, Progress, Rows, Size, Written, begin, finish, renew, with_ids};
 use crate::db::{Arg, Db, Exec};
 
 /// What later parts need to know about the people and communities written.
@@ -77,6 +77,7 @@ pub(super) async fn generate(
     let mut department_of = Vec::with_capacity(people as usize);
     let mut managers = Vec::new();
     let mut rows = Rows::new(
+        "people",
         with_ids!(
             db.engine(),
             "INSERT INTO users (id, username, email, display_name, password_hash, role, job_title, department,
@@ -144,9 +145,8 @@ pub(super) async fn generate(
     if managers.is_empty() {
         managers.push(1);
     }
-    rows.flush(&mut tx).await?;
-    tx.commit().await?;
-    written.rows.push(("people", rows.count));
+    finish(tx, &mut [&mut rows]).await?;
+    written.record(&[&rows]);
     progress.done();
 
     let mut company = Company {
@@ -183,7 +183,7 @@ async fn follows(
         colleagues[*d as usize].push(i as u32 + 1);
     }
     let mut progress = Progress::start("follows", people as u64);
-    let mut rows = Rows::new("INSERT INTO follows (follower_id, followee_id, created_at)", 3);
+    let mut rows = Rows::new("follows", "INSERT INTO follows (follower_id, followee_id, created_at)", 3);
     let mut tx = begin(db).await?;
     let mut chosen: HashSet<u32> = HashSet::new();
     let mut sorted = Vec::new();
@@ -222,9 +222,8 @@ async fn follows(
             }
         }
     }
-    rows.flush(&mut tx).await?;
-    tx.commit().await?;
-    written.rows.push(("follows", rows.count));
+    finish(tx, &mut [&mut rows]).await?;
+    written.record(&[&rows]);
     progress.done();
     Ok(())
 }
@@ -239,7 +238,7 @@ async fn topic_follows(
 ) -> Result<(), sqlx::Error> {
     let mut rng = Rng::stream(seed, 3);
     let progress = Progress::start("topic follows", 1);
-    let mut rows = Rows::new("INSERT INTO topic_follows (user_id, topic, created_at)", 3);
+    let mut rows = Rows::new("topic follows", "INSERT INTO topic_follows (user_id, topic, created_at)", 3);
     let mut tx = begin(db).await?;
     for user in 1..=company.people {
         if !rng.chance(0.05) {
@@ -260,9 +259,8 @@ async fn topic_follows(
             rows.flush(&mut tx).await?;
         }
     }
-    rows.flush(&mut tx).await?;
-    tx.commit().await?;
-    written.rows.push(("topic follows", rows.count));
+    finish(tx, &mut [&mut rows]).await?;
+    written.record(&[&rows]);
     progress.done();
     Ok(())
 }
@@ -282,13 +280,18 @@ async fn communities(
     let mut communities = Vec::with_capacity(size.communities as usize);
     let mut slugs: HashMap<String, u32> = HashMap::new();
     let mut rows = Rows::new(
+        "communities",
         with_ids!(
             db.engine(),
             "INSERT INTO communities (id, slug, name, description, is_private, created_by, created_at)"
         ),
         7,
     );
-    let mut members = Rows::new("INSERT INTO community_members (community_id, user_id, is_admin, created_at)", 4);
+    let mut members = Rows::new(
+        "community members",
+        "INSERT INTO community_members (community_id, user_id, is_admin, created_at)",
+        4,
+    );
     let mut tx = begin(db).await?;
     for id in 1..=size.communities {
         let private = id % 10 == 3;
@@ -332,9 +335,8 @@ async fn communities(
         progress.set(id as u64);
         communities.push(Community { members: list, private });
     }
-    tx.commit().await?;
-    written.rows.push(("communities", rows.count));
-    written.rows.push(("community members", members.count));
+    finish(tx, &mut [&mut rows, &mut members]).await?;
+    written.record(&[&rows, &members]);
     progress.done();
     Ok(communities)
 }

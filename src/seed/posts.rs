@@ -5,8 +5,8 @@ use std::collections::{HashSet, VecDeque};
 
 use super::people::Company;
 use super::random::{self, Rng};
-use super::{DAY, Progress, Rows, Size, Written, begin, with_ids};
-use crate::db::{Arg, Db, Exec, Tx, sql};
+use super::{DAY, Progress, Rows, Size, Written, begin, checkpoint, finish, flush_all, with_ids};
+use crate::db::{Arg, Db, Exec, sql};
 
 /// One post as planned before anything is written, so that reply and like counts are known when the
 /// post's row is.
@@ -45,6 +45,7 @@ pub(super) async fn generate(
 
     let mut progress = Progress::start("posts", total as u64);
     let mut posts = Rows::new(
+        "posts and replies",
         with_ids!(
             db.engine(),
             "INSERT INTO posts (id, author_id, body, mentions, created_at, parent_id, root_id, community_id,
@@ -52,10 +53,13 @@ pub(super) async fn generate(
         ),
         11,
     );
-    let mut topics = Rows::new("INSERT INTO post_topics (topic, post_id)", 2);
-    let mut likes = Rows::new("INSERT INTO likes (post_id, user_id, created_at)", 3);
-    let mut notes =
-        Rows::new("INSERT INTO notifications (recipient_id, kind, actor_id, post_id, created_at, read_at)", 6);
+    let mut topics = Rows::new("post topics", "INSERT INTO post_topics (topic, post_id)", 2);
+    let mut likes = Rows::new("likes", "INSERT INTO likes (post_id, user_id, created_at)", 3);
+    let mut notes = Rows::new(
+        "notifications",
+        "INSERT INTO notifications (recipient_id, kind, actor_id, post_id, created_at, read_at)",
+        6,
+    );
     let mut tx = begin(db).await?;
     let mut likers: HashSet<u32> = HashSet::new();
     for id in 1..=total {
@@ -138,26 +142,12 @@ pub(super) async fn generate(
             progress.set(id as u64);
         }
         if id % 25_000 == 0 {
-            flush_all(&mut tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
-            tx.commit().await?;
-            tx = begin(db).await?;
+            tx = checkpoint(db, tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
         }
     }
-    flush_all(&mut tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
-    tx.commit().await?;
-    written.rows.push(("posts and replies", posts.count));
-    written.rows.push(("post topics", topics.count));
-    written.rows.push(("likes", likes.count));
-    written.rows.push(("notifications", notes.count));
+    finish(tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
+    written.record(&[&posts, &topics, &likes, &notes]);
     progress.done();
-    Ok(())
-}
-
-/// Writes what is buffered, in order (rows that others refer to first).
-pub(super) async fn flush_all(tx: &mut Tx, tables: &mut [&mut Rows]) -> Result<(), sqlx::Error> {
-    for rows in tables.iter_mut() {
-        rows.flush(tx).await?;
-    }
     Ok(())
 }
 
