@@ -3,43 +3,15 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{Engine, Person, TestApp, post_ids, start_process, wait_until_healthy};
+use common::{Engine, Person, Stream, TestApp, post_ids, start_process, wait_until_healthy};
 
 on_both_engines!(
     an_open_home_hears_of_a_followed_persons_new_post_and_of_new_notifications,
     a_private_community_stream_is_only_for_members,
     stopping_the_server_ends_open_streams_instead_of_waiting_for_them,
 );
-
-/// An open event stream, read as a browser's EventSource would.
-struct Stream {
-    response: reqwest::Response,
-    text: String,
-}
-
-impl Stream {
-    async fn open(person: &Person, feed: &str) -> Stream {
-        let response = person.client.get(format!("{}/events?feed={feed}", person.base)).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), 200);
-        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
-        Stream { response, text: String::new() }
-    }
-
-    /// Reads until the stream has said `expected` (an `event:` line and its `data:` line), or fails
-    /// after 15 seconds.
-    async fn expect(&mut self, expected: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while !self.text.contains(expected) {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match tokio::time::timeout(left, self.response.chunk()).await {
-                Ok(Ok(Some(chunk))) => self.text.push_str(&String::from_utf8_lossy(&chunk)),
-                _ => panic!("the stream never said {expected:?}; it said {:?}", self.text),
-            }
-        }
-    }
-}
 
 async fn an_open_home_hears_of_a_followed_persons_new_post_and_of_new_notifications(engine: Engine) {
     let app = TestApp::spawn(engine).await;

@@ -20,6 +20,9 @@ const BUFFER: usize = 1024;
 pub enum Event {
     /// A new top-level post; each page decides whether it belongs in its feed.
     Post { post_id: i64, community_id: Option<i64>, members_only: Option<i64> },
+    /// A queued delivery wrote a top-level post into the homes of its readers with ids in
+    /// `from..until` (to the end when `until` is `None`).
+    Delivered { post_id: i64, from: i64, until: Option<i64> },
     /// Someone has new notifications.
     Notified { user_id: i64 },
 }

@@ -69,6 +69,7 @@ async fn events(
         feed,
         events: state.live.subscribe(),
         new_posts: 0,
+        counted: Default::default(),
         unread: current.unread_notifications,
         tick,
     };
@@ -88,6 +89,9 @@ struct Watcher {
     feed: Feed,
     events: tokio::sync::broadcast::Receiver<Event>,
     new_posts: u64,
+    /// Posts already counted: a post with a queued delivery is announced again for each chunk, and
+    /// may reach the viewer's home with a later chunk than its own announcement.
+    counted: std::collections::HashSet<i64>,
     unread: i64,
     tick: tokio::time::Interval,
 }
@@ -99,7 +103,18 @@ impl Watcher {
             tokio::select! {
                 received = self.events.recv() => match received {
                     Ok(Event::Post { post_id, community_id, members_only }) => {
-                        if self.belongs(post_id, community_id, members_only).await {
+                        if !self.counted.contains(&post_id) && self.belongs(post_id, community_id, members_only).await {
+                            self.counted.insert(post_id);
+                            self.new_posts += 1;
+                            return Some(SseEvent::default().event("posts").data(self.new_posts.to_string()));
+                        }
+                    }
+                    Ok(Event::Delivered { post_id, from, until }) => {
+                        let reached = self.user_id >= from && until.is_none_or(|until| self.user_id < until);
+                        if reached && matches!(self.feed, Feed::Home) && !self.counted.contains(&post_id)
+                            && self.belongs(post_id, None, None).await
+                        {
+                            self.counted.insert(post_id);
                             self.new_posts += 1;
                             return Some(SseEvent::default().event("posts").data(self.new_posts.to_string()));
                         }

@@ -131,10 +131,11 @@ pub async fn create(
     if let Some(poll) = poll {
         crate::polls::store::add_options(&mut tx, id, poll).await?;
     }
+    let mut queued = false;
     match parent {
         None => {
             let audience = timeline::store::Audience { community_id, members_only };
-            timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?
+            queued = timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?;
         }
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
@@ -146,6 +147,9 @@ pub async fn create(
         notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, Some(id)).await?;
     }
     tx.commit().await?;
+    if queued {
+        timeline::store::wake();
+    }
     Ok(id)
 }
 

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::{AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
@@ -315,4 +315,32 @@ pub async fn wait_until_healthy(base: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("{base} did not become healthy within 30 s");
+}
+
+/// An open event stream, read as a browser's EventSource would.
+pub struct Stream {
+    pub response: reqwest::Response,
+    pub text: String,
+}
+
+impl Stream {
+    pub async fn open(person: &Person, feed: &str) -> Stream {
+        let response = person.client.get(format!("{}/events?feed={feed}", person.base)).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+        Stream { response, text: String::new() }
+    }
+
+    /// Reads until the stream has said `expected` (an `event:` line and its `data:` line), or fails
+    /// after 15 seconds.
+    pub async fn expect(&mut self, expected: &str) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !self.text.contains(expected) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.response.chunk()).await {
+                Ok(Ok(Some(chunk))) => self.text.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => panic!("the stream never said {expected:?}; it said {:?}", self.text),
+            }
+        }
+    }
 }

@@ -1,0 +1,192 @@
+//! Posts whose audience is larger than one chunk (someone 1,200 people follow, a topic or community
+//! of 1,200): the post's own transaction writes the first chunk of homes and queues the rest, and
+//! the server's background worker writes the rest soon after, announcing each chunk to open pages.
+//! Nobody in the audience is left out, nobody outside it is reached, and a post deleted before its
+//! delivery ends reaches no home.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Engine, Stream, TestApp, post_ids};
+use townhall::db::{Db, Exec, sql};
+use townhall::timeline::store::{Audience, CHUNK, deliver};
+
+on_both_engines!(
+    a_post_for_more_readers_than_a_chunk_reaches_each_of_them_after_its_transaction_wrote_one_chunk,
+    a_post_deleted_while_its_delivery_is_queued_reaches_no_home,
+);
+
+/// People made straight in the database: they only need to exist to have a home.
+const CROWD: i64 = 1_200;
+
+/// Adds `CROWD` people who follow `leader`, belong to `community` and follow `#packaging`.
+async fn crowd(db: &Db, leader: i64, community: i64) {
+    let mut tx = db.begin().await.unwrap();
+    for n in 0..CROWD {
+        let (id,): (i64,) = tx
+            .fetch_one(
+                sql("INSERT INTO users (username, email, display_name, password_hash, created_at)
+                     VALUES ($1, $2, $3, 'not-a-hash', 0) RETURNING id")
+                .bind(format!("crowd{n}"))
+                .bind(format!("crowd{n}@example.com"))
+                .bind(format!("Crowd {n}")),
+            )
+            .await
+            .unwrap();
+        for statement in [
+            sql("INSERT INTO follows (follower_id, followee_id, created_at) VALUES ($1, $2, 0)").bind(id).bind(leader),
+            sql("INSERT INTO community_members (community_id, user_id, created_at) VALUES ($2, $1, 0)")
+                .bind(id)
+                .bind(community),
+            sql("INSERT INTO topic_follows (user_id, topic, created_at) VALUES ($1, 'packaging', 0)").bind(id),
+        ] {
+            tx.execute(statement).await.unwrap();
+        }
+    }
+    tx.commit().await.unwrap();
+}
+
+async fn id_of(db: &Db, username: &str) -> i64 {
+    let (id,): (i64,) =
+        db.clone().fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(username)).await.unwrap();
+    id
+}
+
+async fn homes_with(db: &Db, post_id: i64) -> i64 {
+    let (count,): (i64,) = db
+        .clone()
+        .fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM timeline WHERE post_id = $1").bind(post_id))
+        .await
+        .unwrap();
+    count
+}
+
+/// Waits (up to 30 s) until the worker has emptied the queue.
+async fn delivered(db: &Db) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (queued,): (i64,) =
+            db.clone().fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries")).await.unwrap();
+        if queued == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{queued} deliveries still queued after 30 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_post_for_more_readers_than_a_chunk_reaches_each_of_them_after_its_transaction_wrote_one_chunk(
+    engine: Engine,
+) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let created =
+        ana.post("/communities/new", &[("name", "All hands"), ("slug", "all-hands"), ("visibility", "public")]).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let leader = id_of(&app.db, "ana").await;
+    let (community,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT id FROM communities WHERE slug = 'all-hands'")).await.unwrap();
+    crowd(&app.db, leader, community).await;
+    // Zed comes last, so has the highest id: the last chunk of every audience reaches him.
+    let zed = app.signed_up("zed").await;
+    zed.post("/people/ana/follow", &[]).await;
+    let bo = app.signed_up("bo").await;
+
+    // In the posting transaction itself: one chunk per audience written, the rest queued.
+    let mut tx = app.db.begin().await.unwrap();
+    let (post_id,): (i64,) = tx
+        .fetch_one(
+            sql("INSERT INTO posts (author_id, body, mentions, created_at, community_id)
+                 VALUES ($1, 'rolled back', '', 0, $2) RETURNING id")
+            .bind(leader)
+            .bind(community),
+        )
+        .await
+        .unwrap();
+    let audience = Audience { community_id: Some(community), members_only: None };
+    assert!(deliver(&mut tx, post_id, leader, &["packaging".to_owned()], audience).await.unwrap());
+    let (written,): (i64,) = tx
+        .fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM timeline WHERE post_id = $1").bind(post_id))
+        .await
+        .unwrap();
+    // Ana herself, then the same first CHUNK people through all three audiences.
+    assert_eq!(written, CHUNK + 1);
+    let (queued,): (i64,) = tx
+        .fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries WHERE post_id = $1").bind(post_id))
+        .await
+        .unwrap();
+    assert_eq!(queued, 3, "followers, the topic and the community each wait for more chunks");
+    drop(tx);
+
+    // Through the server: every follower's home, the last one told on his open page.
+    let mut zed_home = Stream::open(&zed, "home").await;
+    ana.write_post("Town hall on Friday").await;
+    let town_hall = post_ids(&ana.get("/").await.body)[0];
+    delivered(&app.db).await;
+    assert_eq!(homes_with(&app.db, town_hall).await, 1 + CROWD + 1, "ana, the crowd and zed");
+    zed_home.expect("event: posts\ndata: 1\n").await;
+    assert!(zed.get("/").await.contains("Town hall on Friday"));
+    assert!(!bo.get("/").await.contains("Town hall on Friday"), "bo does not follow ana");
+
+    // A topic's followers, whoever writes.
+    bo.write_post("Refill stations for #packaging").await;
+    let refill = post_ids(&bo.get("/").await.body)[0];
+    delivered(&app.db).await;
+    assert_eq!(homes_with(&app.db, refill).await, 1 + CROWD, "bo and the crowd; not ana, not zed");
+    assert!(!zed.get("/").await.contains("Refill stations"));
+
+    // A community's members (and the author's followers, zed among them).
+    let posted = ana.post("/c/all-hands/posts", &[("body", "Agenda for all hands")]).await;
+    assert_eq!(posted.status, 303, "{}", posted.body);
+    let agenda = post_ids(&ana.get("/c/all-hands").await.body)[0];
+    delivered(&app.db).await;
+    assert_eq!(homes_with(&app.db, agenda).await, 1 + CROWD + 1);
+    zed_home.expect("event: posts\ndata: 2\n").await;
+}
+
+async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    ana.post("/communities/new", &[("name", "All hands"), ("slug", "all-hands"), ("visibility", "public")]).await;
+    let leader = id_of(&app.db, "ana").await;
+    let (community,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT id FROM communities WHERE slug = 'all-hands'")).await.unwrap();
+    crowd(&app.db, leader, community).await;
+    let zed = app.signed_up("zed").await;
+    zed.post("/people/ana/follow", &[]).await;
+
+    // Through the server: deleted at once, while the worker may be anywhere in its chunks.
+    ana.write_post("Posted to the wrong audience").await;
+    let wrong = post_ids(&ana.get("/").await.body)[0];
+    let deleted = ana.post(&format!("/posts/{wrong}/delete"), &[]).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    delivered(&app.db).await;
+    assert_eq!(homes_with(&app.db, wrong).await, 0);
+    assert!(!zed.get("/").await.contains("Posted to the wrong audience"));
+
+    // The same with the order fixed: a post that has replies stays as a "deleted" mark, and taking
+    // it out of homes also empties its queue, in the deleting transaction.
+    let post = |body: &'static str| {
+        sql("INSERT INTO posts (author_id, body, mentions, created_at) VALUES ($1, $2, '', 0) RETURNING id")
+            .bind(leader)
+            .bind(body)
+    };
+    let mut tx = app.db.begin().await.unwrap();
+    let (answered,): (i64,) = tx.fetch_one(post("answered, then deleted")).await.unwrap();
+    assert!(deliver(&mut tx, answered, leader, &[], Audience::default()).await.unwrap());
+    townhall::timeline::store::withdraw(&mut tx, answered).await.unwrap();
+    let (queued,): (i64,) = tx.fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries")).await.unwrap();
+    assert_eq!(queued, 0);
+    tx.commit().await.unwrap();
+
+    // And should a queued delivery outlive its post's deletion, its chunks reach nobody.
+    let mut tx = app.db.begin().await.unwrap();
+    let (orphan,): (i64,) = tx.fetch_one(post("deleted behind the queue's back")).await.unwrap();
+    assert!(deliver(&mut tx, orphan, leader, &[], Audience::default()).await.unwrap());
+    tx.execute(sql("UPDATE posts SET deleted_at = 1 WHERE id = $1").bind(orphan)).await.unwrap();
+    tx.execute(sql("DELETE FROM timeline WHERE post_id = $1").bind(orphan)).await.unwrap();
+    tx.commit().await.unwrap();
+    delivered(&app.db).await;
+    assert_eq!(homes_with(&app.db, orphan).await, 0);
+}
