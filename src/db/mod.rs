@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use sqlx::postgres::{PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, SqlSafeStr, SqlStr, Sqlite, SqlitePool, Transaction};
 
@@ -41,6 +41,12 @@ pub struct SqliteDb {
     pool: SqlitePool,
     writer: Arc<Semaphore>,
 }
+
+/// How much of an SQLite file is read through a memory map (address space, not memory: the pages
+/// are the OS's file cache, shared and reclaimable).
+const MMAP_SIZE: u64 = 16 << 30;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 512;
 
 /// How long a writer waits for its turn before giving up (as SQLite's busy timeout did).
 const WRITER_WAIT: Duration = Duration::from_secs(5);
@@ -348,8 +354,12 @@ impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool =
-                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
+            let options = PgConnectOptions::from_str(url)?.statement_cache_capacity(STATEMENT_CACHE);
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
             return Ok(Db::Postgres(pool));
         }
         // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
@@ -359,7 +369,15 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            // Reads go straight to the file's pages in the OS cache instead of being copied into
+            // each connection's own 2 MB page cache; under load that copying (and the allocations
+            // of the pages it evicts) took a fifth of the server's time at 100,000 people.
+            .pragma("mmap_size", MMAP_SIZE.to_string())
+            .pragma("cache_size", "-8192")
+            // Every store's statements stay prepared on every connection (the default keeps 100,
+            // fewer than Townhall has, and re-parsing showed in profiles).
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
