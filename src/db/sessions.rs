@@ -1,6 +1,9 @@
 //! Sessions kept in the application's own database, so they survive a restart and are shared by
 //! every Townhall process on one PostgreSQL.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use async_trait::async_trait;
 use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record};
@@ -17,11 +20,32 @@ pub const REFRESH_AFTER: i64 = 3_600;
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
+    /// What [`SessionStore::load`] read for each session whose request is still being served, so
+    /// that [`SessionStore::save`] at its end can tell whether anything changed without reading the
+    /// row again. Entries leave on save; the map is emptied should it ever reach [`LOADED_LIMIT`]
+    /// (requests that ended without saving), which only costs those saves a read.
+    loaded: Arc<Mutex<HashMap<Id, (String, i64)>>>,
 }
+
+/// The most loaded sessions remembered at once.
+const LOADED_LIMIT: usize = 10_000;
 
 impl DbSessionStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self { db, loaded: Default::default() }
+    }
+
+    fn remember(&self, id: Id, data: String, expires_at: i64) {
+        if let Ok(mut loaded) = self.loaded.lock() {
+            if loaded.len() >= LOADED_LIMIT {
+                loaded.clear();
+            }
+            loaded.insert(id, (data, expires_at));
+        }
+    }
+
+    fn recall(&self, id: &Id) -> Option<(String, i64)> {
+        self.loaded.lock().ok().and_then(|mut loaded| loaded.remove(id))
     }
 }
 
@@ -66,12 +90,15 @@ impl SessionStore for DbSessionStore {
     /// would make every read a write (on SQLite, a turn at the one writer's lock).
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let stored: Option<(String, i64)> = self
-            .db
-            .clone()
-            .fetch_optional(sql("SELECT data, expires_at FROM sessions WHERE id = $1").bind(record.id.to_string()))
-            .await
-            .map_err(backend)?;
+        let stored = match self.recall(&record.id) {
+            Some(loaded) => Some(loaded),
+            None => self
+                .db
+                .clone()
+                .fetch_optional(sql("SELECT data, expires_at FROM sessions WHERE id = $1").bind(record.id.to_string()))
+                .await
+                .map_err(backend)?,
+        };
         if let Some((stored_data, expires_at)) = stored
             && stored_data == data
             && (record.expiry_date.unix_timestamp() - expires_at).abs() < REFRESH_AFTER
@@ -96,12 +123,13 @@ impl SessionStore for DbSessionStore {
             )
             .await
             .map_err(backend)?;
-        let Some((data, expires_at)) = row else {
+        let Some((text, expires_at)) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let data = serde_json::from_str(&text).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date =
             OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        self.remember(*id, text, expires_at);
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 
