@@ -29,6 +29,9 @@ use townhall::db::{Db, Exec, sql};
 const PASSWORD: &str = "townhall-seed";
 /// Request numbers of the measured phase start here (the warm-up's start at 0).
 const MEASURED: u64 = 1 << 40;
+const VOTING: &str = "voting and unvoting, 5 hot ideas";
+const MIXED: &str = "replying while the most followed person posts every 5 s";
+const LEADER_PACE: Duration = Duration::from_secs(5);
 
 #[derive(Parser)]
 struct Args {
@@ -50,6 +53,9 @@ struct Args {
     /// (also TOWNHALL_BENCH_POSTGRES_URL).
     #[arg(long)]
     postgres: Option<String>,
+    /// Runs only the scenarios whose name contains this text (the ceiling is measured anyway).
+    #[arg(long)]
+    only: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -197,10 +203,17 @@ type MakeRequest = Arc<dyn Fn(&reqwest::Client, usize, u64) -> reqwest::RequestB
 /// measured. A request is acknowledged when it answers 2xx or 3xx; acknowledgements of both phases
 /// are kept (writes made while warming up stay written), numbered so that later requests have larger
 /// numbers and request `n` and `n + 1` alternate by parity.
-async fn drive(name: &str, clients: &[reqwest::Client], seconds: f64, make: MakeRequest) -> Outcome {
-    let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0).await;
+/// With `pace`, client 0 waits that long after each of its requests.
+async fn drive(
+    name: &str,
+    clients: &[reqwest::Client],
+    seconds: f64,
+    make: MakeRequest,
+    pace: Option<Duration>,
+) -> Outcome {
+    let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0, pace).await;
     let started = Instant::now();
-    let results = run_for(clients, seconds, make, MEASURED).await;
+    let results = run_for(clients, seconds, make, MEASURED, pace).await;
     let elapsed = started.elapsed();
     let mut latencies = Vec::new();
     let mut failures = 0;
@@ -237,7 +250,13 @@ async fn drive(name: &str, clients: &[reqwest::Client], seconds: f64, make: Make
 
 type ClientResult = (Vec<Duration>, usize, Option<String>, Vec<u64>);
 
-async fn run_for(clients: &[reqwest::Client], seconds: f64, make: MakeRequest, first_n: u64) -> Vec<ClientResult> {
+async fn run_for(
+    clients: &[reqwest::Client],
+    seconds: f64,
+    make: MakeRequest,
+    first_n: u64,
+    pace: Option<Duration>,
+) -> Vec<ClientResult> {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = tokio::task::JoinSet::new();
     for (i, client) in clients.iter().enumerate() {
@@ -269,6 +288,9 @@ async fn run_for(clients: &[reqwest::Client], seconds: f64, make: MakeRequest, f
                     }
                 }
                 n += 1;
+                if let Some(pause) = pace.filter(|_| i == 0) {
+                    tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+                }
             }
             (i, (samples, failed, first, acks))
         });
@@ -310,6 +332,7 @@ async fn bench(args: Args) -> Result<(), Failure> {
             &clients,
             args.seconds,
             Arc::new(move |c, _, _| c.get(format!("{base}/fixed"))),
+            None,
         )
         .await;
         let db = Db::connect(&sqlite_url).await?;
@@ -326,6 +349,7 @@ async fn bench(args: Args) -> Result<(), Failure> {
             Arc::new(move |c, i, n| {
                 c.get(format!("{base}/rows/{}", authors[(i * 7919 + n as usize) % authors.len().max(1)]))
             }),
+            None,
         )
         .await;
         db.close().await;
@@ -553,6 +577,8 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
     let marker = format!("bench{}", townhall::db::now());
     let seconds = args.seconds;
     let mut outcomes = Vec::new();
+    let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
+    let mut pace = None;
     macro_rules! get {
         ($name:expr, $clients:expr, |$f:ident, $i:ident, $n:ident| $path:expr) => {{
             let name = $name.to_string();
@@ -561,7 +587,9 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
                 let _ = (&$f, $i, $n);
                 c.get(format!("{base}{}", $path))
             });
-            outcomes.push(drive(&name, $clients, seconds, make).await);
+            if chosen(&name) {
+                outcomes.push(drive(&name, $clients, seconds, make, pace).await);
+            }
         }};
     }
     macro_rules! post {
@@ -572,7 +600,9 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
                 let _ = (&$f, &marker, $i, $n);
                 c.post(format!("{base}{}", $path)).header("origin", base.as_str()).form(&$form(&marker))
             });
-            outcomes.push(drive(&name, $clients, seconds, make).await);
+            if chosen(&name) {
+                outcomes.push(drive(&name, $clients, seconds, make, pace).await);
+            }
         }};
     }
     let words = ["packaging waste", "coffee", "budget meeting", "solar energy", "recycling plastic", "hybrid office"];
@@ -598,23 +628,43 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
         words[(i + n as usize) % words.len()].replace(' ', "+")
     ));
     post!("posting", &typical, |f, i, n| ("/posts".to_owned(), |m: &str| [("body", format!("Load test {m} {i}-{n}"))]));
-    let posting = outcomes.len() - 1;
     post!("replying", &typical, |f, i, n| (
         format!("/posts/{}/replies", f.recent_posts[(i + n as usize) % f.recent_posts.len()]),
         |m: &str| [("body", format!("Load test reply {m} {i}-{n}"))]
     ));
-    let replying = outcomes.len() - 1;
-    post!("voting and unvoting, 5 hot ideas", &typical, |f, i, n| (
+    post!(VOTING, &typical, |f, i, n| (
         format!("/ideas/{}/{}", f.hot_ideas[i % f.hot_ideas.len()], if n % 2 == 0 { "vote" } else { "unvote" }),
         |_: &str| [("back", String::new())]
     ));
-    let voting = outcomes.len() - 1;
+    // The most followed person posts every few seconds (client 0) while everyone else replies: their
+    // post's first chunk of homes is written at once, the rest by the delivery worker in between the
+    // replies.
     let leader = sign_in(&db, std::slice::from_ref(&f.leader.0)).await?;
-    post!(&format!("posting as the most followed ({} followers), 1 client", f.leader.1), &leader, |f, i, n| (
-        "/posts".to_owned(),
-        |m: &str| [("body", format!("Load test {m} leader {i}-{n}"))]
+    pace = Some(LEADER_PACE);
+    let mut mixed = leader.clone();
+    mixed.extend(typical.iter().skip(1).cloned());
+    post!(MIXED, &mixed, |f, i, n| (
+        if i == 0 {
+            "/posts".to_owned()
+        } else {
+            format!("/posts/{}/replies", f.recent_posts[(i + n as usize) % f.recent_posts.len()])
+        },
+        |m: &str| [("body", format!("Load test {} {m} {i}-{n}", if i == 0 { "leader" } else { "reply" }))]
     ));
-    let leading = outcomes.len() - 1;
+
+    // Queued deliveries (the most followed person's posts) reach every home soon after.
+    let queued_at = Instant::now();
+    let mut reader = db.clone();
+    let drained = loop {
+        let (queued,): (i64,) = reader.fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries")).await?;
+        if queued == 0 {
+            break Some(queued_at.elapsed());
+        }
+        if queued_at.elapsed() > Duration::from_secs(300) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     let peak_rss = server.peak_rss_mib();
     drop(server);
 
@@ -632,7 +682,18 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
         }
     }
     let mut db = db;
-    let acked = |o: &Outcome| o.acknowledged.iter().map(Vec::len).sum::<usize>() as i64;
+    fn named<'a>(outcomes: &'a [Outcome], name: &'a str) -> impl Iterator<Item = &'a Outcome> {
+        outcomes.iter().filter(move |o| o.name == name)
+    }
+    let acked = |name: &str, clients: &dyn Fn(usize) -> bool| -> i64 {
+        named(&outcomes, name)
+            .flat_map(|o| o.acknowledged.iter().enumerate())
+            .filter(|(i, _)| clients(*i))
+            .map(|(_, acks)| acks.len() as i64)
+            .sum()
+    };
+    let acked_posts = acked("posting", &|_| true) + acked(MIXED, &|i| i == 0);
+    let acked_replies = acked("replying", &|_| true) + acked(MIXED, &|i| i > 0);
     let pattern = format!("%{marker}%");
     let (posts,): (i64,) =
         db.fetch_one(sql("SELECT COUNT(*) FROM posts WHERE body LIKE $1 AND parent_id IS NULL").bind(&pattern)).await?;
@@ -640,18 +701,22 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
         .fetch_one(sql("SELECT COUNT(*) FROM posts WHERE body LIKE $1 AND parent_id IS NOT NULL").bind(&pattern))
         .await?;
     let mut vote_errors = 0;
-    for (i, acks) in outcomes[voting].acknowledged.iter().enumerate() {
-        let Some(last) = acks.iter().max() else { continue };
-        let idea = f.hot_ideas[i % f.hot_ideas.len()];
-        let voted: Option<(i64,)> = db
-            .fetch_optional(
-                sql("SELECT CAST(1 AS BIGINT) FROM idea_votes WHERE idea_id = $1 AND user_id = $2")
-                    .bind(idea)
-                    .bind(f.typical[i].0),
-            )
-            .await?;
-        if voted.is_some() != (last % 2 == 0) {
-            vote_errors += 1;
+    let mut votes = 0;
+    for o in named(&outcomes, VOTING) {
+        for (i, acks) in o.acknowledged.iter().enumerate() {
+            votes += acks.len();
+            let Some(last) = acks.iter().max() else { continue };
+            let idea = f.hot_ideas[i % f.hot_ideas.len()];
+            let voted: Option<(i64,)> = db
+                .fetch_optional(
+                    sql("SELECT CAST(1 AS BIGINT) FROM idea_votes WHERE idea_id = $1 AND user_id = $2")
+                        .bind(idea)
+                        .bind(f.typical[i].0),
+                )
+                .await?;
+            if voted.is_some() != (last % 2 == 0) {
+                vote_errors += 1;
+            }
         }
     }
     let (miscounted,): (i64,) = db
@@ -659,20 +724,37 @@ async fn run_engine(engine: &str, url: &str, args: &Args) -> Result<EngineRun, F
                         WHERE i.campaign_id = $1 AND i.vote_count <> (SELECT COUNT(*) FROM idea_votes v WHERE v.idea_id = i.id)")
             .bind(f.campaign))
         .await?;
+    // Each of the most followed person's posts is in every follower's home and their own.
+    let (leader_posts, short): (i64, i64) = db
+        .fetch_one(
+            sql("SELECT CAST(COUNT(*) AS BIGINT),
+                        CAST(COALESCE(SUM(CASE WHEN (SELECT COUNT(*) FROM timeline t WHERE t.post_id = p.id) <> $3
+                                               THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM posts p WHERE p.body LIKE $1 AND p.author_id = $2 AND p.parent_id IS NULL")
+            .bind(&pattern)
+            .bind(f.leader.0.0)
+            .bind(f.leader.1 + 1),
+        )
+        .await?;
     println!(
-        "{engine}: acknowledged {} posts ({} found), {} replies ({} found), {} votes and unvotes ({} voters' final state wrong, {} ideas miscounted)",
-        acked(&outcomes[posting]) + acked(&outcomes[leading]),
-        posts,
-        acked(&outcomes[replying]),
-        replies,
-        acked(&outcomes[voting]),
-        vote_errors,
-        miscounted
+        "{engine}: acknowledged {acked_posts} posts ({posts} found), {acked_replies} replies ({replies} found), \
+         {votes} votes and unvotes ({vote_errors} voters' final state wrong, {miscounted} ideas miscounted)"
     );
-    ok &= posts == acked(&outcomes[posting]) + acked(&outcomes[leading])
-        && replies == acked(&outcomes[replying])
+    match drained {
+        Some(after) => println!(
+            "{engine}: the most followed person's {leader_posts} posts were in all {} homes {:.1} s after the last \
+             scenario ended ({short} short)",
+            f.leader.1 + 1,
+            after.as_secs_f64()
+        ),
+        None => println!("{engine}: deliveries still queued 300 s after the last scenario"),
+    }
+    ok &= posts == acked_posts
+        && replies == acked_replies
         && vote_errors == 0
-        && miscounted == 0;
+        && miscounted == 0
+        && drained.is_some()
+        && short == 0;
     db.close().await;
     let _ = std::fs::remove_dir_all(&data);
     Ok(EngineRun { outcomes, peak_rss, ok })
