@@ -42,9 +42,6 @@ pub struct SqliteDb {
     writer: Arc<Semaphore>,
 }
 
-/// How much of an SQLite file is read through a memory map (address space, not memory: the pages
-/// are the OS's file cache, shared and reclaimable).
-const MMAP_SIZE: u64 = 16 << 30;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 512;
 
@@ -370,11 +367,6 @@ impl Db {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            // Reads go straight to the file's pages in the OS cache instead of being copied into
-            // each connection's own 2 MB page cache; under load that copying (and the allocations
-            // of the pages it evicts) took a fifth of the server's time at 100,000 people.
-            .pragma("mmap_size", MMAP_SIZE.to_string())
-            .pragma("cache_size", "-8192")
             // Every store's statements stay prepared on every connection (the default keeps 100,
             // fewer than Townhall has, and re-parsing showed in profiles).
             .statement_cache_capacity(STATEMENT_CACHE);
