@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, FromRow, PgPool, Postgres, SqlSafeStr, SqlStr, Sqlite, SqlitePool, Transaction};
 
@@ -42,7 +42,7 @@ pub struct SqliteDb {
     writer: Arc<Semaphore>,
 }
 
-/// Prepared statements kept per connection.
+/// Prepared statements kept per SQLite connection (PostgreSQL keeps sqlx's default of 100).
 const STATEMENT_CACHE: usize = 512;
 
 /// How long a writer waits for its turn before giving up (as SQLite's busy timeout did).
@@ -351,12 +351,8 @@ impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let options = PgConnectOptions::from_str(url)?.statement_cache_capacity(STATEMENT_CACHE);
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(options)
-                .await?;
+            let pool =
+                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
             return Ok(Db::Postgres(pool));
         }
         // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
