@@ -78,7 +78,7 @@ pub async fn posts(
         )),
     };
     let statement = bind_post_rules(statement.bind(query.expression(engine, false)), viewer_id, filters);
-    db.fetch_all(statement.bind(limit).bind(offset)).await
+    db.fetch_all(statement.bind(limit).bind(offset).planned_per_call()).await
 }
 
 /// Binds `$2` to `$6` of `post_search_rules!`.
@@ -162,7 +162,7 @@ pub async fn ideas(
         )),
     };
     let statement = bind_idea_rules(statement.bind(query.expression(engine, any)), viewer_id, manager, filters);
-    db.fetch_all(statement.bind(limit).bind(offset)).await
+    db.fetch_all(statement.bind(limit).bind(offset).planned_per_call()).await
 }
 
 /// Binds `$2` to `$7` of `idea_search_rules!`.
@@ -204,7 +204,7 @@ pub async fn people(
                                  ORDER BY ts_rank(u.search, to_tsquery('simple', $1)) DESC, u.username
                                  LIMIT $2 OFFSET $3"),
     };
-    db.fetch_all(statement.bind(query.expression(engine, false)).bind(limit).bind(offset)).await
+    db.fetch_all(statement.bind(query.expression(engine, false)).bind(limit).bind(offset).planned_per_call()).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -303,7 +303,7 @@ pub async fn posts_by_ids(
     for id in ids {
         query = query.bind(*id);
     }
-    let rows: Vec<PostRow> = db.fetch_all(query).await?;
+    let rows: Vec<PostRow> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |p| p.id))
 }
 
@@ -324,7 +324,7 @@ pub async fn ideas_by_ids(
     for id in ids {
         query = query.bind(*id);
     }
-    let rows: Vec<IdeaHit> = db.fetch_all(query).await?;
+    let rows: Vec<IdeaHit> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |i| i.id))
 }
 
