@@ -67,7 +67,8 @@ pub async fn entries(db: &mut impl Exec, filter: &Filter, before: i64, limit: i6
             .bind(format!("{}.%", crate::db::escape_like(filter.action.trim())))
             .bind(filter.from.unwrap_or(i64::MIN))
             .bind(filter.until.unwrap_or(i64::MAX))
-            .bind(limit),
+            .bind(limit)
+            .planned_per_call(),
     )
     .await
 }
