@@ -166,6 +166,11 @@ pub struct Delivered {
 pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     type Queued = (i64, i64, String, Option<i64>, Option<String>, i64);
     loop {
+        // A plain read first: an idle worker should not take the writer's turn every second.
+        let waiting: Option<(i64,)> = db.clone().fetch_optional(sql("SELECT id FROM deliveries LIMIT 1")).await?;
+        if waiting.is_none() {
+            return Ok(None);
+        }
         let mut tx = db.begin().await?;
         let queued: Option<Queued> = tx
             .fetch_optional(sql(
