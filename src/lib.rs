@@ -114,7 +114,7 @@ pub async fn serve_on(
         db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
     let trending = tokio::spawn(refresh_trending(app.db.clone()));
-    let deliveries = tokio::spawn(timeline::store::run_worker(app.db.clone(), app.live.clone()));
+    let deliveries = tokio::spawn(timeline::worker::run_worker(app.db.clone(), app.live.clone()));
     let outbox = app.meili.clone().map(|meili| tokio::spawn(search::meili::run_worker(app.db.clone(), meili)));
     let live = app.live.clone();
     let shutdown = async move {

@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Engine, Stream, TestApp, post_ids};
+use common::{Engine, Person, Stream, TestApp, post_ids};
 use townhall::db::{Db, Exec, sql};
 use townhall::timeline::store::{Audience, CHUNK, deliver};
 
@@ -47,6 +47,33 @@ async fn crowd(db: &Db, leader: i64, community: i64) {
     tx.commit().await.unwrap();
 }
 
+/// Ana, whose community "All hands" the crowd belongs to; the crowd, who follow her and
+/// #packaging; and Zed, who follows her too and comes last, so has the highest id: the last chunk of
+/// every audience reaches him.
+struct Company {
+    app: TestApp,
+    ana: Person,
+    zed: Person,
+    /// Ana's id.
+    leader: i64,
+    community: i64,
+}
+
+async fn company(engine: Engine) -> Company {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let created =
+        ana.post("/communities/new", &[("name", "All hands"), ("slug", "all-hands"), ("visibility", "public")]).await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    let leader = id_of(&app.db, "ana").await;
+    let (community,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT id FROM communities WHERE slug = 'all-hands'")).await.unwrap();
+    crowd(&app.db, leader, community).await;
+    let zed = app.signed_up("zed").await;
+    zed.post("/people/ana/follow", &[]).await;
+    Company { app, ana, zed, leader, community }
+}
+
 async fn id_of(db: &Db, username: &str) -> i64 {
     let (id,): (i64,) =
         db.clone().fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(username)).await.unwrap();
@@ -79,18 +106,7 @@ async fn delivered(db: &Db) {
 async fn a_post_for_more_readers_than_a_chunk_reaches_each_of_them_after_its_transaction_wrote_one_chunk(
     engine: Engine,
 ) {
-    let app = TestApp::spawn(engine).await;
-    let ana = app.signed_up("ana").await;
-    let created =
-        ana.post("/communities/new", &[("name", "All hands"), ("slug", "all-hands"), ("visibility", "public")]).await;
-    assert_eq!(created.status, 303, "{}", created.body);
-    let leader = id_of(&app.db, "ana").await;
-    let (community,): (i64,) =
-        app.db.clone().fetch_one(sql("SELECT id FROM communities WHERE slug = 'all-hands'")).await.unwrap();
-    crowd(&app.db, leader, community).await;
-    // Zed comes last, so has the highest id: the last chunk of every audience reaches him.
-    let zed = app.signed_up("zed").await;
-    zed.post("/people/ana/follow", &[]).await;
+    let Company { app, ana, zed, leader, community } = company(engine).await;
     let bo = app.signed_up("bo").await;
 
     // In the posting transaction itself: one chunk per audience written, the rest queued.
@@ -146,15 +162,7 @@ async fn a_post_for_more_readers_than_a_chunk_reaches_each_of_them_after_its_tra
 }
 
 async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Engine) {
-    let app = TestApp::spawn(engine).await;
-    let ana = app.signed_up("ana").await;
-    ana.post("/communities/new", &[("name", "All hands"), ("slug", "all-hands"), ("visibility", "public")]).await;
-    let leader = id_of(&app.db, "ana").await;
-    let (community,): (i64,) =
-        app.db.clone().fetch_one(sql("SELECT id FROM communities WHERE slug = 'all-hands'")).await.unwrap();
-    crowd(&app.db, leader, community).await;
-    let zed = app.signed_up("zed").await;
-    zed.post("/people/ana/follow", &[]).await;
+    let Company { app, ana, zed, leader, community: _ } = company(engine).await;
 
     // Through the server: deleted at once, while the worker may be anywhere in its chunks.
     ana.write_post("Posted to the wrong audience").await;

@@ -148,7 +148,7 @@ pub async fn create(
     }
     tx.commit().await?;
     if queued {
-        timeline::store::wake();
+        timeline::worker::wake();
     }
     Ok(id)
 }

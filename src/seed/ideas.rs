@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use super::people::Company;
 use super::random::{self, QUESTIONS, Rng, Shuffle, capitalised};
-use super::{DAY, Progress, Rows, Size, Written, begin, checkpoint, finish, flush_all, with_ids};
+use super::{DAY, Progress, Rows, Size, Written, after_item, begin, finish, with_ids};
 use crate::db::{Arg, Db, Exec};
 
 struct Campaign {
@@ -88,8 +88,7 @@ pub(super) async fn generate(
             plans.push(Campaign { id: i as i64, opens_at, closes_at, community, anonymous_allowed, creator });
         }
     }
-    finish(tx, &mut [&mut campaigns]).await?;
-    written.record(&[&campaigns]);
+    finish(tx, &mut [&mut campaigns], written).await?;
 
     // Plan the ideas, then write them oldest first so that ids follow time.
     let order = Shuffle::new(plans.len() as u64, &mut rng);
@@ -219,16 +218,10 @@ pub(super) async fn generate(
             Arg::Int(idea.created_at),
             Arg::Int(until),
         ]);
-        if rows.is_full() || votes.is_full() || comments.is_full() || stages.is_full() {
-            flush_all(&mut tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
-            progress.set(id as u64);
-        }
-        if id % 5_000 == 0 {
-            tx = checkpoint(db, tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
-        }
+        tx = after_item(db, tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages], id, 5_000, &mut progress)
+            .await?;
     }
-    finish(tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages]).await?;
-    written.record(&[&rows, &votes, &comments, &stages]);
+    finish(tx, &mut [&mut rows, &mut votes, &mut comments, &mut stages], written).await?;
     progress.done();
     Ok(())
 }

@@ -212,10 +212,32 @@ async fn checkpoint(db: &Db, mut tx: Tx, tables: &mut [&mut Rows]) -> Result<Tx,
     begin(db).await
 }
 
-/// Writes what is buffered and commits.
-async fn finish(mut tx: Tx, tables: &mut [&mut Rows]) -> Result<(), sqlx::Error> {
+/// Writes what is buffered and commits, and counts the rows for the closing report.
+async fn finish(mut tx: Tx, tables: &mut [&mut Rows], written: &mut Written) -> Result<(), sqlx::Error> {
     flush_all(&mut tx, tables).await?;
-    tx.commit().await
+    tx.commit().await?;
+    written.record(&tables.iter().map(|rows| &**rows).collect::<Vec<_>>());
+    Ok(())
+}
+
+/// After item `id` of a part: writes the tables once a statement is full (and moves the progress
+/// bar), and every `every` items commits and goes on in a new transaction.
+async fn after_item(
+    db: &Db,
+    mut tx: Tx,
+    tables: &mut [&mut Rows],
+    id: i64,
+    every: i64,
+    progress: &mut Progress,
+) -> Result<Tx, sqlx::Error> {
+    if tables.iter().any(|rows| rows.is_full()) {
+        flush_all(&mut tx, tables).await?;
+        progress.set(id as u64);
+    }
+    if id % every == 0 {
+        return checkpoint(db, tx, tables).await;
+    }
+    Ok(tx)
 }
 
 /// Commits every hundred statements of `rows` and goes on in a new transaction, so that one

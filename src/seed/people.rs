@@ -145,8 +145,7 @@ pub(super) async fn generate(
     if managers.is_empty() {
         managers.push(1);
     }
-    finish(tx, &mut [&mut rows]).await?;
-    written.record(&[&rows]);
+    finish(tx, &mut [&mut rows], written).await?;
     progress.done();
 
     let mut company = Company {
@@ -222,8 +221,7 @@ async fn follows(
             }
         }
     }
-    finish(tx, &mut [&mut rows]).await?;
-    written.record(&[&rows]);
+    finish(tx, &mut [&mut rows], written).await?;
     progress.done();
     Ok(())
 }
@@ -259,8 +257,7 @@ async fn topic_follows(
             rows.flush(&mut tx).await?;
         }
     }
-    finish(tx, &mut [&mut rows]).await?;
-    written.record(&[&rows]);
+    finish(tx, &mut [&mut rows], written).await?;
     progress.done();
     Ok(())
 }
@@ -335,8 +332,7 @@ async fn communities(
         progress.set(id as u64);
         communities.push(Community { members: list, private });
     }
-    finish(tx, &mut [&mut rows, &mut members]).await?;
-    written.record(&[&rows, &members]);
+    finish(tx, &mut [&mut rows, &mut members], written).await?;
     progress.done();
     Ok(communities)
 }

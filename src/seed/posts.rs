@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use super::people::Company;
 use super::random::{self, Rng};
-use super::{DAY, Progress, Rows, Size, Written, begin, checkpoint, finish, flush_all, with_ids};
+use super::{DAY, Progress, Rows, Size, Written, after_item, begin, finish, with_ids};
 use crate::db::{Arg, Db, Exec, sql};
 
 /// One post as planned before anything is written, so that reply and like counts are known when the
@@ -65,7 +65,18 @@ pub(super) async fn generate(
     for id in 1..=total {
         let p = plan[id as usize];
         let at = created(id);
-        let read = |at: i64| if at < week_ago { Arg::Int(at + 3_600) } else { Arg::NullInt };
+        // A notification of this post to `recipient`; those older than a week have been read.
+        let notification = |recipient: u32, kind: &str| {
+            let read_at = if at < week_ago { Arg::Int(at + 3_600) } else { Arg::NullInt };
+            [
+                Arg::Int(recipient as i64),
+                Arg::Text(kind.into()),
+                Arg::Int(p.author as i64),
+                Arg::Int(id as i64),
+                Arg::Int(at),
+                read_at,
+            ]
+        };
         let community = (p.community > 0).then(|| &company.communities[p.community as usize - 1]);
         let private = community.is_some_and(|c| c.private);
         let words = 6 + rng.below(30) as usize;
@@ -77,14 +88,7 @@ pub(super) async fn generate(
                 body.push_str(" @");
                 body.push_str(company.username(mentioned));
                 mentions.push_str(company.username(mentioned));
-                notes.push([
-                    Arg::Int(mentioned as i64),
-                    Arg::Text("mention".into()),
-                    Arg::Int(p.author as i64),
-                    Arg::Int(id as i64),
-                    Arg::Int(at),
-                    read(at),
-                ]);
+                notes.push(notification(mentioned, "mention"));
             }
         }
         if p.parent == 0 && rng.chance(0.25) {
@@ -113,14 +117,7 @@ pub(super) async fn generate(
         if p.parent != 0 {
             let answered = plan[p.parent as usize].author;
             if answered != p.author {
-                notes.push([
-                    Arg::Int(answered as i64),
-                    Arg::Text("reply".into()),
-                    Arg::Int(p.author as i64),
-                    Arg::Int(id as i64),
-                    Arg::Int(at),
-                    read(at),
-                ]);
+                notes.push(notification(answered, "reply"));
             }
         }
         likers.clear();
@@ -137,16 +134,17 @@ pub(super) async fn generate(
                 ]);
             }
         }
-        if posts.is_full() || topics.is_full() || likes.is_full() || notes.is_full() {
-            flush_all(&mut tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
-            progress.set(id as u64);
-        }
-        if id % 25_000 == 0 {
-            tx = checkpoint(db, tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
-        }
+        tx = after_item(
+            db,
+            tx,
+            &mut [&mut posts, &mut topics, &mut likes, &mut notes],
+            id as i64,
+            25_000,
+            &mut progress,
+        )
+        .await?;
     }
-    finish(tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes]).await?;
-    written.record(&[&posts, &topics, &likes, &notes]);
+    finish(tx, &mut [&mut posts, &mut topics, &mut likes, &mut notes], written).await?;
     progress.done();
     Ok(())
 }

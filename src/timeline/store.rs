@@ -204,41 +204,6 @@ pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     }
 }
 
-/// Wakes [`run_worker`] in this process when a post has queued a delivery.
-static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();
-
-/// Tells this process's worker that a delivery was queued (call after the commit).
-pub fn wake() {
-    QUEUED.notify_one();
-}
-
-/// Writes queued deliveries for as long as the server runs: chunk after chunk while any wait
-/// (each a short transaction, so other writers take turns in between), then sleeping until a post
-/// queues one or a second passes (another process may have queued one). Each chunk is announced to
-/// open pages so home's "new posts" count includes readers reached late.
-pub async fn run_worker(db: Db, live: crate::live::Hub) {
-    loop {
-        match deliver_next(&db).await {
-            Ok(Some(done)) => {
-                live.publish(crate::live::Event::Delivered {
-                    post_id: done.post_id,
-                    from: done.from,
-                    until: done.until,
-                })
-                .await;
-                tokio::task::yield_now().await;
-            }
-            Ok(None) => {
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(1), QUEUED.notified()).await;
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "queued home deliveries not written; retrying");
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            }
-        }
-    }
-}
-
 /// Takes a post out of every home (it was deleted but stays as a placeholder in its thread).
 pub async fn withdraw(db: &mut impl Exec, post_id: i64) -> Result<(), sqlx::Error> {
     // The queue first: on PostgreSQL this waits for a chunk being written, whose rows the next
