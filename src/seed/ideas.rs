@@ -4,8 +4,8 @@ use std::collections::HashSet;
 
 use super::people::Company;
 use super::random::{self, QUESTIONS, Rng, Shuffle, capitalised};
-use super::{DAY, Progress, Rows, Size, Written, after_item, begin, finish, with_ids};
-use crate::db::{Arg, Db, Exec};
+use super::{DAY, Progress, Rows, Seeding, Written, after_item, begin, finish, with_ids};
+use crate::db::{Arg, Exec};
 
 struct Campaign {
     id: i64,
@@ -29,14 +29,8 @@ struct Idea {
 /// ideas. Ideas go to campaigns by popularity and arrive while the campaign is open; votes and
 /// comments per idea are skewed (a few ideas gather thousands of votes). Ideas of closed campaigns
 /// are spread over the stages; open campaigns' ideas are new or under review.
-pub(super) async fn generate(
-    db: &Db,
-    company: &Company,
-    size: &Size,
-    seed: u64,
-    now: i64,
-    written: &mut Written,
-) -> Result<(), sqlx::Error> {
+pub(super) async fn generate(run: Seeding<'_>, company: &Company, written: &mut Written) -> Result<(), sqlx::Error> {
+    let Seeding { db, size, seed, now } = run;
     let mut rng = Rng::stream(seed, 7);
     let mut progress = Progress::start("ideas", size.ideas as u64);
     let public: Vec<u32> =

@@ -78,14 +78,24 @@ pub async fn run(db: &Db, size: &Size, seed: u64, password_hash: &str) -> Result
     if accounts > 0 {
         return Err(SeedError::NotEmpty);
     }
-    let now = crate::db::now();
+    let run = Seeding { db, size, seed, now: crate::db::now() };
     let mut written = Written::default();
-    let company = people::generate(db, size, seed, now, password_hash, &mut written).await?;
-    posts::generate(db, &company, size, seed, now, &mut written).await?;
-    ideas::generate(db, &company, size, seed, now, &mut written).await?;
+    let company = people::generate(run, password_hash, &mut written).await?;
+    posts::generate(run, &company, &mut written).await?;
+    ideas::generate(run, &company, &mut written).await?;
     posts::fill_homes(db, size.people, &mut written).await?;
     statistics(db).await?;
     Ok(written)
+}
+
+/// What every part of one seeding is given: where to write, how large a company, the seed its random
+/// streams start from, and the moment of seeding (generated times lie before it).
+#[derive(Clone, Copy)]
+struct Seeding<'a> {
+    db: &'a Db,
+    size: &'a Size,
+    seed: u64,
+    now: i64,
 }
 
 /// Moves identity sequences past the ids written (PostgreSQL) and refreshes the planner's statistics.

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use super::random::{
     self, DEPARTMENTS, FIRST_NAMES, LAST_NAMES, LEADERS, LOCATIONS, Rng, Shuffle, TITLES, capitalised,
 };
-use super::{DAY, Progress, Rows, Size, Written, begin, finish, renew, with_ids};
-use crate::db::{Arg, Db, Exec};
+use super::{DAY, Progress, Rows, Seeding, Written, begin, finish, renew, with_ids};
+use crate::db::{Arg, Exec};
 
 /// What later parts need to know about the people and communities written.
 pub(super) struct Company {
@@ -56,13 +56,11 @@ fn leaders(people: u32) -> u32 {
 }
 
 pub(super) async fn generate(
-    db: &Db,
-    size: &Size,
-    seed: u64,
-    now: i64,
+    run: Seeding<'_>,
     password_hash: &str,
     written: &mut Written,
 ) -> Result<Company, sqlx::Error> {
+    let Seeding { db, size, seed, now } = run;
     let people = size.people;
     let vocabulary: Vec<&'static str> = random::WORDS.split_whitespace().collect();
     let mut rng = Rng::stream(seed, 1);
@@ -158,9 +156,9 @@ pub(super) async fn generate(
         topics: vocabulary.iter().take(200).copied().collect(),
         vocabulary,
     };
-    follows(db, &company, &department_of, seed, now, written).await?;
-    topic_follows(db, &company, seed, now, written).await?;
-    company.communities = communities(db, &company, size, seed, now, written).await?;
+    follows(run, &company, &department_of, written).await?;
+    topic_follows(run, &company, written).await?;
+    company.communities = communities(run, &company, written).await?;
     Ok(company)
 }
 
@@ -168,13 +166,12 @@ pub(super) async fn generate(
 /// follows 300 to 1,000; the leaders are followed by six people in ten. Four picks in ten are from
 /// the follower's own department, the rest by popularity.
 async fn follows(
-    db: &Db,
+    run: Seeding<'_>,
     company: &Company,
     department_of: &[u8],
-    seed: u64,
-    now: i64,
     written: &mut Written,
 ) -> Result<(), sqlx::Error> {
+    let Seeding { db, seed, now, .. } = run;
     let people = company.people;
     let mut rng = Rng::stream(seed, 2);
     let mut colleagues: Vec<Vec<u32>> = vec![Vec::new(); DEPARTMENTS.len()];
@@ -227,13 +224,8 @@ async fn follows(
 }
 
 /// One person in twenty follows one to three topics.
-async fn topic_follows(
-    db: &Db,
-    company: &Company,
-    seed: u64,
-    now: i64,
-    written: &mut Written,
-) -> Result<(), sqlx::Error> {
+async fn topic_follows(run: Seeding<'_>, company: &Company, written: &mut Written) -> Result<(), sqlx::Error> {
+    let Seeding { db, seed, now, .. } = run;
     let mut rng = Rng::stream(seed, 3);
     let progress = Progress::start("topic follows", 1);
     let mut rows = Rows::new("topic follows", "INSERT INTO topic_follows (user_id, topic, created_at)", 3);
@@ -265,13 +257,11 @@ async fn topic_follows(
 /// Communities from a few very large ones (a tenth of the company) to many of a few dozen people;
 /// every tenth is private. The first member made it and is its admin.
 async fn communities(
-    db: &Db,
+    run: Seeding<'_>,
     company: &Company,
-    size: &Size,
-    seed: u64,
-    now: i64,
     written: &mut Written,
 ) -> Result<Vec<Community>, sqlx::Error> {
+    let Seeding { db, size, seed, now } = run;
     let mut rng = Rng::stream(seed, 4);
     let mut progress = Progress::start("communities", size.communities as u64);
     let mut communities = Vec::with_capacity(size.communities as usize);

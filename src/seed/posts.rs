@@ -5,7 +5,7 @@ use std::collections::{HashSet, VecDeque};
 
 use super::people::Company;
 use super::random::{self, Rng};
-use super::{DAY, Progress, Rows, Size, Written, after_item, begin, finish, with_ids};
+use super::{DAY, Progress, Rows, Seeding, Size, Written, after_item, begin, finish, with_ids};
 use crate::db::{Arg, Db, Exec, sql};
 
 /// One post as planned before anything is written, so that reply and like counts are known when the
@@ -28,14 +28,8 @@ struct Plan {
 /// replies answer the thread's latest reply. A post in seven is in a community (by one of its
 /// members); a quarter of top-level posts carry one or two topics; one post in twelve mentions
 /// someone. Likes per post are skewed (most have none, some hundreds).
-pub(super) async fn generate(
-    db: &Db,
-    company: &Company,
-    size: &Size,
-    seed: u64,
-    now: i64,
-    written: &mut Written,
-) -> Result<(), sqlx::Error> {
+pub(super) async fn generate(run: Seeding<'_>, company: &Company, written: &mut Written) -> Result<(), sqlx::Error> {
+    let Seeding { db, size, seed, now } = run;
     let plan = plan(company, size, seed);
     let total = size.posts;
     let mut rng = Rng::stream(seed, 6);
