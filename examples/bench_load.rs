@@ -71,7 +71,13 @@ enum Role {
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match &args.role {
-        Some(Role::Townhall) => server_runtime().and_then(|rt| rt.block_on(run_townhall())),
+        Some(Role::Townhall) => {
+            // `RUST_LOG=sqlx::query=debug` logs every statement the server runs, with its time.
+            if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+                tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+            }
+            server_runtime().and_then(|rt| rt.block_on(run_townhall()))
+        }
         Some(Role::Ceiling { sqlite }) => server_runtime().and_then(|rt| rt.block_on(ceiling::serve(sqlite.clone()))),
         None => match pin_self() {
             Some(code) => return code,

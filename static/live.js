@@ -34,8 +34,10 @@ function listen() {
       badge.className = "badge";
       link.append(" ", badge);
     }
-    badge.textContent = String(count);
-    badge.setAttribute("aria-label", `${count} unread`);
+    // The server counts at most 100: beyond 99 the badge says "99+", as the page does.
+    const shown = count > 99 ? "99+" : String(count);
+    badge.textContent = shown;
+    badge.setAttribute("aria-label", `${shown} unread`);
   });
   return events;
 }

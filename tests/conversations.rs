@@ -11,6 +11,7 @@ on_both_engines!(
     a_deleted_post_with_replies_leaves_a_placeholder_and_one_without_goes,
     likes_count_once_per_person_can_be_undone_and_show_who_liked,
     notifications_tell_of_replies_mentions_likes_and_follows_grouped_and_marked_read,
+    the_unread_badge_counts_to_99_and_then_says_99_plus,
     following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away,
     unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic,
 );
@@ -186,6 +187,24 @@ async fn notifications_tell_of_replies_mentions_likes_and_follows_grouped_and_ma
     ana.post(&format!("/posts/{bo_post}/unlike"), &[]).await;
     assert!(!bo.get("/").await.contains("class=\"badge\""));
     assert!(!bo.get("/notifications").await.contains("liked your post"));
+}
+
+async fn the_unread_badge_counts_to_99_and_then_says_99_plus(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    for n in 1..=99 {
+        bo.write_post(&format!("@ana question {n}")).await;
+    }
+    let home = ana.get("/").await;
+    assert!(home.contains(r#"<span class="badge" aria-label="99 unread">99</span>"#), "{}", home.body);
+    bo.write_post("@ana question 100").await;
+    let home = ana.get("/").await;
+    assert!(home.contains(r#"<span class="badge" aria-label="99+ unread">99+</span>"#), "{}", home.body);
+    // The notifications page still lists every one of them.
+    let page = ana.get("/notifications").await;
+    assert_eq!(page.body.matches("Bo Example mentioned you").count(), 100, "{}", page.body);
+    assert!(!ana.get("/").await.contains("class=\"badge\""), "seen means read");
 }
 
 async fn following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away(engine: Engine) {

@@ -249,6 +249,7 @@ async fn a_merge_moves_each_voter_once_and_undoing_it_restores_the_votes(engine:
     let id = open_campaign(&admin, "Less waste", PLAIN).await;
     let dup = submit(&u1, id, "Crates again", false).await;
     let target = submit(&u2, id, "Reusable crates", false).await;
+    assert!(u3.get("/campaigns").await.contains("2 ideas"), "the campaigns page counts both");
     for (person, idea) in [(&u1, dup), (&u2, dup), (&u2, target), (&u3, target)] {
         assert_eq!(vote(person, idea).await, 303);
     }
@@ -263,6 +264,12 @@ async fn a_merge_moves_each_voter_once_and_undoing_it_restores_the_votes(engine:
     assert!(dup_page.contains(">Merged</span>") && dup_page.contains("vote there"));
     assert_eq!(vote(&u3, dup).await, 400, "a merged idea takes no votes");
     assert!(!u3.get(&format!("/campaigns/{id}")).await.contains("Crates again"), "the duplicate leaves the list");
+    let campaigns = u3.get("/campaigns").await;
+    assert!(
+        campaigns.contains("1 idea\n") && !campaigns.contains("2 ideas"),
+        "a merged idea is not counted: {}",
+        campaigns.body
+    );
     let (shown, trend): (i64, i64) = app
         .db
         .clone()

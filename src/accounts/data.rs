@@ -24,7 +24,7 @@ struct MyDataPage {
 }
 
 async fn my_data_page(current: CurrentUser) -> Result<Response, AppError> {
-    render(&MyDataPage { layout: Layout::for_user(&current, "Your data").await })
+    render(&MyDataPage { layout: Layout::for_user(&current, "Your data").await? })
 }
 
 /// Everything a person put into Townhall, as one JSON document.

@@ -156,7 +156,7 @@ async fn page(state: &AppState, current: &CurrentUser, new_link: Option<String>)
             InvitationLine { id: r.id, creator: r.creator_username, state, open }
         })
         .collect();
-    render(&InvitationsPage { layout: Layout::for_user(current, "Invitations").await, allowed, lines, new_link })
+    render(&InvitationsPage { layout: Layout::for_user(current, "Invitations").await?, allowed, lines, new_link })
 }
 
 async fn list(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {

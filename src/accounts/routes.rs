@@ -292,7 +292,10 @@ struct PasswordPage {
 }
 
 async fn password_page(current: CurrentUser) -> Result<Response, AppError> {
-    render(&PasswordPage { layout: Layout::for_user(&current, "Change password").await, errors: FormErrors::default() })
+    render(&PasswordPage {
+        layout: Layout::for_user(&current, "Change password").await?,
+        errors: FormErrors::default(),
+    })
 }
 
 async fn change_password(
@@ -313,7 +316,7 @@ async fn change_password(
         errors.add("confirm_password", "The two new passwords differ.");
     }
     let (Some(new_password), true) = (new_password, errors.is_empty()) else {
-        let page = PasswordPage { layout: Layout::for_user(&current, "Change password").await, errors };
+        let page = PasswordPage { layout: Layout::for_user(&current, "Change password").await?, errors };
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     let hash = hash_password(new_password).await?;

@@ -124,7 +124,7 @@ async fn page(
         .collect();
     let actions = audit::actions(&mut db).await?;
     render(&AuditPage {
-        layout: Layout::for_user(&current, "Audit log").await,
+        layout: Layout::for_user(&current, "Audit log").await?,
         csv_url: format!("/admin/audit.csv?{}", query.params()),
         query,
         actions,

@@ -43,7 +43,7 @@ async fn index(current: CurrentUser) -> Result<Response, AppError> {
         .ok()
         .and_then(|t| t.format(format_description!("[year]-[month]-[day]")).ok())
         .unwrap_or_default();
-    render(&ExportPage { layout: Layout::for_user(&current, "Exports").await, today })
+    render(&ExportPage { layout: Layout::for_user(&current, "Exports").await?, today })
 }
 
 #[derive(Deserialize, Default)]

@@ -99,7 +99,7 @@ async fn users(
         })
         .collect();
     render(&UsersPage {
-        layout: Layout::for_user(&current, "People and roles").await,
+        layout: Layout::for_user(&current, "People and roles").await?,
         q,
         lines,
         next_url,
@@ -209,7 +209,7 @@ async fn delete_page(
     require_admin(&current)?;
     let person = other_account(&state, &current, &username).await?;
     render(&DeletePage {
-        layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await,
+        layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await?,
         person,
         errors: FormErrors::default(),
     })
@@ -243,7 +243,7 @@ async fn delete(
     }
     let Some(reason) = reason.filter(|_| errors.is_empty()) else {
         let page = DeletePage {
-            layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await,
+            layout: Layout::for_user(&current, format!("Delete {}", person.display_name)).await?,
             person,
             errors,
         };
@@ -348,7 +348,7 @@ async fn settings_page(State(state): State<AppState>, current: CurrentUser) -> R
     require_admin(&current)?;
     let site = state.site().await;
     render(&SettingsPage {
-        layout: Layout::for_user(&current, "Site settings").await,
+        layout: Layout::for_user(&current, "Site settings").await?,
         form: SettingsForm::from_site(&site),
         errors: FormErrors::default(),
     })
@@ -367,7 +367,7 @@ async fn save_settings(
             Ok(Redirect::to("/admin/settings").into_response())
         }
         Err(errors) => {
-            let page = SettingsPage { layout: Layout::for_user(&current, "Site settings").await, form, errors };
+            let page = SettingsPage { layout: Layout::for_user(&current, "Site settings").await?, form, errors };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

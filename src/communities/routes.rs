@@ -62,7 +62,7 @@ struct IndexTemplate {
 
 async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let communities = store::list(&mut state.db.clone(), current.user.id).await?;
-    render(&IndexTemplate { layout: Layout::for_user(&current, "Communities").await, communities })
+    render(&IndexTemplate { layout: Layout::for_user(&current, "Communities").await?, communities })
 }
 
 #[derive(Deserialize, Default)]
@@ -85,7 +85,7 @@ struct NewTemplate {
 async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
     let form = NewForm { visibility: "public".into(), ..NewForm::default() };
     render(&NewTemplate {
-        layout: Layout::for_user(&current, "New community").await,
+        layout: Layout::for_user(&current, "New community").await?,
         form,
         errors: FormErrors::default(),
     })
@@ -113,7 +113,7 @@ async fn create(
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &NewTemplate { layout, form, errors })
     };
     let (Some(name), Some(slug), Some(description), Some(is_private)) = (name, slug, description, is_private) else {
-        return refuse(errors, form, Layout::for_user(&current, "New community").await);
+        return refuse(errors, form, Layout::for_user(&current, "New community").await?);
     };
     match store::create(&state.db, current.user.id, &slug, &name, &description, is_private).await {
         Ok(_) => {
@@ -122,7 +122,7 @@ async fn create(
         }
         Err(e) if unique_violation(&e).is_some() => {
             errors.add("slug", "A community already has that address; choose another.");
-            refuse(errors, form, Layout::for_user(&current, "New community").await)
+            refuse(errors, form, Layout::for_user(&current, "New community").await?)
         }
         Err(e) => Err(e.into()),
     }
@@ -166,7 +166,7 @@ async fn community_page(
         (None, None)
     };
     let page = ShowTemplate {
-        layout: Layout::for_user(current, community.name.clone()).await,
+        layout: Layout::for_user(current, community.name.clone()).await?,
         base_url: format!("/c/{}", community.slug),
         post_action: format!("/c/{}/posts", community.slug),
         live_feed: format!("c/{}", community.slug),
@@ -277,7 +277,7 @@ async fn members(
     let mut db = state.db.clone();
     let members = store::members(&mut db, community.id).await?;
     let requests = if is_admin { store::requests(&mut db, community.id).await? } else { Vec::new() };
-    let layout = Layout::for_user(&current, format!("Members of {}", community.name)).await;
+    let layout = Layout::for_user(&current, format!("Members of {}", community.name)).await?;
     render(&MembersTemplate { layout, community, is_admin, members, requests })
 }
 

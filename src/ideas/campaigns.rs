@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::store::{self, RankedIdea, Sort};
-use super::{Campaign, CampaignForm, NewCampaign, Phase, Stage, input_time, is_manager};
+use super::{Campaign, CampaignForm, ListedCampaign, NewCampaign, Phase, Stage, input_time, is_manager};
 use crate::accounts::User;
 use crate::communities;
 use crate::db::now;
@@ -44,15 +44,15 @@ pub async fn find(state: &AppState, current: &CurrentUser, raw_id: &str) -> Resu
 #[template(path = "ideas/campaigns.html")]
 struct IndexTemplate {
     layout: Layout,
-    sections: Vec<(&'static str, Vec<Campaign>)>,
+    sections: Vec<(&'static str, Vec<ListedCampaign>)>,
     manager: bool,
 }
 
 async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let manager = is_manager(&current.user);
-    let campaigns = store::list_campaigns(&mut state.db.clone(), current.user.id, manager).await?;
+    let campaigns = store::list_campaigns_counted(&mut state.db.clone(), current.user.id, manager).await?;
     let at = now();
-    let mut sections: Vec<(&'static str, Vec<Campaign>)> = Vec::new();
+    let mut sections: Vec<(&'static str, Vec<ListedCampaign>)> = Vec::new();
     for (title, phase) in [
         ("Open now", Phase::Open),
         ("Opening soon", Phase::Upcoming),
@@ -60,7 +60,7 @@ async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Re
         ("Drafts", Phase::Draft),
         ("Archived", Phase::Archived),
     ] {
-        let mut these: Vec<Campaign> = campaigns.iter().filter(|c| c.phase(at) == phase).cloned().collect();
+        let mut these: Vec<ListedCampaign> = campaigns.iter().filter(|c| c.phase(at) == phase).cloned().collect();
         if phase == Phase::Open {
             these.sort_by_key(|c| c.closes_at);
         }
@@ -68,7 +68,7 @@ async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Re
             sections.push((title, these));
         }
     }
-    render(&IndexTemplate { layout: Layout::for_user(&current, "Campaigns").await, sections, manager })
+    render(&IndexTemplate { layout: Layout::for_user(&current, "Campaigns").await?, sections, manager })
 }
 
 #[derive(Template)]
@@ -92,7 +92,7 @@ async fn form_page(
 ) -> Result<Response, AppError> {
     let title = if campaign_id.is_some() { "Edit campaign" } else { "New campaign" };
     let page = FormTemplate {
-        layout: Layout::for_user(current, title).await,
+        layout: Layout::for_user(current, title).await?,
         form,
         errors,
         action: campaign_id.map_or_else(|| "/campaigns/new".to_owned(), |id| format!("/campaigns/{id}/edit")),
@@ -267,7 +267,7 @@ async fn show(
     });
     let ideas = rows.into_iter().map(|r| idea_item(r, &mine, counts_hidden, &current.user)).collect();
     render(&CampaignTemplate {
-        layout: Layout::for_user(&current, campaign.title.clone()).await,
+        layout: Layout::for_user(&current, campaign.title.clone()).await?,
         phase: campaign.phase(at),
         campaign,
         manager,

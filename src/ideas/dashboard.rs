@@ -89,7 +89,7 @@ async fn dashboard(
         .await?;
     let chart = chart_svg(&days);
     render(&DashboardTemplate {
-        layout: Layout::for_user(&current, format!("Dashboard: {}", campaign.title)).await,
+        layout: Layout::for_user(&current, format!("Dashboard: {}", campaign.title)).await?,
         implemented: count(Stage::Implemented),
         campaign,
         days,

@@ -131,7 +131,21 @@ pub struct Campaign {
     pub vote_budget: Option<i64>,
     pub hide_counts: bool,
     pub allow_anonymous: bool,
+}
+
+/// A campaign as the campaigns' page lists it, with its number of ideas; reads as a `Campaign`.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ListedCampaign {
+    #[sqlx(flatten)]
+    pub campaign: Campaign,
     pub idea_count: i64,
+}
+
+impl std::ops::Deref for ListedCampaign {
+    type Target = Campaign;
+    fn deref(&self) -> &Campaign {
+        &self.campaign
+    }
 }
 
 impl Campaign {

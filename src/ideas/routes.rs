@@ -63,7 +63,7 @@ async fn new_page(
     if !campaign.is_open(now()) {
         return Err(AppError::BadRequest("This campaign is not taking ideas now.".into()));
     }
-    let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await;
+    let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await?;
     let page = IdeaFormTemplate {
         layout,
         campaign,
@@ -105,7 +105,7 @@ async fn submit(
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
         _ => {
-            let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await;
+            let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await?;
             let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
             render_status(status, &IdeaFormTemplate { layout, campaign, form, errors, similar })
         }
@@ -281,7 +281,7 @@ pub(super) async fn idea_page(
         "Anonymous".to_owned()
     };
     let page = IdeaTemplate {
-        layout: Layout::for_user(current, idea.title.clone()).await,
+        layout: Layout::for_user(current, idea.title.clone()).await?,
         stage: Stage::parse(&idea.stage).map_or("Unknown", Stage::label),
         open: campaign.phase(at) == Phase::Open && idea.merged_into_id.is_none(),
         counts_hidden: campaign.counts_hidden_for(&current.user, at),
@@ -445,7 +445,7 @@ async fn from_post_page(
     let campaigns = open_campaigns(&state, &current).await?;
     let title: String = post.body.lines().next().unwrap_or("").chars().take(140).collect();
     let form = FromPostForm { campaign: String::new(), title, body: post.body.clone() };
-    let layout = Layout::for_user(&current, "Turn a post into an idea").await;
+    let layout = Layout::for_user(&current, "Turn a post into an idea").await?;
     render(&FromPostTemplate { layout, post_id: post.id, campaigns, form, errors: FormErrors::default() })
 }
 
@@ -476,7 +476,7 @@ async fn from_post(
             if chosen.is_none() {
                 errors.add("campaign", "Choose an open campaign.");
             }
-            let layout = Layout::for_user(&current, "Turn a post into an idea").await;
+            let layout = Layout::for_user(&current, "Turn a post into an idea").await?;
             let page = FromPostTemplate { layout, post_id: post.id, campaigns, form, errors };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

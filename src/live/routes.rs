@@ -70,7 +70,7 @@ async fn events(
         events: state.live.subscribe(),
         new_posts: 0,
         counted: Default::default(),
-        unread: current.unread_notifications,
+        unread: current.unread_notifications().await?,
         tick,
     };
     let closing = state.live.closing();

@@ -175,7 +175,7 @@ async fn report_page(
     let target = reportable(&state, &current, &kind, &id).await?;
     let already = already_reported(&state, &current, &target).await?;
     render(&ReportPage {
-        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await,
+        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await?,
         excerpt: excerpt(&target.text, 280),
         target,
         reasons: &REASONS,
@@ -231,7 +231,7 @@ async fn report(
     }
     let status = if already.is_some() { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
     let page = ReportPage {
-        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await,
+        layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await?,
         excerpt: excerpt(&target.text, 280),
         target,
         reasons: &REASONS,
@@ -275,7 +275,7 @@ async fn my_reports(State(state): State<AppState>, current: CurrentUser) -> Resu
             state: state_label(r.outcome.as_deref()),
         })
         .collect();
-    render(&MyReportsPage { layout: Layout::for_user(&current, "Your reports").await, reports })
+    render(&MyReportsPage { layout: Layout::for_user(&current, "Your reports").await?, reports })
 }
 
 /// A line of the queue: the object, its reports, and what happened to its author before.
@@ -389,7 +389,7 @@ async fn queue(
     }
     let open = store::open_count(&mut db).await?;
     render(&QueuePage {
-        layout: Layout::for_user(&current, "Moderation").await,
+        layout: Layout::for_user(&current, "Moderation").await?,
         items,
         newest,
         open,
@@ -522,7 +522,7 @@ async fn keywords_page(
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let rules = watch::rules(&mut state.db.clone()).await?;
     let page =
-        KeywordsPage { layout: Layout::for_user(current, "Keyword watch").await, rules, pattern, is_regex, errors };
+        KeywordsPage { layout: Layout::for_user(current, "Keyword watch").await?, rules, pattern, is_regex, errors };
     render_status(status, &page)
 }
 

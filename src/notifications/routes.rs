@@ -26,7 +26,7 @@ async fn notifications(State(state): State<AppState>, current: CurrentUser) -> R
     let rows = store::recent(&mut db, current.user.id).await?;
     let groups = group(rows, crate::db::now());
     store::mark_all_read(&mut db, current.user.id).await?;
-    let mut layout = Layout::for_user(&current, "Notifications").await;
+    let mut layout = Layout::for_user(&current, "Notifications").await?;
     layout.unread = 0;
     render(&NotificationsTemplate { layout, groups })
 }

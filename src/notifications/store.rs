@@ -151,8 +151,13 @@ pub async fn retract(
     Ok(())
 }
 
+/// The most unread notifications the header counts; beyond it shows "99+".
+pub const UNREAD_SHOWN: i64 = 99;
+
 /// Unread notifications as the page shows them: likes of one post and new followers count once, and
 /// notifications about posts the person can no longer see (they left a private community) not at all.
+/// Counts at most `UNREAD_SHOWN + 1`, so someone with thousands unread costs no more than 100: every
+/// page's header runs this.
 pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = db
         .fetch_one(
@@ -163,9 +168,10 @@ pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx:
                      FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
                      WHERE n.recipient_id = $1 AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
                 visible_to!("$1"),
-                ")) unread"
+                ") LIMIT $2) unread"
             ))
-            .bind(user_id),
+            .bind(user_id)
+            .bind(UNREAD_SHOWN + 1),
         )
         .await?;
     Ok(count)

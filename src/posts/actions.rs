@@ -83,7 +83,7 @@ async fn likers(
     let post = find_post(&state, &current, &id).await?;
     let people = store::likers(&mut state.db.clone(), post.id).await?;
     render(&LikersTemplate {
-        layout: Layout::for_user(&current, "Liked by").await,
+        layout: Layout::for_user(&current, "Liked by").await?,
         post_id: post.id,
         thread_id: post.thread_id(),
         people,

@@ -171,7 +171,7 @@ async fn home_page(
     let rows = timeline::store::home(&mut db, current.user.id, cursor).await?;
     let announcements = store::announcements(&mut db, current.user.id).await?;
     let page = FeedTemplate {
-        layout: Layout::for_user(current, "Home").await,
+        layout: Layout::for_user(current, "Home").await?,
         heading: "Home".into(),
         intro: "Your posts and those of the people and topics you follow.".into(),
         compose: Some(compose),
@@ -193,7 +193,7 @@ async fn all(
     let mut db = state.db.clone();
     let rows = store::all(&mut db, query.cursor()?).await?;
     render(&FeedTemplate {
-        layout: Layout::for_user(&current, "All company").await,
+        layout: Layout::for_user(&current, "All company").await?,
         heading: "All company".into(),
         intro: "Every post in the company, newest first.".into(),
         compose: None,
@@ -262,7 +262,7 @@ async fn thread_page(
     let reply_label = format!("Reply to {}", answered.author_display_name);
     let title = format!("Post by {}", root.author_display_name);
     let back = format!("/posts/{}", root.id);
-    let layout = Layout::for_user(current, title).await;
+    let layout = Layout::for_user(current, title).await?;
     let page = ThreadTemplate { layout, root, replies, compose, reply_action, reply_label, back };
     render_status(status, &page)
 }
@@ -325,7 +325,7 @@ async fn edit_page(
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
     let compose = Compose::refused(post.body, None);
-    let layout = Layout::for_user(&current, "Edit post").await;
+    let layout = Layout::for_user(&current, "Edit post").await?;
     render(&EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose })
 }
 
@@ -340,7 +340,7 @@ async fn edit(
         Ok(body) => body,
         Err(message) => {
             let compose = Compose::refused(form.body, Some(message));
-            let layout = Layout::for_user(&current, "Edit post").await;
+            let layout = Layout::for_user(&current, "Edit post").await?;
             let page = EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
@@ -364,7 +364,7 @@ async fn confirm_delete(
 ) -> Result<Response, AppError> {
     let row = find_own_post(&state, &current, &id).await?;
     let post = PostView::new(row, &current.user, false, crate::db::now());
-    render(&ConfirmDeleteTemplate { layout: Layout::for_user(&current, "Delete post").await, post })
+    render(&ConfirmDeleteTemplate { layout: Layout::for_user(&current, "Delete post").await?, post })
 }
 
 async fn delete(

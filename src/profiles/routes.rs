@@ -55,7 +55,7 @@ async fn profile(
     let following = !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
     let rows = posts::store::by_author(&mut db, person.id, current.user.id, query.cursor()?).await?;
     render(&ProfileTemplate {
-        layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await,
+        layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await?,
         base_url: format!("/@{}", person.username),
         suspended: person.is_suspended(crate::db::now()),
         admin: current.user.is_admin(),
@@ -91,7 +91,7 @@ async fn edit_page(current: CurrentUser) -> Result<Response, AppError> {
         bio: u.bio.clone(),
     };
     render(&EditTemplate {
-        layout: Layout::for_user(&current, "Your profile").await,
+        layout: Layout::for_user(&current, "Your profile").await?,
         form,
         errors: FormErrors::default(),
     })
@@ -105,7 +105,7 @@ async fn update(
     let fields = match form.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            let page = EditTemplate { layout: Layout::for_user(&current, "Your profile").await, form, errors };
+            let page = EditTemplate { layout: Layout::for_user(&current, "Your profile").await?, form, errors };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
@@ -148,5 +148,5 @@ async fn directory(
         )),
         _ => None,
     };
-    render(&DirectoryTemplate { layout: Layout::for_user(&current, "People").await, query, people, next_url })
+    render(&DirectoryTemplate { layout: Layout::for_user(&current, "People").await?, query, people, next_url })
 }

@@ -181,7 +181,7 @@ async fn search(
                 format!("Search: {}", query.q.chars().take(60).collect::<String>())
             },
         )
-        .await,
+        .await?,
         q: query.q.chars().take(500).collect(),
         kind: kind.clone(),
         nothing: parsed.is_empty(),

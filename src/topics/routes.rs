@@ -36,7 +36,7 @@ async fn topic(
         (format!("{base_url}/follow"), "Follow topic")
     };
     render(&FeedTemplate {
-        layout: Layout::for_user(&current, format!("#{topic}")).await,
+        layout: Layout::for_user(&current, format!("#{topic}")).await?,
         heading: format!("#{topic}"),
         intro: if following {
             format!("Posts tagged #{topic}. You follow this topic: its posts reach your home.")

@@ -8,6 +8,7 @@ use tower_sessions::Session;
 
 use super::{AppError, AppState};
 use crate::accounts::{User, store};
+use crate::db::Db;
 use crate::db::sessions::USER_ID_KEY;
 
 const NOTICE_KEY: &str = "notice";
@@ -16,10 +17,16 @@ const NOTICE_KEY: &str = "notice";
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
-    pub unread_notifications: i64,
+    db: Db,
 }
 
 impl CurrentUser {
+    /// Their unread notifications as the header shows them (at most `UNREAD_SHOWN + 1`). Asked only
+    /// by pages that render the header, not by every request: a form post that redirects needs none.
+    pub async fn unread_notifications(&self) -> Result<i64, sqlx::Error> {
+        crate::notifications::store::unread_count(&mut self.db.clone(), self.user.id).await
+    }
+
     /// Leaves a notice for the next page this person sees.
     pub async fn set_notice(&self, message: impl Into<String>) -> Result<(), AppError> {
         set_notice(&self.session, message).await
@@ -58,11 +65,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match signed_in(parts, state).await? {
-            (Some(user), session) => {
-                let unread_notifications =
-                    crate::notifications::store::unread_count(&mut state.db.clone(), user.id).await?;
-                Ok(CurrentUser { user, session, unread_notifications })
-            }
+            (Some(user), session) => Ok(CurrentUser { user, session, db: state.db.clone() }),
             (None, _) => {
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {

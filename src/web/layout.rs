@@ -21,14 +21,24 @@ pub struct Layout {
 
 impl Layout {
     /// For a signed-in person's page; takes the pending notice out of the session.
-    pub async fn for_user(current: &CurrentUser, title: impl Into<String>) -> Layout {
+    pub async fn for_user(current: &CurrentUser, title: impl Into<String>) -> Result<Layout, AppError> {
+        let unread = current.unread_notifications().await?;
         let notice = current.take_notice().await;
-        Layout { title: title.into(), me: Some(current.user.clone()), notice, unread: current.unread_notifications }
+        Ok(Layout { title: title.into(), me: Some(current.user.clone()), notice, unread })
     }
 
     /// For pages shown to someone not signed in, and for error pages.
     pub fn bare(title: impl Into<String>) -> Layout {
         Layout { title: title.into(), me: None, notice: None, unread: 0 }
+    }
+
+    /// The header's unread badge: the count, or "99+" beyond what it counts.
+    pub fn unread_shown(&self) -> String {
+        if self.unread > crate::notifications::store::UNREAD_SHOWN {
+            format!("{}+", crate::notifications::store::UNREAD_SHOWN)
+        } else {
+            self.unread.to_string()
+        }
     }
 
     pub fn site_name(&self) -> String {

@@ -5,16 +5,20 @@ mod curation;
 
 pub use curation::*;
 
-use super::{Campaign, NewCampaign, NewIdea, Stage};
+use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Stage};
 use crate::db::{Db, Engine, Exec, now, sql};
 use crate::notifications::{self, Kind};
 
-macro_rules! campaign_select {
+macro_rules! campaign_columns {
     () => {
         "SELECT c.id, c.title, c.question, c.description, c.community_id, co.name AS community_name, c.status,
-                c.opens_at, c.closes_at, c.vote_budget, c.hide_counts, c.allow_anonymous,
-                (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count
-         FROM campaigns c LEFT JOIN communities co ON co.id = c.community_id "
+                c.opens_at, c.closes_at, c.vote_budget, c.hide_counts, c.allow_anonymous"
+    };
+}
+
+macro_rules! campaign_from {
+    () => {
+        " FROM campaigns c LEFT JOIN communities co ON co.id = c.community_id "
     };
 }
 
@@ -88,7 +92,7 @@ pub async fn find_campaign(
     manager: bool,
 ) -> Result<Option<Campaign>, sqlx::Error> {
     db.fetch_optional(
-        sql(concat!(campaign_select!(), "WHERE c.id = $3 AND ", campaign_visible!()))
+        sql(concat!(campaign_columns!(), campaign_from!(), "WHERE c.id = $3 AND ", campaign_visible!()))
             .bind(viewer_id)
             .bind(manager)
             .bind(id),
@@ -98,9 +102,37 @@ pub async fn find_campaign(
 
 pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -> Result<Vec<Campaign>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(campaign_select!(), "WHERE ", campaign_visible!(), " ORDER BY c.closes_at DESC LIMIT 2000"))
-            .bind(viewer_id)
-            .bind(manager),
+        sql(concat!(
+            campaign_columns!(),
+            campaign_from!(),
+            "WHERE ",
+            campaign_visible!(),
+            " ORDER BY c.closes_at DESC LIMIT 2000"
+        ))
+        .bind(viewer_id)
+        .bind(manager),
+    )
+    .await
+}
+
+/// The campaigns' page: what `list_campaigns` lists, each with its number of ideas (merged ones not
+/// counted). Counting reads every idea, so only this page asks for it.
+pub async fn list_campaigns_counted(
+    db: &mut impl Exec,
+    viewer_id: i64,
+    manager: bool,
+) -> Result<Vec<ListedCampaign>, sqlx::Error> {
+    db.fetch_all(
+        sql(concat!(
+            campaign_columns!(),
+            ", (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count",
+            campaign_from!(),
+            "WHERE ",
+            campaign_visible!(),
+            " ORDER BY c.closes_at DESC LIMIT 2000"
+        ))
+        .bind(viewer_id)
+        .bind(manager),
     )
     .await
 }
