@@ -88,8 +88,18 @@ async fn search_finds_people_posts_ideas_topics_and_communities_and_marks_the_wo
     assert!(page.contains("cut <mark>packaging</mark> waste"), "stems and prefixes mark: {}", page.body);
     assert!(page.contains("Cy Lima"), "people by job title");
     assert!(page.contains("Reusable <mark>packaging</mark> crates"), "ideas");
-    assert!(page.contains("href=\"/topics/packaging\""), "topics");
+    assert!(
+        page.contains("href=\"/topics/packaging\">#packaging</a> <span class=\"muted\">1 post</span>"),
+        "topics, counted"
+    );
     assert!(page.contains("Packaging Guild"), "communities");
+    bo.write_post("Again #Packaging, and #packagingday").await;
+    bo.write_post("Not a topic: packaging, and #pack").await;
+    let topics = ana.get(&format!("{}&type=topics", q("packag"))).await;
+    let shown: Vec<&str> =
+        topics.body.split("href=\"/topics/").skip(1).map(|s| &s[..s.find('"').unwrap_or(0)]).collect();
+    assert_eq!(shown, ["packaging", "packagingday"], "most used first, only those starting with the word");
+    assert!(topics.contains("#packaging</a> <span class=\"muted\">2 posts</span>"), "{}", topics.body);
     // User markup is text; only our <mark> is markup.
     assert!(page.contains("&#60;b&#62;<mark>packaging</mark>&#60;/b&#62;"));
     assert!(!page.contains("<script>alert"));

@@ -120,7 +120,8 @@ struct SearchPage {
     people: Section<PersonHit>,
     posts: Section<PostHit>,
     ideas: Section<IdeaHitView>,
-    topics: Section<(String, i64)>,
+    /// Each topic with its count as shown ("12 posts", "1000+ posts").
+    topics: Section<(String, String)>,
     communities: Section<CommunityHit>,
     tabs: Vec<(&'static str, &'static str, String)>,
 }
@@ -279,7 +280,12 @@ async fn search(
             && filters.until.is_none();
         if wants("topics") && unfiltered && offset == 0 {
             let rows = store::topics(&mut db, &parsed, me.id, if overview { 10 } else { PAGE }).await?;
-            page.topics = Section { items: rows, more: None };
+            let label = |count: i64| match count {
+                1 => "1 post".to_owned(),
+                n if n >= store::TOPIC_COUNT_CAP => format!("{n}+ posts"),
+                n => format!("{n} posts"),
+            };
+            page.topics = Section { items: rows.into_iter().map(|(topic, n)| (topic, label(n))).collect(), more: None };
         }
         if wants("communities") && unfiltered && offset == 0 {
             let rows = store::communities(&mut db, &parsed, limit + 1).await?;
