@@ -9,7 +9,9 @@
 //!     cargo run --release --example bench_load -- --people 300 --seconds 1 --clients 8   # what CI runs
 //!
 //! The seeded SQLite file (and PostgreSQL database `townhall_bench_<people>`) is kept and reused; the
-//! first run seeds it (minutes at the default size). Writes made by the benchmark stay in it, marked.
+//! first run seeds it (minutes at the default size). Each run works on a copy of it (a file copy; a
+//! database created from it as a template), removed afterwards, so every run starts from the same
+//! company: the benchmark's own posts and replies would otherwise pile up on the pages it reads.
 //! With two or more CPUs the servers run pinned to CPU 0 and the load generator to CPU 1 (`taskset`).
 //! Exits non-zero when a request fails or an acknowledged write is missing afterwards.
 
@@ -325,8 +327,10 @@ async fn bench(args: Args) -> Result<(), Failure> {
     println!("{} clients, {} s per scenario after {} s of warm-up.\n", args.clients, args.seconds, args.seconds / 5.0);
     let sqlite =
         args.sqlite.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("townhall-bench-{}.db", args.people)));
+    ensure_seeded("SQLite", &format!("sqlite://{}", sqlite.display()), args.people).await?;
+    let copy = SqliteCopy::of(&sqlite).await?;
+    let sqlite = copy.path.clone();
     let sqlite_url = format!("sqlite://{}", sqlite.display());
-    ensure_seeded("SQLite", &sqlite_url, args.people).await?;
 
     // The ceiling, on the same file.
     let ceiling = {
@@ -373,7 +377,10 @@ async fn bench(args: Args) -> Result<(), Failure> {
     if let Some(server) = postgres {
         let url = postgres_database(&server, args.people).await?;
         ensure_seeded("PostgreSQL", &url, args.people).await?;
-        let pg = run_engine("PostgreSQL", &url, &args).await?;
+        let copy = PostgresCopy::of(&server, args.people).await?;
+        let pg = run_engine("PostgreSQL", &copy.url, &args).await;
+        copy.remove().await?;
+        let pg = pg?;
         ok &= pg.ok;
         print_table("Townhall on PostgreSQL", &pg.outcomes, pg.peak_rss, ceiling_rows);
         println!("PostgreSQL against SQLite (requests per second, p99):");
@@ -408,6 +415,77 @@ async fn ensure_seeded(engine: &str, url: &str, people: u32) -> Result<(), Failu
     }
     db.close().await;
     Ok(())
+}
+
+/// A run's copy of the seeded SQLite file, removed when dropped.
+struct SqliteCopy {
+    path: PathBuf,
+}
+
+impl SqliteCopy {
+    async fn of(seeded: &std::path::Path) -> Result<SqliteCopy, Failure> {
+        // Everything in the seeded file itself, none of it left in its write-ahead log.
+        let db = Db::connect(&format!("sqlite://{}", seeded.display())).await?;
+        db.clone().execute(sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+        db.close().await;
+        let copy = SqliteCopy { path: seeded.with_extension("run.db") };
+        copy.remove_files();
+        let started = Instant::now();
+        std::fs::copy(seeded, &copy.path)?;
+        println!(
+            "SQLite: this run works on a copy of the seeded file ({:.1} s to copy)",
+            started.elapsed().as_secs_f64()
+        );
+        Ok(copy)
+    }
+
+    fn remove_files(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
+impl Drop for SqliteCopy {
+    fn drop(&mut self) {
+        self.remove_files();
+    }
+}
+
+/// A run's copy of the seeded PostgreSQL database (`CREATE DATABASE … TEMPLATE`).
+struct PostgresCopy {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl PostgresCopy {
+    async fn of(server: &str, people: u32) -> Result<PostgresCopy, Failure> {
+        use sqlx::Connection;
+        let name = format!("townhall_bench_{people}_run");
+        let mut admin = sqlx::PgConnection::connect(server).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut admin).await?;
+        let started = Instant::now();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name} TEMPLATE townhall_bench_{people}")))
+            .execute(&mut admin)
+            .await?;
+        admin.close().await?;
+        println!(
+            "PostgreSQL: this run works on a copy of the seeded database ({:.1} s to copy)",
+            started.elapsed().as_secs_f64()
+        );
+        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
+        Ok(PostgresCopy { server: server.to_owned(), url: format!("{base}/{name}"), name })
+    }
+
+    async fn remove(self) -> Result<(), Failure> {
+        use sqlx::Connection;
+        let mut admin = sqlx::PgConnection::connect(&self.server).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)))
+            .execute(&mut admin)
+            .await?;
+        Ok(())
+    }
 }
 
 /// The benchmark's own database on a PostgreSQL server, created when missing.
