@@ -188,6 +188,44 @@ async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Eng
     assert_eq!(queued, 0);
     tx.commit().await.unwrap();
 
+    // Deleting a post while a chunk of its delivery is being written (on PostgreSQL, where the two
+    // run at once). This transaction plays the worker: it claims the queued delivery, the deletion
+    // arrives, and only then does the chunk write its first home row (whose foreign key locks the
+    // post). Deleting the post before emptying its queue deadlocked here, and the person deleting got
+    // a 500. The queue row is written without waking the worker, which looks only once a second.
+    if engine == Engine::Postgres {
+        let mut tx = app.db.begin().await.unwrap();
+        let (during,): (i64,) = tx.fetch_one(post("deleted during a chunk")).await.unwrap();
+        assert!(deliver(&mut tx, during, leader, &[], Audience::default()).await.unwrap());
+        tx.commit().await.unwrap();
+        let mut worker = app.db.begin().await.unwrap();
+        let claimed = worker
+            .execute(sql("UPDATE deliveries SET next_user_id = next_user_id WHERE post_id = $1").bind(during))
+            .await
+            .unwrap();
+        assert_eq!(claimed, 1, "the post's delivery is queued");
+        let deleting = {
+            let ana = Person { client: ana.client.clone(), base: ana.base.clone() };
+            tokio::spawn(async move { ana.post(&format!("/posts/{during}/delete"), &[]).await })
+        };
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let chunk = worker
+            .execute(
+                sql("INSERT INTO timeline (user_id, post_id)
+                     SELECT f.follower_id, $1 FROM follows f WHERE f.followee_id = $2
+                     ORDER BY f.follower_id DESC LIMIT 10 ON CONFLICT DO NOTHING")
+                .bind(during)
+                .bind(leader),
+            )
+            .await;
+        assert!(chunk.is_ok(), "the chunk goes on while the deletion waits: {chunk:?}");
+        worker.commit().await.unwrap();
+        let deleted = deleting.await.unwrap();
+        assert_eq!(deleted.status, 303, "{}", deleted.body);
+        delivered(&app.db).await;
+        assert_eq!(homes_with(&app.db, during).await, 0);
+    }
+
     // And should a queued delivery outlive its post's deletion, its chunks reach nobody.
     let mut tx = app.db.begin().await.unwrap();
     let (orphan,): (i64,) = tx.fetch_one(post("deleted behind the queue's back")).await.unwrap();
