@@ -42,15 +42,6 @@ pub struct SqliteDb {
     writer: Arc<Semaphore>,
 }
 
-/// SQLite connections in the pool, and the page cache each keeps (KiB). Each connection has its own
-/// cache (2 MB by default), which a 3 GB database's pages passed through: in the 100,000-person
-/// benchmark a home page's reply previews took 1.3 ms in the server against 0.3 ms with warm pages,
-/// most of it copying pages in from the operating system's cache. Four connections of 16 MB served
-/// home 1.4-1.6 times as fast as eight of 2 MB with a peak RSS of 115 MiB; eight of 16 MB reached
-/// 192 MiB and served less (on one core, more connections are more threads taking turns).
-const SQLITE_CONNECTIONS: u32 = 4;
-const SQLITE_CACHE_KIB: u32 = 16 * 1024;
-
 /// Prepared statements kept per SQLite connection (PostgreSQL keeps sqlx's default of 100).
 const STATEMENT_CACHE: usize = 512;
 
@@ -387,10 +378,9 @@ impl Db {
             .busy_timeout(Duration::from_secs(5))
             // Every store's statements stay prepared on every connection (the default keeps 100,
             // fewer than Townhall has, and re-parsing showed in profiles).
-            .statement_cache_capacity(STATEMENT_CACHE)
-            .pragma("cache_size", format!("-{SQLITE_CACHE_KIB}"));
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = SqlitePoolOptions::new()
-            .max_connections(SQLITE_CONNECTIONS)
+            .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
