@@ -100,19 +100,22 @@ pub async fn find_campaign(
     .await
 }
 
-pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -> Result<Vec<Campaign>, sqlx::Error> {
-    db.fetch_all(
-        sql(concat!(
+/// Every campaign `$1` may see, newest closing first, with `$extra` columns after a campaign's own.
+macro_rules! campaign_list {
+    ($extra:expr) => {
+        concat!(
             campaign_columns!(),
+            $extra,
             campaign_from!(),
             "WHERE ",
             campaign_visible!(),
             " ORDER BY c.closes_at DESC LIMIT 2000"
-        ))
-        .bind(viewer_id)
-        .bind(manager),
-    )
-    .await
+        )
+    };
+}
+
+pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -> Result<Vec<Campaign>, sqlx::Error> {
+    db.fetch_all(sql(campaign_list!("")).bind(viewer_id).bind(manager)).await
 }
 
 /// The campaigns' page: what `list_campaigns` lists, each with its number of ideas (merged ones not
@@ -122,19 +125,10 @@ pub async fn list_campaigns_counted(
     viewer_id: i64,
     manager: bool,
 ) -> Result<Vec<ListedCampaign>, sqlx::Error> {
-    db.fetch_all(
-        sql(concat!(
-            campaign_columns!(),
-            ", (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count",
-            campaign_from!(),
-            "WHERE ",
-            campaign_visible!(),
-            " ORDER BY c.closes_at DESC LIMIT 2000"
-        ))
-        .bind(viewer_id)
-        .bind(manager),
-    )
-    .await
+    let counted = campaign_list!(
+        ", (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count"
+    );
+    db.fetch_all(sql(counted).bind(viewer_id).bind(manager)).await
 }
 
 pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(), sqlx::Error> {
