@@ -474,8 +474,7 @@ impl PostgresCopy {
             "PostgreSQL: this run works on a copy of the seeded database ({:.1} s to copy)",
             started.elapsed().as_secs_f64()
         );
-        let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-        Ok(PostgresCopy { server: server.to_owned(), url: format!("{base}/{name}"), name })
+        Ok(PostgresCopy { server: server.to_owned(), url: database_url(server, &name), name })
     }
 
     async fn remove(self) -> Result<(), Failure> {
@@ -498,8 +497,13 @@ async fn postgres_database(server: &str, people: u32) -> Result<String, Failure>
     if exists.is_none() {
         sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut admin).await?;
     }
+    Ok(database_url(server, &name))
+}
+
+/// The URL of database `name` on the server `server` names (its URL with the database swapped).
+fn database_url(server: &str, name: &str) -> String {
     let base = server.rsplit_once('/').map_or(server, |(b, _)| b);
-    Ok(format!("{base}/{name}"))
+    format!("{base}/{name}")
 }
 
 struct EngineRun {

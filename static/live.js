@@ -24,8 +24,9 @@ function listen() {
   events.addEventListener("notifications", (event) => {
     const link = document.querySelector("#notifications-link");
     let badge = link.querySelector(".badge");
-    const count = Number(event.data);
-    if (count === 0) {
+    // The badge's text as the server shows it ("3", "99+"); "0" takes it away.
+    const shown = event.data;
+    if (shown === "0") {
       if (badge) badge.remove();
       return;
     }
@@ -34,8 +35,6 @@ function listen() {
       badge.className = "badge";
       link.append(" ", badge);
     }
-    // The server counts at most 100: beyond 99 the badge says "99+", as the page does.
-    const shown = count > 99 ? "99+" : String(count);
     badge.textContent = shown;
     badge.setAttribute("aria-label", `${shown} unread`);
   });

@@ -132,7 +132,7 @@ pub struct Query {
 
 /// Starts a query from SQL written in the source (never from input: values go through `bind`).
 pub fn sql(text: &'static str) -> Query {
-    Query { text: Cow::Borrowed(text), args: Vec::new(), reused: true }
+    Query::new(Cow::Borrowed(text), Vec::new())
 }
 
 /// Makes `%`, `_` and `\` in typed text match themselves in a LIKE pattern.
@@ -156,7 +156,7 @@ pub fn sql_in(template: &'static str, first: usize, count: usize) -> Query {
     } else {
         (first..first + count).map(|n| format!("${n}")).collect::<Vec<_>>().join(", ")
     };
-    Query { text: Cow::Owned(template.replace("{list}", &list)), args: Vec::new(), reused: true }
+    Query::new(Cow::Owned(template.replace("{list}", &list)), Vec::new())
 }
 
 fn sql_text(text: Cow<'static, str>) -> SqlText {
@@ -189,11 +189,7 @@ pub fn sql_union_all(each: &'static str, first: usize, count: usize, tail: &'sta
     let parts: Vec<String> = (first..first + count)
         .map(|n| format!("SELECT * FROM ({}) part{n}", each.replace("{n}", &format!("${n}"))))
         .collect();
-    Query {
-        text: Cow::Owned(format!("SELECT * FROM ({}) unioned {tail}", parts.join(" UNION ALL "))),
-        args: Vec::new(),
-        reused: true,
-    }
+    Query::new(Cow::Owned(format!("SELECT * FROM ({}) unioned {tail}", parts.join(" UNION ALL "))), Vec::new())
 }
 
 /// A multi-row `INSERT`: `head` (such as `INSERT INTO follows (follower_id, followee_id)`) followed
@@ -217,10 +213,15 @@ pub fn sql_values(head: &'static str, width: usize, args: Vec<Arg>) -> Query {
         }
         text.push(')');
     }
-    Query { text: Cow::Owned(text), args, reused: true }
+    Query::new(Cow::Owned(text), args)
 }
 
 impl Query {
+    /// A statement kept prepared and reused (the default; see [`Query::planned_per_call`]).
+    fn new(text: Cow<'static, str>, args: Vec<Arg>) -> Query {
+        Query { text, args, reused: true }
+    }
+
     /// The same query behind a prefix such as `EXPLAIN QUERY PLAN `, to see how the database runs it.
     pub fn explained(self, prefix: &'static str) -> Query {
         Query { text: Cow::Owned(format!("{prefix}{}", self.text)), args: self.args, reused: self.reused }

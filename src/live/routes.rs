@@ -1,6 +1,7 @@
 //! `GET /events`: a server-sent event stream for one open page. It says "posts" with the number of
-//! new posts that belong in the page's feed, and "notifications" with the unread count whenever that
-//! changes (at once when an event names the viewer, otherwise within a ten-second check).
+//! new posts that belong in the page's feed, and "notifications" with the unread badge's text ("3",
+//! "99+") whenever that changes (at once when an event names the viewer, otherwise within a
+//! ten-second check).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -152,6 +153,6 @@ impl Watcher {
             return None;
         }
         self.unread = unread;
-        Some(SseEvent::default().event("notifications").data(unread.to_string()))
+        Some(SseEvent::default().event("notifications").data(crate::notifications::unread_label(unread)))
     }
 }

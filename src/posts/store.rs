@@ -196,10 +196,8 @@ pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
 
 /// [`delete`] inside a transaction the caller holds.
 pub async fn delete_in(tx: &mut impl Exec, post: &PostRow) -> Result<(), sqlx::Error> {
-    // Out of every home first, before the post row is touched. On PostgreSQL this waits for a chunk
-    // of its delivery being written, whose rows hold a key-share lock on the post (their foreign key);
-    // deleting the post first took a lock that chunk then waited for while this waited for the chunk:
-    // a deadlock, and a 500 for the person deleting (about one time in twelve in tests/delivery.rs).
+    // Out of every home first, before the post row is touched (the lock order `withdraw` explains;
+    // the other order deadlocked with a chunk being delivered and answered 500).
     timeline::store::withdraw(tx, post.id).await?;
     let answered: Option<(i64,)> =
         tx.fetch_optional(sql("SELECT id FROM posts WHERE parent_id = $1 LIMIT 1").bind(post.id)).await?;

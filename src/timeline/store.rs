@@ -204,7 +204,10 @@ pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     }
 }
 
-/// Takes a post out of every home (it was deleted but stays as a placeholder in its thread).
+/// Takes a post out of every home. Call it before touching the post's own row: a chunk being
+/// written holds its queue row and then key-share locks the post (its home rows' foreign key), so
+/// every deletion must take the same order, queue first, or the two deadlock on PostgreSQL
+/// ([`withdraw_author`] does the same for an author's posts).
 pub async fn withdraw(db: &mut impl Exec, post_id: i64) -> Result<(), sqlx::Error> {
     // The queue first: on PostgreSQL this waits for a chunk being written, whose rows the next
     // statement then sees.

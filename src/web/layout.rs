@@ -32,13 +32,9 @@ impl Layout {
         Layout { title: title.into(), me: None, notice: None, unread: 0 }
     }
 
-    /// The header's unread badge: the count, or "99+" beyond what it counts.
+    /// The header's unread badge.
     pub fn unread_shown(&self) -> String {
-        if self.unread > crate::notifications::store::UNREAD_SHOWN {
-            format!("{}+", crate::notifications::store::UNREAD_SHOWN)
-        } else {
-            self.unread.to_string()
-        }
+        crate::notifications::unread_label(self.unread)
     }
 
     pub fn site_name(&self) -> String {
