@@ -63,6 +63,18 @@ async fn whatever_refers_to_a_post_an_idea_or_a_comment_is_found_by_an_index(eng
     assert_eq!(unindexed, Vec::<(String, String, String)>::new(), "referring columns without an index");
 }
 
+/// The bundled SQLite is built with the query planner stability guarantee (`.cargo/config.toml`).
+/// Without it SQLite 3.51 compiles a kept statement again each time a `LIMIT $n` (or, with
+/// statistics, another parameter) gets a new value, which under load cost a quarter of the server's
+/// time (docs/benchmarks.md). A build that loses the setting fails here.
+#[tokio::test]
+async fn sqlite_keeps_statements_compiled_whatever_values_are_bound() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let (qpsg,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT sqlite_compileoption_used('ENABLE_QPSG')")).await.unwrap();
+    assert_eq!(qpsg, 1, "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml)");
+}
+
 async fn health_is_200_while_the_database_answers_and_503_when_it_is_gone(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ana = app.signed_up("ana").await;
