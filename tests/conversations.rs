@@ -3,6 +3,9 @@
 mod common;
 
 use common::{Engine, Person, TestApp, post_ids};
+use townhall::db::{Exec, sql};
+use townhall::posts::PostBody;
+use townhall::posts::store::{self, Placement};
 
 on_both_engines!(
     replies_form_a_thread_and_the_feed_shows_the_count_and_latest_replies,
@@ -14,6 +17,7 @@ on_both_engines!(
     the_unread_badge_counts_to_99_and_then_says_99_plus,
     following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away,
     unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic,
+    a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes,
 );
 
 /// The id of the newest post on a person's home.
@@ -249,4 +253,48 @@ async fn unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic(
     assert!(home.contains("/topics/safety"), "still reaches home through the topic");
     assert!(!home.contains("Bo on lunch"));
     assert!(home.contains("Ana&#39;s own"), "your own posts never leave");
+}
+
+/// A feed page loads the latest replies and the viewer's likes of all its posts in one query each,
+/// whose lists come in a few sizes padded with NULL (`db::list_size`): whatever the number of
+/// threads, each gets its own two newest replies, once, and exactly the liked posts show as liked.
+async fn a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    app.signed_up("ana").await;
+    let (ana,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'ana'")).await.unwrap();
+    let mut roots = Vec::new();
+    let mut newest_two = Vec::new();
+    for t in 0..17 {
+        let body = PostBody::parse(&format!("thread {t}"), 1000).unwrap();
+        let root = store::create(&app.db, ana, &body, None, Placement::Company).await.unwrap();
+        let row = store::find_any(&mut app.db.clone(), root).await.unwrap().unwrap();
+        let mut replies = Vec::new();
+        for r in 0..3 {
+            let body = PostBody::parse(&format!("reply {r} in {t}"), 1000).unwrap();
+            replies.push(store::create(&app.db, ana, &body, None, Placement::Reply(&row)).await.unwrap());
+        }
+        // Every third thread is liked, and so is its newest reply.
+        if t % 3 == 0 {
+            store::like(&app.db, &row, ana).await.unwrap();
+            let reply = store::find_any(&mut app.db.clone(), replies[2]).await.unwrap().unwrap();
+            store::like(&app.db, &reply, ana).await.unwrap();
+        }
+        roots.push(root);
+        newest_two.push(replies[1..].to_vec());
+    }
+    let mut db = app.db.clone();
+    for n in 1..=roots.len() {
+        let shown = store::latest_replies(&mut db, &roots[..n]).await.unwrap();
+        let mut expected: Vec<i64> = newest_two[..n].concat();
+        expected.sort();
+        assert_eq!(shown.iter().map(|r| r.id).collect::<Vec<_>>(), expected, "{n} threads");
+        assert!(shown.iter().all(|r| roots[..n].contains(&r.root_id.unwrap_or(0))));
+
+        let on_page: Vec<i64> = roots[..n].iter().copied().chain(expected.iter().copied()).collect();
+        let mut liked = store::liked_among(&mut db, ana, &on_page).await.unwrap();
+        liked.sort();
+        let mut expected_likes: Vec<i64> = (0..n).step_by(3).flat_map(|t| [roots[t], newest_two[t][1]]).collect();
+        expected_likes.sort();
+        assert_eq!(liked, expected_likes, "likes among {} posts", on_page.len());
+    }
 }

@@ -125,16 +125,14 @@ pub async fn open_reports(db: &mut impl Exec, ids: &[(String, i64)]) -> Result<V
         return Ok(Vec::new());
     }
     let object_ids: Vec<i64> = ids.iter().map(|(_, id)| *id).collect();
-    let mut query = sql_in(
+    let query = sql_in(
         "SELECT r.object_type, r.object_id, r.reason, r.note, r.rule_pattern, u.username AS reporter, r.created_at
          FROM reports r LEFT JOIN users u ON u.id = r.reporter_id
          WHERE r.resolved_at IS NULL AND r.object_id IN ({list}) ORDER BY r.id",
         1,
         object_ids.len(),
-    );
-    for id in &object_ids {
-        query = query.bind(*id);
-    }
+    )
+    .bind_list(&object_ids);
     let rows: Vec<OpenReport> = db.fetch_all(query).await?;
     Ok(rows.into_iter().filter(|r| ids.iter().any(|(t, id)| *t == r.object_type && *id == r.object_id)).collect())
 }

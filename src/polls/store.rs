@@ -68,12 +68,7 @@ pub async fn load(
         return Ok(HashMap::new());
     }
     let ids: Vec<i64> = polls.iter().map(|(id, _)| *id).collect();
-    let bind_ids = |mut query: crate::db::Query| {
-        for id in &ids {
-            query = query.bind(*id);
-        }
-        query
-    };
+    let bind_ids = |query: crate::db::Query| query.bind_list(&ids);
     let options: Vec<(i64, i64, String)> = db
         .fetch_all(bind_ids(sql_in(
             "SELECT id, post_id, label FROM poll_options WHERE post_id IN ({list}) ORDER BY post_id, position",

@@ -53,19 +53,13 @@ pub(crate) use {post_columns, post_joins, post_select, visible_to};
 
 /// The usernames among `names` that belong to someone, in the order given.
 async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
-    let mut query = sql_in("SELECT username FROM users WHERE username IN ({list})", 1, names.len());
-    for name in &names {
-        query = query.bind(name);
-    }
+    let query = sql_in("SELECT username FROM users WHERE username IN ({list})", 1, names.len()).bind_list(&names);
     let found: Vec<(String,)> = db.fetch_all(query).await?;
     Ok(names.into_iter().filter(|n| found.iter().any(|(f,)| f == n)).collect())
 }
 
 async fn user_ids(db: &mut impl Exec, usernames: &[String]) -> Result<Vec<i64>, sqlx::Error> {
-    let mut query = sql_in("SELECT id FROM users WHERE username IN ({list})", 1, usernames.len());
-    for name in usernames {
-        query = query.bind(name);
-    }
+    let query = sql_in("SELECT id FROM users WHERE username IN ({list})", 1, usernames.len()).bind_list(usernames);
     let rows: Vec<(i64,)> = db.fetch_all(query).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
@@ -261,17 +255,14 @@ pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<
 
 /// The query behind [`latest_replies`], also for checking its plan.
 pub fn latest_replies_query(root_ids: &[i64]) -> Query {
-    let mut query = sql_union_all(
+    sql_union_all(
         concat!(post_select!(), "WHERE p.root_id = {n} ORDER BY p.id DESC LIMIT $1"),
         2,
         root_ids.len(),
         "ORDER BY id",
     )
-    .bind(LATEST_REPLIES);
-    for id in root_ids {
-        query = query.bind(*id);
-    }
-    query
+    .bind(LATEST_REPLIES)
+    .bind_list(root_ids)
 }
 
 /// Which of these posts the viewer likes.
@@ -279,11 +270,9 @@ pub async fn liked_among(db: &mut impl Exec, user_id: i64, post_ids: &[i64]) -> 
     if post_ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut query =
-        sql_in("SELECT post_id FROM likes WHERE user_id = $1 AND post_id IN ({list})", 2, post_ids.len()).bind(user_id);
-    for id in post_ids {
-        query = query.bind(*id);
-    }
+    let query = sql_in("SELECT post_id FROM likes WHERE user_id = $1 AND post_id IN ({list})", 2, post_ids.len())
+        .bind(user_id)
+        .bind_list(post_ids);
     let rows: Vec<(i64,)> = db.fetch_all(query).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }

@@ -38,10 +38,7 @@ pub async fn next_batch(db: &mut impl Exec, limit: i64) -> Result<Vec<Entry>, sq
 
 /// Removes delivered rows (by id: rows written meanwhile stay for the next round).
 pub async fn remove(db: &mut impl Exec, ids: &[i64]) -> Result<(), sqlx::Error> {
-    let mut query = sql_in("DELETE FROM search_outbox WHERE id IN ({list})", 1, ids.len());
-    for id in ids {
-        query = query.bind(*id);
-    }
+    let query = sql_in("DELETE FROM search_outbox WHERE id IN ({list})", 1, ids.len()).bind_list(ids);
     db.execute(query).await?;
     Ok(())
 }
@@ -113,10 +110,7 @@ macro_rules! documents {
     ($by_ids:ident, $after:ident, $doc:ty, $select:expr, $alias:literal) => {
         /// The documents of these ids as they are now (an id without one is gone: delete it).
         pub async fn $by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<$doc>, sqlx::Error> {
-            let mut query = sql_in(concat!($select, "WHERE ", $alias, ".id IN ({list})"), 1, ids.len());
-            for id in ids {
-                query = query.bind(*id);
-            }
+            let query = sql_in(concat!($select, "WHERE ", $alias, ".id IN ({list})"), 1, ids.len()).bind_list(ids);
             db.fetch_all(query).await
         }
 

@@ -347,10 +347,7 @@ pub async fn posts_by_ids(
         ids.len(),
     );
     // `$1`, the query text elsewhere, is unused here.
-    let mut query = bind_post_rules(statement.bind(0_i64), viewer_id, filters);
-    for id in ids {
-        query = query.bind(*id);
-    }
+    let query = bind_post_rules(statement.bind(0_i64), viewer_id, filters).bind_list(ids);
     let rows: Vec<PostRow> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |p| p.id))
 }
@@ -368,25 +365,20 @@ pub async fn ideas_by_ids(
         8,
         ids.len(),
     );
-    let mut query = bind_idea_rules(statement.bind(0_i64), viewer_id, manager, filters);
-    for id in ids {
-        query = query.bind(*id);
-    }
+    let query = bind_idea_rules(statement.bind(0_i64), viewer_id, manager, filters).bind_list(ids);
     let rows: Vec<IdeaHit> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |i| i.id))
 }
 
 /// The people among `ids` who are still here.
 pub async fn people_by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<PersonHit>, sqlx::Error> {
-    let mut query = crate::db::sql_in(
+    let query = crate::db::sql_in(
         "SELECT u.id, u.username, u.display_name, u.job_title, u.department, u.location
          FROM users u WHERE u.deleted_at IS NULL AND u.id IN ({list})",
         1,
         ids.len(),
-    );
-    for id in ids {
-        query = query.bind(*id);
-    }
+    )
+    .bind_list(ids);
     let rows: Vec<(i64, String, String, String, String, String)> = db.fetch_all(query).await?;
     let rows = in_order(rows, ids, |r| r.0);
     Ok(rows

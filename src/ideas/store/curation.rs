@@ -175,16 +175,14 @@ pub struct IdeaStageChange {
 
 /// The histories of these ideas, oldest change first.
 pub async fn histories(db: &mut impl Exec, idea_ids: &[i64]) -> Result<Vec<(i64, StageChange)>, sqlx::Error> {
-    let mut query = crate::db::sql_in(
+    let query = crate::db::sql_in(
         "SELECT s.idea_id, s.from_stage, s.to_stage, s.reason, s.created_at, u.display_name AS actor_name
          FROM stage_changes s LEFT JOIN users u ON u.id = s.actor_id
          WHERE s.idea_id IN ({list}) ORDER BY s.id",
         1,
         idea_ids.len(),
-    );
-    for id in idea_ids {
-        query = query.bind(*id);
-    }
+    )
+    .bind_list(idea_ids);
     let rows: Vec<IdeaStageChange> = db.fetch_all(query).await?;
     Ok(rows.into_iter().map(|r| (r.idea_id, r.change)).collect())
 }
@@ -200,14 +198,12 @@ pub struct MergeRow {
 /// Merges in which any of these ideas took part, as duplicate or as target.
 pub async fn merges_of(db: &mut impl Exec, idea_ids: &[i64]) -> Result<Vec<MergeRow>, sqlx::Error> {
     let n = idea_ids.len();
-    let mut query = crate::db::sql_in(
+    let query = crate::db::sql_in(
         "SELECT source_id, target_id, created_at, undone_at FROM merges WHERE source_id IN ({list}) OR target_id IN ({list})
          ORDER BY id",
         1,
         n,
-    );
-    for id in idea_ids {
-        query = query.bind(*id);
-    }
+    )
+    .bind_list(idea_ids);
     db.fetch_all(query).await
 }
