@@ -93,6 +93,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     search::outbox::set_enabled(&mut db.clone(), meili.is_some()).await?;
     let state = web::AppState {
         db: db.clone(),
+        sessions: db::sessions::DbSessionStore::new(db.clone()),
         config: Arc::new(config),
         live: live.clone(),
         limits,

@@ -14,6 +14,7 @@ on_both_engines!(
     people_sign_in_with_username_or_email_and_sign_out,
     a_wrong_password_is_refused_without_saying_which_part_was_wrong,
     every_page_asks_to_sign_in_and_brings_you_back_after,
+    each_request_sees_the_account_as_it_is_now,
     signing_in_renews_the_session_and_signing_out_ends_it,
     sessions_survive_a_restart,
     changing_the_password_needs_the_current_one_and_signs_out_other_devices,
@@ -257,4 +258,40 @@ async fn of_many_simultaneous_first_sign_ups_only_one_becomes_the_admin(engine: 
     let (admins,): (i64,) =
         app.db.clone().fetch_one(townhall::db::sql("SELECT COUNT(*) FROM users WHERE role = 'admin'")).await.unwrap();
     assert_eq!(admins, 1);
+}
+
+/// The session and its account are read in one statement at the start of each request
+/// (`accounts::store::session_with_account_query`): what a page shows of the signed-in person, and
+/// whether they may be signed in at all, is the account as it is at that request, never a copy kept
+/// from an earlier one.
+async fn each_request_sees_the_account_as_it_is_now(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    app.signed_up("bo").await;
+    let home = ana.get("/").await;
+    assert_eq!(home.status, 200);
+    assert!(home.contains("Ana Example"));
+    for name in ["Ana Renamed", "Ana Again"] {
+        app.db
+            .clone()
+            .execute(townhall::db::sql("UPDATE users SET display_name = $1 WHERE username = 'ana'").bind(name))
+            .await
+            .unwrap();
+        let page = ana.get("/").await;
+        assert!(page.contains(name), "the header shows {name} at once");
+    }
+    // Suspended behind the application's back: the next request is no longer signed in.
+    app.db
+        .clone()
+        .execute(townhall::db::sql("UPDATE users SET suspended_until = $1 WHERE username = 'ana'").bind(i64::MAX / 2))
+        .await
+        .unwrap();
+    let page = ana.get("/").await;
+    assert_eq!(page.status, 303);
+    assert!(page.location.as_deref().is_some_and(|l| l.starts_with("/login")));
+    // A visitor's session (no account yet) still loads: the sign-in form works.
+    let visitor = app.person();
+    assert_eq!(visitor.get("/login").await.status, 200);
+    assert_eq!(visitor.sign_in("bo", PASSWORD).await.status, 303);
+    assert!(visitor.get("/").await.contains("Bo Example"));
 }

@@ -59,6 +59,22 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
 /// The advisory lock key sign-ups take on PostgreSQL (votes lock on user ids, which are positive).
 const SIGN_UP_LOCK: i64 = -1;
 
+/// A session's stored record (`session_data`, `session_expires_at`) with the columns of its account
+/// (NULL for a session nobody signed in to), read in one statement: every page needs both, and on
+/// SQLite each statement is a hand-off to the connection's thread and back, on PostgreSQL a round
+/// trip. `$1` is the session id, `$2` now; an expired session is not found.
+pub fn session_with_account_query(session_id: String, now: i64) -> crate::db::Query {
+    sql(concat!(
+        "SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*
+         FROM sessions s LEFT JOIN (SELECT ",
+        user_columns!(),
+        " FROM users) a ON a.id = s.user_id
+         WHERE s.id = $1 AND s.expires_at > $2"
+    ))
+    .bind(session_id)
+    .bind(now)
+}
+
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {
     db.fetch_optional(sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1")).bind(id)).await
 }

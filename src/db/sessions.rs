@@ -10,6 +10,7 @@ use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 
 use super::{Db, Exec, sql};
+use crate::accounts::User;
 
 /// The session key that holds the signed-in account's id.
 pub const USER_ID_KEY: &str = "user_id";
@@ -20,11 +21,44 @@ pub const REFRESH_AFTER: i64 = 3_600;
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
-    /// What [`SessionStore::load`] read for each session whose request is still being served, so
-    /// that [`SessionStore::save`] at its end can tell whether anything changed without reading the
-    /// row again. Entries leave on save; the map is emptied should it ever reach [`LOADED_LIMIT`]
-    /// (requests that ended without saving), which only costs those saves a read.
-    loaded: Arc<Mutex<HashMap<Id, (String, i64)>>>,
+    /// What [`SessionStore::load`] read for each session whose request is still being served: its
+    /// record, so that [`SessionStore::save`] at its end can tell whether anything changed without
+    /// reading the row again, and its account, read in the same statement for the request's
+    /// [`DbSessionStore::take_account`]. Entries leave on save; the map is emptied should it ever
+    /// reach [`LOADED_LIMIT`] (requests that ended without saving), which only costs those saves a
+    /// read.
+    loaded: Arc<Mutex<HashMap<Id, Loaded>>>,
+}
+
+#[derive(Debug)]
+struct Loaded {
+    data: String,
+    expires_at: i64,
+    account: Option<User>,
+}
+
+/// A row of [`crate::accounts::store::session_with_account_query`].
+struct SessionRow {
+    data: String,
+    expires_at: i64,
+    account: Option<User>,
+}
+
+impl<'r, R> sqlx::FromRow<'r, R> for SessionRow
+where
+    R: sqlx::Row,
+    &'r str: sqlx::ColumnIndex<R>,
+    String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    User: sqlx::FromRow<'r, R>,
+{
+    fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
+        let account = match row.try_get::<Option<i64>, _>("id")? {
+            Some(_) => Some(User::from_row(row)?),
+            None => None,
+        };
+        Ok(SessionRow { data: row.try_get("session_data")?, expires_at: row.try_get("session_expires_at")?, account })
+    }
 }
 
 /// The most loaded sessions remembered at once.
@@ -35,17 +69,23 @@ impl DbSessionStore {
         Self { db, loaded: Default::default() }
     }
 
-    fn remember(&self, id: Id, data: String, expires_at: i64) {
+    fn remember(&self, id: Id, loaded_now: Loaded) {
         if let Ok(mut loaded) = self.loaded.lock() {
             if loaded.len() >= LOADED_LIMIT {
                 loaded.clear();
             }
-            loaded.insert(id, (data, expires_at));
+            loaded.insert(id, loaded_now);
         }
     }
 
     fn recall(&self, id: &Id) -> Option<(String, i64)> {
-        self.loaded.lock().ok().and_then(|mut loaded| loaded.remove(id))
+        self.loaded.lock().ok().and_then(|mut loaded| loaded.remove(id)).map(|l| (l.data, l.expires_at))
+    }
+
+    /// The account of session `id` as its load read it moments ago, once; None when the load read
+    /// none or it was taken already (the caller then reads the account itself).
+    pub fn take_account(&self, id: &Id) -> Option<User> {
+        self.loaded.lock().ok().and_then(|mut loaded| loaded.get_mut(id).and_then(|l| l.account.take()))
     }
 }
 
@@ -113,23 +153,19 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<(String, i64)> = self
+        let row: Option<SessionRow> = self
             .db
             .clone()
-            .fetch_optional(
-                sql("SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2")
-                    .bind(id.to_string())
-                    .bind(super::now()),
-            )
+            .fetch_optional(crate::accounts::store::session_with_account_query(id.to_string(), super::now()))
             .await
             .map_err(backend)?;
-        let Some((text, expires_at)) = row else {
+        let Some(SessionRow { data: text, expires_at, account }) = row else {
             return Ok(None);
         };
         let data = serde_json::from_str(&text).map_err(|e| session_store::Error::Decode(e.to_string()))?;
         let expiry_date =
             OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        self.remember(*id, text, expires_at);
+        self.remember(*id, Loaded { data: text, expires_at, account });
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 

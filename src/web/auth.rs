@@ -50,7 +50,11 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>,
     let Some(user_id) = session.get::<i64>(USER_ID_KEY).await? else {
         return Ok((None, session));
     };
-    let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
+    // The session's load read its account in the same statement; read it again only if not.
+    let user = match session.id().and_then(|id| state.sessions.take_account(&id)).filter(|u| u.id == user_id) {
+        Some(user) => Some(user),
+        None => store::find_by_id(&mut state.db.clone(), user_id).await?,
+    };
     let Some(user) = user.filter(|u| u.deleted_at.is_none() && !u.is_suspended(crate::db::now())) else {
         // The account is gone or suspended: end this session rather than ask again on every request.
         // (Suspending deletes the account's sessions already; this covers one racing that.)

@@ -34,6 +34,8 @@ use crate::db::sessions::DbSessionStore;
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
+    /// The session store (shared with the session layer), which hands a request its account.
+    pub sessions: DbSessionStore,
     pub config: Arc<Config>,
     pub live: crate::live::Hub,
     pub limits: Arc<limits::Limits>,
@@ -59,7 +61,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> {
-    let sessions = SessionManagerLayer::new(DbSessionStore::new(state.db.clone()))
+    let sessions = SessionManagerLayer::new(state.sessions.clone())
         .with_name("townhall_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
