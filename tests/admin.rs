@@ -79,6 +79,13 @@ async fn a_deleted_account_leaves_its_words_to_a_former_employee_or_takes_them_a
     let mo = app.signed_up("mo").await;
     promote(&app, "mo", Role::Manager).await;
 
+    // Follows both ways between bo and each of cy and di; a departure takes its follows from the counts.
+    for (who, whom) in [(&cy, "bo"), (&di, "bo"), (&bo, "cy"), (&bo, "di")] {
+        assert_eq!(who.post(&format!("/people/{whom}/follow"), &[]).await.status, 303);
+    }
+    let bo_profile = ana.get("/@bo").await;
+    assert!(bo_profile.contains("<strong>2</strong> followers") && bo_profile.contains("<strong>2</strong> following"));
+
     // Anonymise: the words stay, the person goes.
     cy.write_post("Cy legacy: label the recycling bins").await;
     let wrong =
@@ -92,6 +99,8 @@ async fn a_deleted_account_leaves_its_words_to_a_former_employee_or_takes_them_a
     let all = bo.get("/all").await;
     assert!(all.contains("Cy legacy: label the recycling bins") && all.contains("Former employee"));
     assert_eq!(bo.get("/@cy").await.status, 404);
+    let bo_profile = ana.get("/@bo").await;
+    assert!(bo_profile.contains("<strong>1</strong> followers") && bo_profile.contains("<strong>1</strong> following"));
     assert!(!bo.get("/people?q=cy").await.contains("Cy Example"));
     assert_eq!(cy.get("/").await.status, 303, "the session ended");
     assert_eq!(cy.sign_in("cy", PASSWORD).await.status, 422);
@@ -119,6 +128,8 @@ async fn a_deleted_account_leaves_its_words_to_a_former_employee_or_takes_them_a
     assert_eq!(done.status, 303, "{}", done.body);
     let all = ana.get("/all").await;
     assert!(!all.contains("Di replies: me") && !all.contains("Di own thread starter"));
+    let bo_profile = ana.get("/@bo").await;
+    assert!(bo_profile.contains("<strong>0</strong> followers") && bo_profile.contains("<strong>0</strong> following"));
     let thread = ana.get(&format!("/posts/{di_post}")).await;
     assert!(thread.contains("This post was deleted.") && thread.contains("Bo answers Di"));
     let bo_thread = ana.get(&format!("/posts/{bo_post}")).await;

@@ -38,6 +38,9 @@ async fn a_seeded_company_adds_up_and_can_be_used(engine: Engine) {
         "SELECT COUNT(*) FROM ideas i WHERE i.vote_count <> (SELECT COUNT(*) FROM idea_votes v WHERE v.idea_id = i.id)",
         "SELECT COUNT(*) FROM ideas i
            WHERE i.comment_count <> (SELECT COUNT(*) FROM idea_comments c WHERE c.idea_id = i.id)",
+        "SELECT COUNT(*) FROM users u
+           WHERE u.follower_count <> (SELECT COUNT(*) FROM follows f WHERE f.followee_id = u.id)
+              OR u.following_count <> (SELECT COUNT(*) FROM follows f WHERE f.follower_id = u.id)",
         // a private community's posts come from its members
         "SELECT COUNT(*) FROM posts p WHERE p.members_only IS NOT NULL AND NOT EXISTS
            (SELECT 1 FROM community_members m WHERE m.community_id = p.members_only AND m.user_id = p.author_id)",

@@ -19,6 +19,7 @@ pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), s
         )
         .await?;
     if added == 1 {
+        count(&mut tx, follower_id, followee_id, 1).await?;
         timeline::store::after_follow(&mut tx, follower_id, followee_id).await?;
         notifications::store::notify(&mut tx, followee_id, Kind::Follow, follower_id, None).await?;
     }
@@ -33,10 +34,27 @@ pub async fn unfollow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(),
         )
         .await?;
     if removed == 1 {
+        count(&mut tx, follower_id, followee_id, -1).await?;
         timeline::store::after_unfollow(&mut tx, follower_id, followee_id).await?;
         notifications::store::retract(&mut tx, Kind::Follow, follower_id, followee_id, None).await?;
     }
     tx.commit().await
+}
+
+/// Moves the follower's `following_count` and the followee's `follower_count` by `by`. One
+/// statement for both rows, so that on PostgreSQL two people following each other at once lock
+/// their rows in the same (id) order and cannot deadlock.
+async fn count(tx: &mut impl Exec, follower_id: i64, followee_id: i64, by: i64) -> Result<(), sqlx::Error> {
+    tx.execute(
+        sql("UPDATE users SET following_count = following_count + CASE WHEN id = $1 THEN $3 ELSE 0 END,
+                              follower_count = follower_count + CASE WHEN id = $2 THEN $3 ELSE 0 END
+             WHERE id IN ($1, $2)")
+        .bind(follower_id)
+        .bind(followee_id)
+        .bind(by),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
@@ -52,7 +70,20 @@ pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64
 
 /// Ends every follow to and from a departing account (its home goes with it).
 pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE users SET follower_count = follower_count - 1
+             WHERE id IN (SELECT followee_id FROM follows WHERE follower_id = $1)")
+        .bind(user_id),
+    )
+    .await?;
+    db.execute(
+        sql("UPDATE users SET following_count = following_count - 1
+             WHERE id IN (SELECT follower_id FROM follows WHERE followee_id = $1)")
+        .bind(user_id),
+    )
+    .await?;
     db.execute(sql("DELETE FROM follows WHERE follower_id = $1 OR followee_id = $1").bind(user_id)).await?;
+    db.execute(sql("UPDATE users SET follower_count = 0, following_count = 0 WHERE id = $1").bind(user_id)).await?;
     db.execute(sql("DELETE FROM topic_follows WHERE user_id = $1").bind(user_id)).await?;
     timeline::store::forget_reader(db, user_id).await
 }

@@ -14,9 +14,8 @@ pub async fn counts(db: &mut impl Exec, user_id: i64, viewer_id: i64) -> Result<
             "SELECT (SELECT COUNT(*) FROM posts p
                      WHERE p.author_id = $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
             visible_to!("$2"),
-            ") AS posts,
-                    (SELECT COUNT(*) FROM follows WHERE followee_id = $1) AS followers,
-                    (SELECT COUNT(*) FROM follows WHERE follower_id = $1) AS following"
+            ") AS posts, follower_count AS followers, following_count AS following
+             FROM users WHERE id = $1"
         ))
         .bind(user_id)
         .bind(viewer_id),
