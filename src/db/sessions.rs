@@ -30,6 +30,7 @@ pub struct DbSessionStore {
     loaded: Arc<Mutex<HashMap<Id, Loaded>>>,
 }
 
+/// A row of [`crate::accounts::store::session_with_account_query`], kept as read.
 #[derive(Debug)]
 struct Loaded {
     data: String,
@@ -37,14 +38,7 @@ struct Loaded {
     account: Option<User>,
 }
 
-/// A row of [`crate::accounts::store::session_with_account_query`].
-struct SessionRow {
-    data: String,
-    expires_at: i64,
-    account: Option<User>,
-}
-
-impl<'r, R> sqlx::FromRow<'r, R> for SessionRow
+impl<'r, R> sqlx::FromRow<'r, R> for Loaded
 where
     R: sqlx::Row,
     &'r str: sqlx::ColumnIndex<R>,
@@ -57,7 +51,7 @@ where
             Some(_) => Some(User::from_row(row)?),
             None => None,
         };
-        Ok(SessionRow { data: row.try_get("session_data")?, expires_at: row.try_get("session_expires_at")?, account })
+        Ok(Loaded { data: row.try_get("session_data")?, expires_at: row.try_get("session_expires_at")?, account })
     }
 }
 
@@ -69,12 +63,12 @@ impl DbSessionStore {
         Self { db, loaded: Default::default() }
     }
 
-    fn remember(&self, id: Id, loaded_now: Loaded) {
+    fn remember(&self, id: Id, read: Loaded) {
         if let Ok(mut loaded) = self.loaded.lock() {
             if loaded.len() >= LOADED_LIMIT {
                 loaded.clear();
             }
-            loaded.insert(id, loaded_now);
+            loaded.insert(id, read);
         }
     }
 
@@ -153,19 +147,19 @@ impl SessionStore for DbSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let row: Option<SessionRow> = self
+        let row: Option<Loaded> = self
             .db
             .clone()
             .fetch_optional(crate::accounts::store::session_with_account_query(id.to_string(), super::now()))
             .await
             .map_err(backend)?;
-        let Some(SessionRow { data: text, expires_at, account }) = row else {
+        let Some(loaded) = row else {
             return Ok(None);
         };
-        let data = serde_json::from_str(&text).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        let expiry_date =
-            OffsetDateTime::from_unix_timestamp(expires_at).map_err(|e| session_store::Error::Decode(e.to_string()))?;
-        self.remember(*id, Loaded { data: text, expires_at, account });
+        let data = serde_json::from_str(&loaded.data).map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        let expiry_date = OffsetDateTime::from_unix_timestamp(loaded.expires_at)
+            .map_err(|e| session_store::Error::Decode(e.to_string()))?;
+        self.remember(*id, loaded);
         Ok(Some(Record { id: *id, data, expiry_date }))
     }
 

@@ -57,6 +57,15 @@ async fn count(tx: &mut impl Exec, follower_id: i64, followee_id: i64, by: i64) 
     Ok(())
 }
 
+/// Sets every account's counts from the follows there are, for rows written around [`follow`] (the
+/// seed's bulk load); migration 0013 does the same once.
+pub async fn recount_all(db: &mut impl Exec) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE users SET follower_count = (SELECT COUNT(*) FROM follows WHERE followee_id = users.id),
+                                     following_count = (SELECT COUNT(*) FROM follows WHERE follower_id = users.id)"))
+        .await?;
+    Ok(())
+}
+
 pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = db
         .fetch_optional(

@@ -6,7 +6,7 @@ use super::random::{
     self, DEPARTMENTS, FIRST_NAMES, LAST_NAMES, LEADERS, LOCATIONS, Rng, Shuffle, TITLES, capitalised,
 };
 use super::{DAY, Progress, Rows, Seeding, Written, begin, finish, renew, with_ids};
-use crate::db::{Arg, Exec, sql};
+use crate::db::{Arg, Exec};
 
 /// What later parts need to know about the people and communities written.
 pub(super) struct Company {
@@ -219,11 +219,8 @@ async fn follows(
         }
     }
     finish(tx, &mut [&mut rows], written).await?;
-    // Bulk rows bypass follows::store, which keeps the counts on each follow.
-    db.clone()
-        .execute(sql("UPDATE users SET follower_count = (SELECT COUNT(*) FROM follows WHERE followee_id = users.id),
-                                       following_count = (SELECT COUNT(*) FROM follows WHERE follower_id = users.id)"))
-        .await?;
+    // Bulk rows bypass follows::store::follow, which keeps the counts on each follow.
+    crate::follows::store::recount_all(&mut db.clone()).await?;
     progress.done();
     Ok(())
 }
