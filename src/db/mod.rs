@@ -418,6 +418,10 @@ impl Db {
             .statement_cache_capacity(STATEMENT_CACHE);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // No ping before each use: a file connection cannot have been hung up on, and the ping is
+            // a hand-off to the connection's thread and back for every statement (a third of a home
+            // page's thread switches; see docs/benchmarks.md).
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
