@@ -63,16 +63,23 @@ async fn whatever_refers_to_a_post_an_idea_or_a_comment_is_found_by_an_index(eng
     assert_eq!(unindexed, Vec::<(String, String, String)>::new(), "referring columns without an index");
 }
 
-/// The bundled SQLite is built with the query planner stability guarantee (`.cargo/config.toml`).
-/// Without it SQLite 3.51 compiles a kept statement again each time a `LIMIT $n` (or, with
+/// The bundled SQLite is built with the settings of `.cargo/config.toml`. Without the query planner
+/// stability guarantee SQLite 3.51 compiles a kept statement again each time a `LIMIT $n` (or, with
 /// statistics, another parameter) gets a new value, which under load cost a quarter of the server's
-/// time (docs/benchmarks.md). A build that loses the setting fails here.
+/// time; without the other two, every page fetch and every allocation of SQLite takes a
+/// process-wide lock (docs/benchmarks.md). A build that loses the settings fails here.
 #[tokio::test]
-async fn sqlite_keeps_statements_compiled_whatever_values_are_bound() {
+async fn sqlite_is_built_with_the_settings_of_cargo_config() {
     let app = TestApp::spawn(Engine::Sqlite).await;
     let (qpsg,): (i64,) =
         app.db.clone().fetch_one(sql("SELECT sqlite_compileoption_used('ENABLE_QPSG')")).await.unwrap();
     assert_eq!(qpsg, 1, "SQLite was built without SQLITE_ENABLE_QPSG (see .cargo/config.toml)");
+    let (shared_cache_lock,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT sqlite_compileoption_used('ENABLE_MEMORY_MANAGEMENT')")).await.unwrap();
+    assert_eq!(shared_cache_lock, 0, "connections share one page cache under a lock (see .cargo/config.toml)");
+    let (memstatus,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT sqlite_compileoption_used('DEFAULT_MEMSTATUS=0')")).await.unwrap();
+    assert_eq!(memstatus, 1, "SQLite counts its memory under a lock on every allocation (see .cargo/config.toml)");
 }
 
 async fn health_is_200_while_the_database_answers_and_503_when_it_is_gone(engine: Engine) {
