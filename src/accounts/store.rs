@@ -60,12 +60,15 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
 const SIGN_UP_LOCK: i64 = -1;
 
 /// A session's stored record (`session_data`, `session_expires_at`) with the columns of its account
-/// (NULL for a session nobody signed in to), read in one statement: every page needs both, and on
-/// SQLite each statement is a hand-off to the connection's thread and back, on PostgreSQL a round
-/// trip. `$1` is the session id, `$2` now; an expired session is not found.
+/// (NULL for a session nobody signed in to) and the account's unread notifications as the header
+/// counts them (`unread_count`), read in one statement: every page needs all three, and on SQLite
+/// each statement is a hand-off to the connection's thread and back, on PostgreSQL a round trip.
+/// `$1` is the session id, `$2` now; an expired session is not found.
 pub fn session_with_account_query(session_id: String, now: i64) -> crate::db::Query {
     sql(concat!(
-        "SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*
+        "SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*, (",
+        crate::notifications::store::unread_count_select!("s.user_id", "$3"),
+        ") AS unread_count
          FROM sessions s LEFT JOIN (SELECT ",
         user_columns!(),
         " FROM users) a ON a.id = s.user_id
@@ -73,6 +76,7 @@ pub fn session_with_account_query(session_id: String, now: i64) -> crate::db::Qu
     ))
     .bind(session_id)
     .bind(now)
+    .bind(crate::notifications::store::UNREAD_SHOWN + 1)
 }
 
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {

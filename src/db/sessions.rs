@@ -23,8 +23,8 @@ pub struct DbSessionStore {
     db: Db,
     /// What [`SessionStore::load`] read for each session whose request is still being served: its
     /// record, so that [`SessionStore::save`] at its end can tell whether anything changed without
-    /// reading the row again, and its account, read in the same statement for the request's
-    /// [`DbSessionStore::take_account`]. Entries leave on save; the map is emptied should it ever
+    /// reading the row again, and its account with its unread count, read in the same statement for
+    /// the request's [`DbSessionStore::take_account`]. Entries leave on save; the map is emptied should it ever
     /// reach [`LOADED_LIMIT`] (requests that ended without saving), which only costs those saves a
     /// read.
     loaded: Arc<Mutex<HashMap<Id, Loaded>>>,
@@ -35,7 +35,8 @@ pub struct DbSessionStore {
 struct Loaded {
     data: String,
     expires_at: i64,
-    account: Option<User>,
+    /// The account and its unread notifications as the header counts them.
+    account: Option<(User, i64)>,
 }
 
 impl<'r, R> sqlx::FromRow<'r, R> for Loaded
@@ -48,7 +49,7 @@ where
 {
     fn from_row(row: &'r R) -> Result<Self, sqlx::Error> {
         let account = match row.try_get::<Option<i64>, _>("id")? {
-            Some(_) => Some(User::from_row(row)?),
+            Some(_) => Some((User::from_row(row)?, row.try_get("unread_count")?)),
             None => None,
         };
         Ok(Loaded { data: row.try_get("session_data")?, expires_at: row.try_get("session_expires_at")?, account })
@@ -76,9 +77,10 @@ impl DbSessionStore {
         self.loaded.lock().ok().and_then(|mut loaded| loaded.remove(id)).map(|l| (l.data, l.expires_at))
     }
 
-    /// The account of session `id` as its load read it moments ago, once; None when the load read
-    /// none or it was taken already (the caller then reads the account itself).
-    pub fn take_account(&self, id: &Id) -> Option<User> {
+    /// The account of session `id` and its unread notifications as its load read them moments ago,
+    /// once; None when the load read none or they were taken already (the caller then reads the
+    /// account itself).
+    pub fn take_account(&self, id: &Id) -> Option<(User, i64)> {
         self.loaded.lock().ok().and_then(|mut loaded| loaded.get_mut(id).and_then(|l| l.account.take()))
     }
 }

@@ -154,26 +154,35 @@ pub async fn retract(
 /// The most unread notifications the header counts; beyond it shows "99+".
 pub const UNREAD_SHOWN: i64 = 99;
 
-/// Unread notifications as the page shows them: likes of one post and new followers count once, and
-/// notifications about posts the person can no longer see (they left a private community) not at all.
-/// Counts at most `UNREAD_SHOWN + 1`, so someone with thousands unread costs no more than 100: every
-/// page's header runs this.
-pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = db
-        .fetch_one(
-            sql(concat!(
-                "SELECT COUNT(*) FROM (
-                     SELECT DISTINCT n.kind,
-                            CASE WHEN n.kind IN ('like', 'follow') THEN COALESCE(n.post_id, 0) ELSE n.id END AS item
-                     FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
-                     WHERE n.recipient_id = $1 AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
-                visible_to!("$1"),
-                ") LIMIT $2) unread"
-            ))
-            .bind(user_id)
-            .bind(UNREAD_SHOWN + 1),
+/// `SELECT COUNT(*)` of someone's unread notifications as the page shows them: likes of one post and
+/// new followers count once, and notifications about posts the person can no longer see (they left a
+/// private community) not at all. `$who` is their id (a placeholder or a column of an outer query),
+/// `$limit` the placeholder of the most to count, so someone with thousands unread costs no more than
+/// `UNREAD_SHOWN + 1`: every page's header shows it.
+macro_rules! unread_count_select {
+    ($who:literal, $limit:literal) => {
+        concat!(
+            "SELECT COUNT(*) FROM (
+                 SELECT DISTINCT n.kind,
+                        CASE WHEN n.kind IN ('like', 'follow') THEN COALESCE(n.post_id, 0) ELSE n.id END AS item
+                 FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
+                 WHERE n.recipient_id = ",
+            $who,
+            " AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
+            $crate::posts::store::visible_to!($who),
+            ") LIMIT ",
+            $limit,
+            ") unread"
         )
-        .await?;
+    };
+}
+pub(crate) use unread_count_select;
+
+/// Unread notifications as the header counts them (see [`unread_count_select`]). A signed-in
+/// request has them already, read with its session ([`crate::web::CurrentUser::unread_notifications`]).
+pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
+    let (count,): (i64,) =
+        db.fetch_one(sql(unread_count_select!("$1", "$2")).bind(user_id).bind(UNREAD_SHOWN + 1)).await?;
     Ok(count)
 }
 

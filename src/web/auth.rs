@@ -17,14 +17,19 @@ const NOTICE_KEY: &str = "notice";
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
+    /// Their unread notifications as the request began, when the session's load read them.
+    unread: Option<i64>,
     db: Db,
 }
 
 impl CurrentUser {
-    /// Their unread notifications as the header shows them (at most `UNREAD_SHOWN + 1`). Asked only
-    /// by pages that render the header, not by every request: a form post that redirects needs none.
+    /// Their unread notifications as the header shows them (at most `UNREAD_SHOWN + 1`), as the
+    /// request began: read with the session in the same statement, or now when it was not.
     pub async fn unread_notifications(&self) -> Result<i64, sqlx::Error> {
-        crate::notifications::store::unread_count(&mut self.db.clone(), self.user.id).await
+        match self.unread {
+            Some(count) => Ok(count),
+            None => crate::notifications::store::unread_count(&mut self.db.clone(), self.user.id).await,
+        }
     }
 
     /// Leaves a notice for the next page this person sees.
@@ -42,8 +47,9 @@ pub async fn set_notice(session: &Session, message: impl Into<String>) -> Result
     Ok(())
 }
 
-/// The person signed in to this session, if any.
-async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>, Session), AppError> {
+/// The person signed in to this session, if any, with their unread notifications when the session's
+/// load read them.
+async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<(User, Option<i64>)>, Session), AppError> {
     let session = Session::from_request_parts(parts, state)
         .await
         .map_err(|(_, why)| AppError::Internal(format!("session layer missing: {why}")))?;
@@ -51,9 +57,10 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>,
         return Ok((None, session));
     };
     // The session's load read its account in the same statement; read it again only if not.
-    let user = match session.id().and_then(|id| state.sessions.take_account(&id)).filter(|u| u.id == user_id) {
-        Some(user) => Some(user),
-        None => store::find_by_id(&mut state.db.clone(), user_id).await?,
+    let loaded = session.id().and_then(|id| state.sessions.take_account(&id)).filter(|(u, _)| u.id == user_id);
+    let (user, unread) = match loaded {
+        Some((user, unread)) => (Some(user), Some(unread)),
+        None => (store::find_by_id(&mut state.db.clone(), user_id).await?, None),
     };
     let Some(user) = user.filter(|u| u.deleted_at.is_none() && !u.is_suspended(crate::db::now())) else {
         // The account is gone or suspended: end this session rather than ask again on every request.
@@ -61,7 +68,7 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<User>,
         session.flush().await?;
         return Ok((None, session));
     };
-    Ok((Some(user), session))
+    Ok((Some((user, unread)), session))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -69,7 +76,7 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match signed_in(parts, state).await? {
-            (Some(user), session) => Ok(CurrentUser { user, session, db: state.db.clone() }),
+            (Some((user, unread)), session) => Ok(CurrentUser { user, session, unread, db: state.db.clone() }),
             (None, _) => {
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {
@@ -94,6 +101,6 @@ impl FromRequestParts<AppState> for MaybeUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let (user, session) = signed_in(parts, state).await?;
-        Ok(MaybeUser { user, session })
+        Ok(MaybeUser { user: user.map(|(user, _)| user), session })
     }
 }
