@@ -255,9 +255,8 @@ async fn unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic(
     assert!(home.contains("Ana&#39;s own"), "your own posts never leave");
 }
 
-/// A feed page loads the latest replies of all its posts in one query, whose list comes in a few
-/// sizes padded with NULL (`db::list_size`), with whether the viewer likes each; the likes of posts
-/// read without that (search results) come in one query with such a list. Whatever the number of
+/// A feed page loads the latest replies and the viewer's likes of all its posts in one query each,
+/// whose lists come in a few sizes padded with NULL (`db::list_size`): whatever the number of
 /// threads, each gets its own two newest replies, once, and exactly the liked posts show as liked.
 async fn a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes(engine: Engine) {
     let app = TestApp::spawn(engine).await;
@@ -285,16 +284,11 @@ async fn a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes(en
     }
     let mut db = app.db.clone();
     for n in 1..=roots.len() {
-        let shown = store::latest_replies(&mut db, &roots[..n], ana).await.unwrap();
+        let shown = store::latest_replies(&mut db, &roots[..n]).await.unwrap();
         let mut expected: Vec<i64> = newest_two[..n].concat();
         expected.sort();
         assert_eq!(shown.iter().map(|r| r.id).collect::<Vec<_>>(), expected, "{n} threads");
         assert!(shown.iter().all(|r| roots[..n].contains(&r.root_id.unwrap_or(0))));
-        // The replies come with whether Ana likes them.
-        let liked_replies: Vec<i64> = shown.iter().filter(|r| r.liked == Some(true)).map(|r| r.id).collect();
-        let expected_liked: Vec<i64> = (0..n).step_by(3).map(|t| newest_two[t][1]).collect();
-        assert_eq!(liked_replies, expected_liked, "liked replies among {n} threads");
-        assert!(shown.iter().all(|r| r.liked.is_some()));
 
         let on_page: Vec<i64> = roots[..n].iter().copied().chain(expected.iter().copied()).collect();
         let mut liked = store::liked_among(&mut db, ana, &on_page).await.unwrap();

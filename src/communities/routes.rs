@@ -155,7 +155,7 @@ async fn community_page(
     let mut db = state.db.clone();
     let readable = community.readable_by(standing);
     let (feed, pinned) = if readable {
-        let rows = posts::store::by_community(&mut db, community.id, current.user.id, cursor).await?;
+        let rows = posts::store::by_community(&mut db, community.id, cursor).await?;
         let pinned_row = match community.pinned_post_id {
             Some(id) => posts::store::find_visible(&mut db, id, current.user.id).await?.filter(|p| !p.is_deleted()),
             None => None,

@@ -68,8 +68,6 @@ pub struct PostRow {
     pub idea_id: Option<i64>,
     /// When a moderator hid it, if one did.
     pub hidden_at: Option<i64>,
-    /// Whether the viewer likes it, when the query asked (see `post_columns!`).
-    pub liked: Option<bool>,
 }
 
 impl PostRow {

@@ -191,7 +191,7 @@ async fn all(
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let rows = store::all(&mut db, current.user.id, query.cursor()?).await?;
+    let rows = store::all(&mut db, query.cursor()?).await?;
     render(&FeedTemplate {
         layout: Layout::for_user(&current, "All company").await?,
         heading: "All company".into(),

@@ -8,22 +8,9 @@ use crate::notifications::{self, Kind};
 use crate::polls::NewPoll;
 use crate::timeline;
 
-/// The columns of [`PostRow`], for the select list. With a placeholder or column holding a viewer's
-/// id, `liked` says whether that viewer likes the post (one index lookup per row, in the same
-/// statement); without, it is NULL and [`crate::posts::views::load_views`] asks separately.
+/// The columns of [`PostRow`], for the select list.
 macro_rules! post_columns {
     () => {
-        concat!($crate::posts::store::post_columns!(@common), ", CAST(NULL AS BOOLEAN) AS liked")
-    };
-    ($viewer:literal) => {
-        concat!(
-            $crate::posts::store::post_columns!(@common),
-            ", EXISTS (SELECT 1 FROM likes lk WHERE lk.user_id = ",
-            $viewer,
-            " AND lk.post_id = p.id) AS liked"
-        )
-    };
-    (@common) => {
         "p.id, p.author_id, p.body, p.mentions, p.created_at, p.parent_id, p.root_id, p.edited_at,
          p.deleted_at, p.reply_count, p.like_count,
          u.username AS author_username, u.display_name AS author_display_name, pu.username AS parent_username,
@@ -56,14 +43,10 @@ macro_rules! visible_to {
     };
 }
 
-/// `SELECT` of a [`PostRow`], with `liked` for the viewer in `$viewer` if given; queries continue
-/// with `WHERE`, or with more joins.
+/// `SELECT` of a [`PostRow`]; queries continue with `WHERE`, or with more joins.
 macro_rules! post_select {
     () => {
         concat!("SELECT ", $crate::posts::store::post_columns!(), $crate::posts::store::post_joins!())
-    };
-    ($viewer:literal) => {
-        concat!("SELECT ", $crate::posts::store::post_columns!($viewer), $crate::posts::store::post_joins!())
     };
 }
 pub(crate) use {post_columns, post_joins, post_select, visible_to};
@@ -242,17 +225,15 @@ pub async fn find_any(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sq
 /// A post as `viewer_id` may see it: `None` when it does not exist or is in a private community they
 /// are not a member of (the two look the same from outside).
 pub async fn find_visible(db: &mut impl Exec, id: i64, viewer_id: i64) -> Result<Option<PostRow>, sqlx::Error> {
-    db.fetch_optional(
-        sql(concat!(post_select!("$2"), "WHERE p.id = $1 AND ", visible_to!("$2"))).bind(id).bind(viewer_id),
-    )
-    .await
+    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1 AND ", visible_to!("$2"))).bind(id).bind(viewer_id))
+        .await
 }
 
 /// A thread: its first post and every reply, oldest first, as `viewer_id` may see it.
 pub async fn thread(db: &mut impl Exec, root_id: i64, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$2"),
+            post_select!(),
             "WHERE (p.id = $1 OR p.root_id = $1) AND ",
             visible_to!("$2"),
             " ORDER BY p.id LIMIT 2001"
@@ -263,26 +244,24 @@ pub async fn thread(db: &mut impl Exec, root_id: i64, viewer_id: i64) -> Result<
     .await
 }
 
-/// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first, with
-/// whether the viewer likes them: one statement that reads only those replies, through the
-/// (root_id, id) index.
-pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64], viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
+/// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first: one
+/// statement that reads only those replies, through the (root_id, id) index.
+pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<PostRow>, sqlx::Error> {
     if root_ids.is_empty() {
         return Ok(Vec::new());
     }
-    db.fetch_all(latest_replies_query(root_ids, viewer_id)).await
+    db.fetch_all(latest_replies_query(root_ids)).await
 }
 
 /// The query behind [`latest_replies`], also for checking its plan.
-pub fn latest_replies_query(root_ids: &[i64], viewer_id: i64) -> Query {
+pub fn latest_replies_query(root_ids: &[i64]) -> Query {
     sql_union_all(
-        concat!(post_select!("$2"), "WHERE p.root_id = {n} ORDER BY p.id DESC LIMIT $1"),
-        3,
+        concat!(post_select!(), "WHERE p.root_id = {n} ORDER BY p.id DESC LIMIT $1"),
+        2,
         root_ids.len(),
         "ORDER BY id",
     )
     .bind(LATEST_REPLIES)
-    .bind(viewer_id)
     .bind_list(root_ids)
 }
 
@@ -343,16 +322,15 @@ fn below(cursor: Option<i64>) -> i64 {
 }
 
 /// The whole company's top-level posts; private communities' posts never appear here.
-pub async fn all(db: &mut impl Exec, viewer_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
+pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$3"),
+            post_select!(),
             "WHERE p.id < $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.members_only IS NULL
              ORDER BY p.id DESC LIMIT $2"
         ))
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1)
-        .bind(viewer_id),
+        .bind(PAGE_SIZE + 1),
     )
     .await
 }
@@ -366,7 +344,7 @@ pub async fn by_author(
 ) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$4"),
+            post_select!(),
             "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
             visible_to!("$4"),
             " ORDER BY p.id DESC LIMIT $3"
@@ -388,7 +366,7 @@ pub async fn by_topic(
 ) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$4"),
+            post_select!(),
             "JOIN post_topics t ON t.post_id = p.id
              WHERE t.topic = $1 AND t.post_id < $2 AND ",
             visible_to!("$4"),
@@ -406,19 +384,17 @@ pub async fn by_topic(
 pub async fn by_community(
     db: &mut impl Exec,
     community_id: i64,
-    viewer_id: i64,
     cursor: Option<i64>,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$4"),
+            post_select!(),
             "WHERE p.community_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
              ORDER BY p.id DESC LIMIT $3"
         ))
         .bind(community_id)
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1)
-        .bind(viewer_id),
+        .bind(PAGE_SIZE + 1),
     )
     .await
 }
@@ -428,7 +404,7 @@ pub async fn by_community(
 pub async fn announcements(db: &mut impl Exec, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
         sql(concat!(
-            post_select!("$1"),
+            post_select!(),
             "WHERE p.is_announcement = TRUE AND p.deleted_at IS NULL
                AND (p.community_id IS NULL
                     OR EXISTS (SELECT 1 FROM community_members am

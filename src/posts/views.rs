@@ -89,29 +89,29 @@ impl PostView {
 }
 
 /// Views of `rows` for one viewer, with their likes (and, for feeds, latest replies) loaded in one
-/// query each for the whole page, unless the rows came with them.
+/// query each for the whole page.
 pub async fn load_views(
     db: &mut impl Exec,
     rows: Vec<PostRow>,
     viewer: &User,
     with_replies: bool,
 ) -> Result<Vec<PostView>, sqlx::Error> {
-    let viewer_id = viewer.id;
     let replies = if with_replies {
         let roots: Vec<i64> = rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect();
-        store::latest_replies(db, &roots, viewer_id).await?
+        store::latest_replies(db, &roots).await?
     } else {
         Vec::new()
     };
-    // Most queries read the viewer's likes with the posts; ask for the others' only.
-    let unknown: Vec<i64> = rows.iter().chain(replies.iter()).filter(|r| r.liked.is_none()).map(|r| r.id).collect();
-    let liked = store::liked_among(db, viewer_id, &unknown).await?;
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    ids.extend(replies.iter().map(|r| r.id));
+    let viewer_id = viewer.id;
+    let liked = store::liked_among(db, viewer_id, &ids).await?;
     let with_polls: Vec<(i64, i64)> =
         rows.iter().chain(replies.iter()).filter_map(|r| r.poll_closes_at.map(|at| (r.id, at))).collect();
     let mut polls = crate::polls::store::load(db, &with_polls, viewer_id).await?;
     let now = crate::db::now();
     let mut view = |row: PostRow| {
-        let is_liked = row.liked.unwrap_or_else(|| liked.contains(&row.id));
+        let is_liked = liked.contains(&row.id);
         let poll = polls.remove(&row.id);
         PostView { poll, ..PostView::new(row, viewer, is_liked, now) }
     };

@@ -348,8 +348,8 @@ pub async fn reaches(db: &mut impl Exec, user_id: i64, post_id: i64) -> Result<b
     Ok(entry.is_some())
 }
 
-/// One page of a person's home, newest first below the cursor, with whether they like each post: one
-/// range of the timeline's primary key, then lookups per post shown.
+/// One page of a person's home, newest first below the cursor: one range of the timeline's primary
+/// key, then one lookup per post shown.
 pub async fn home(db: &mut impl Exec, user_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(home_query(user_id, cursor)).await
 }
@@ -357,7 +357,7 @@ pub async fn home(db: &mut impl Exec, user_id: i64, cursor: Option<i64>) -> Resu
 /// The query behind [`home`], also for checking its plan.
 pub fn home_query(user_id: i64, cursor: Option<i64>) -> Query {
     sql(concat!(
-        crate::posts::store::post_select!("$1"),
+        crate::posts::store::post_select!(),
         "JOIN timeline h ON h.post_id = p.id
              WHERE h.user_id = $1 AND h.post_id < $2
              ORDER BY h.post_id DESC LIMIT $3"
