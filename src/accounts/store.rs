@@ -10,6 +10,7 @@ macro_rules! user_columns {
          suspended_until, suspension_reason, deleted_at"
     };
 }
+pub(crate) use user_columns;
 
 pub struct NewAccount<'a> {
     pub username: &'a str,

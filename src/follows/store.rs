@@ -66,17 +66,6 @@ pub async fn recount_all(db: &mut impl Exec) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-pub async fn is_following(db: &mut impl Exec, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
-    let row: Option<(i64,)> = db
-        .fetch_optional(
-            sql("SELECT followee_id FROM follows WHERE follower_id = $1 AND followee_id = $2")
-                .bind(follower_id)
-                .bind(followee_id),
-        )
-        .await?;
-    Ok(row.is_some())
-}
-
 /// Ends every follow to and from a departing account (its home goes with it).
 pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     db.execute(

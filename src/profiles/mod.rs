@@ -52,6 +52,16 @@ pub struct ProfileCounts {
     pub following: i64,
 }
 
+/// A profile's person with its counts and whether the viewer follows them ([`store::profile`]).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProfileRow {
+    #[sqlx(flatten)]
+    pub person: crate::accounts::User,
+    #[sqlx(flatten)]
+    pub counts: ProfileCounts,
+    pub viewer_follows: bool,
+}
+
 /// One row of the people directory.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PersonRow {

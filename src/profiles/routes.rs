@@ -8,9 +8,8 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::{PersonRow, ProfileCounts, ProfileForm, store};
-use crate::accounts::{self, User};
-use crate::follows;
+use super::{PersonRow, ProfileCounts, ProfileForm, ProfileRow, store};
+use crate::accounts::User;
 use crate::posts::routes::CursorQuery;
 use crate::posts::{self, FeedPage};
 use crate::web::form::FormErrors;
@@ -49,10 +48,11 @@ async fn profile(
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let person = accounts::find_named(&mut db, &username).await?;
-    let counts = store::counts(&mut db, person.id, current.user.id).await?;
+    // `/@Ana` is Ana's profile too.
+    let ProfileRow { person, counts, viewer_follows } =
+        store::profile(&mut db, &username.to_lowercase(), current.user.id).await?.ok_or(AppError::NotFound)?;
     let is_me = person.id == current.user.id;
-    let following = !is_me && follows::store::is_following(&mut db, current.user.id, person.id).await?;
+    let following = !is_me && viewer_follows;
     let rows = posts::store::by_author(&mut db, person.id, current.user.id, query.cursor()?).await?;
     render(&ProfileTemplate {
         layout: Layout::for_user(&current, format!("{} (@{})", person.display_name, person.username)).await?,

@@ -1,23 +1,27 @@
 //! SQL for profiles and the directory.
 
-use super::{PersonRow, ProfileCounts, ProfileFields};
+use super::{PersonRow, ProfileFields, ProfileRow};
 use crate::db::{Exec, sql};
 use crate::posts::store::visible_to;
 
 pub const DIRECTORY_PAGE_SIZE: i64 = 50;
 
-/// A profile's counts as `viewer_id` sees them: posts in private communities they are not in are not
-/// counted.
-pub async fn counts(db: &mut impl Exec, user_id: i64, viewer_id: i64) -> Result<ProfileCounts, sqlx::Error> {
-    db.fetch_one(
+/// A profile's person, found by (lower-case) username, with what the page shows beside their posts,
+/// in one statement: the counts as `viewer_id` sees them (posts in private communities they are not
+/// in are not counted) and whether the viewer follows them.
+pub async fn profile(db: &mut impl Exec, username: &str, viewer_id: i64) -> Result<Option<ProfileRow>, sqlx::Error> {
+    db.fetch_optional(
         sql(concat!(
-            "SELECT (SELECT COUNT(*) FROM posts p
-                     WHERE p.author_id = $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
+            "SELECT ",
+            crate::accounts::store::user_columns!(),
+            ", (SELECT COUNT(*) FROM posts p
+                WHERE p.author_id = u.id AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
             visible_to!("$2"),
-            ") AS posts, follower_count AS followers, following_count AS following
-             FROM users WHERE id = $1"
+            ") AS posts, follower_count AS followers, following_count AS following,
+               EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $2 AND f.followee_id = u.id) AS viewer_follows
+             FROM users u WHERE u.username = $1"
         ))
-        .bind(user_id)
+        .bind(username)
         .bind(viewer_id),
     )
     .await
