@@ -397,12 +397,30 @@ impl Tx {
     }
 }
 
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
 impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool =
-                PgPoolOptions::new().max_connections(16).acquire_timeout(Duration::from_secs(5)).connect(url).await?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                // A connection is pinged before use only after sitting idle (the server may have
+                // restarted or dropped it meanwhile; a failed ping discards it and another is used).
+                // Pinging before every statement, sqlx's default, was a round trip each.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > PING_AFTER_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
+                .connect(url)
+                .await?;
             return Ok(Db::Postgres(pool));
         }
         // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
