@@ -23,10 +23,10 @@ pub struct DbSessionStore {
     db: Db,
     /// What [`SessionStore::load`] read for each session whose request is still being served: its
     /// record, so that [`SessionStore::save`] at its end can tell whether anything changed without
-    /// reading the row again, and its account with its unread count, read in the same statement for
-    /// the request's [`DbSessionStore::take_account`]. Entries leave on save; the map is emptied should it ever
-    /// reach [`LOADED_LIMIT`] (requests that ended without saving), which only costs those saves a
-    /// read.
+    /// reading the row again, and its account with its unread count, read in the same statement
+    /// for the request's [`DbSessionStore::take_account`]. Entries leave on save; the map is emptied
+    /// should it ever reach [`LOADED_LIMIT`] (requests that ended without saving), which only costs
+    /// those saves a read.
     loaded: Arc<Mutex<HashMap<Id, Loaded>>>,
 }
 
