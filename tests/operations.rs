@@ -82,6 +82,22 @@ async fn sqlite_is_built_with_the_settings_of_cargo_config() {
     assert_eq!(memstatus, 1, "SQLite counts its memory under a lock on every allocation (see .cargo/config.toml)");
 }
 
+/// Townhall's PostgreSQL connections plan without Memoize. PostgreSQL 15 builds a Memoize node's
+/// hash table for the rows a join would give without its `LIMIT`, on every execution: it made the
+/// `/all` page's query take 0.75 ms instead of 0.13 (docs/benchmarks.md).
+#[tokio::test]
+async fn postgres_connections_plan_without_memoize() {
+    if common::postgres_url("postgres_connections_plan_without_memoize").is_none() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Postgres).await;
+    for _ in 0..3 {
+        // Each read may be served by another connection of the pool.
+        let (memoize,): (String,) = app.db.clone().fetch_one(sql("SHOW enable_memoize")).await.unwrap();
+        assert_eq!(memoize, "off");
+    }
+}
+
 async fn health_is_200_while_the_database_answers_and_503_when_it_is_gone(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ana = app.signed_up("ana").await;
