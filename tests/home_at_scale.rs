@@ -79,8 +79,23 @@ async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_peopl
     assert_eq!(replies.len(), roots.len() * 2);
     check_latest_replies_plan(engine, &mut db, &roots).await;
 
-    for cursor in [None, Some(deep_cursor)] {
-        let query = timeline::store::home_query(reader, cursor);
+    // Most of a company's posts are by people a reader does not follow, and newer than much of their
+    // home: 50,000 more here, so that reading posts beyond a page is as costly as in a real company.
+    db.execute(sql("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000)
+             INSERT INTO posts (author_id, body, created_at)
+             SELECT (SELECT id FROM users WHERE username = 'person2050'), 'a stranger posts', 0 FROM n"))
+        .await
+        .unwrap();
+    // A page far down: 2,000 of the reader's posts are newer than it.
+    let (far_cursor,): (i64,) = db
+        .fetch_one(
+            sql("SELECT post_id FROM timeline WHERE user_id = $1 ORDER BY post_id DESC LIMIT 1 OFFSET 2000")
+                .bind(reader),
+        )
+        .await
+        .unwrap();
+    for cursor in [None, Some(deep_cursor), Some(far_cursor)] {
+        let query = timeline::store::home_query(db.engine(), reader, cursor);
         match engine {
             Engine::Sqlite => {
                 let plan: Vec<(i64, i64, i64, String)> =

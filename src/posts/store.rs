@@ -19,11 +19,10 @@ macro_rules! post_columns {
     };
 }
 
-/// Where those columns come from.
-macro_rules! post_joins {
+/// Where those columns come from besides post `p`: its author, its parent's author, its community.
+macro_rules! post_lookups {
     () => {
-        " FROM posts p
-          JOIN users u ON u.id = p.author_id
+        " JOIN users u ON u.id = p.author_id
           LEFT JOIN posts pp ON pp.id = p.parent_id
           LEFT JOIN users pu ON pu.id = pp.author_id
           LEFT JOIN communities c ON c.id = p.community_id "
@@ -46,10 +45,15 @@ macro_rules! visible_to {
 /// `SELECT` of a [`PostRow`]; queries continue with `WHERE`, or with more joins.
 macro_rules! post_select {
     () => {
-        concat!("SELECT ", $crate::posts::store::post_columns!(), $crate::posts::store::post_joins!())
+        concat!(
+            "SELECT ",
+            $crate::posts::store::post_columns!(),
+            " FROM posts p",
+            $crate::posts::store::post_lookups!()
+        )
     };
 }
-pub(crate) use {post_columns, post_joins, post_select, visible_to};
+pub(crate) use {post_columns, post_lookups, post_select, visible_to};
 
 /// The usernames among `names` that belong to someone, in the order given.
 async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {

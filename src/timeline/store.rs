@@ -1,7 +1,7 @@
 //! SQL for the home timeline. A post reaches a person's home when they wrote it, follow its author,
 //! or follow one of its topics; every function here keeps the `timeline` table equal to that rule.
 
-use crate::db::{Db, Exec, Query, sql};
+use crate::db::{Db, Engine, Exec, Query, sql};
 use crate::posts::store::visible_to;
 use crate::posts::{PAGE_SIZE, PostRow};
 
@@ -351,17 +351,35 @@ pub async fn reaches(db: &mut impl Exec, user_id: i64, post_id: i64) -> Result<b
 /// One page of a person's home, newest first below the cursor: one range of the timeline's primary
 /// key, then one lookup per post shown.
 pub async fn home(db: &mut impl Exec, user_id: i64, cursor: Option<i64>) -> Result<Vec<PostRow>, sqlx::Error> {
-    db.fetch_all(home_query(user_id, cursor)).await
+    let query = home_query(db.engine(), user_id, cursor);
+    db.fetch_all(query).await
 }
 
 /// The query behind [`home`], also for checking its plan.
-pub fn home_query(user_id: i64, cursor: Option<i64>) -> Query {
-    sql(concat!(
-        crate::posts::store::post_select!(),
-        "JOIN timeline h ON h.post_id = p.id
+///
+/// SQLite runs the plain join that way. PostgreSQL, given the same join, may read the posts table
+/// backwards from its newest post and merge it with the person's timeline: it does not carry
+/// `h.post_id < $2` over to the posts, so a page deep in the home of someone who follows many read
+/// every newer post first (47,023 rows, 12.8 ms, for page 100 of the heaviest follower at 10,000
+/// people). Taking the page of timeline entries first and then looking up each post took 0.10 ms.
+pub fn home_query(engine: Engine, user_id: i64, cursor: Option<i64>) -> Query {
+    sql(match engine {
+        Engine::Sqlite => concat!(
+            crate::posts::store::post_select!(),
+            "JOIN timeline h ON h.post_id = p.id
              WHERE h.user_id = $1 AND h.post_id < $2
              ORDER BY h.post_id DESC LIMIT $3"
-    ))
+        ),
+        Engine::Postgres => concat!(
+            "SELECT ",
+            crate::posts::store::post_columns!(),
+            " FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
+                    ORDER BY post_id DESC LIMIT $3) h
+              JOIN posts p ON p.id = h.post_id",
+            crate::posts::store::post_lookups!(),
+            "ORDER BY h.post_id DESC"
+        ),
+    })
     .bind(user_id)
     .bind(cursor.unwrap_or(i64::MAX))
     .bind(PAGE_SIZE + 1)
