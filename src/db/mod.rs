@@ -198,16 +198,16 @@ impl SqlSafeStr for SqlText {
     }
 }
 
-/// One `UNION ALL` of copies of `each` for `count` values, whose `{n}` becomes `$first`, `$first +
-/// 1`, …, as derived tables (so each copy may have its own `ORDER BY … LIMIT`), followed by `tail`.
-/// For "the newest few of each of these", reading only those rows through an index. Bind the values
-/// with [`Query::bind_list`]: the copies that [`list_size`] adds get NULL, and `= NULL` finds no row.
-/// Only placeholders are ever put into the text.
-pub fn sql_union_all(each: &'static str, first: usize, count: usize, tail: &'static str) -> Query {
+/// `head (…) tail` around one `UNION ALL` of copies of `each` for `count` values, whose `{n}` becomes
+/// `$first`, `$first + 1`, …, as derived tables (so each copy may have its own `ORDER BY … LIMIT`);
+/// `tail` starts with the union's alias. For "the newest few of each of these", reading only those
+/// rows through an index. Bind the values with [`Query::bind_list`]: the copies that [`list_size`]
+/// adds get NULL, and `= NULL` finds no row. Only placeholders are ever put into the text.
+pub fn sql_union_all(head: &'static str, each: &'static str, first: usize, count: usize, tail: &'static str) -> Query {
     let parts: Vec<String> = (first..first + list_size(count))
         .map(|n| format!("SELECT * FROM ({}) part{n}", each.replace("{n}", &format!("${n}"))))
         .collect();
-    Query::new(Cow::Owned(format!("SELECT * FROM ({}) unioned {tail}", parts.join(" UNION ALL "))), Vec::new())
+    Query::new(Cow::Owned(format!("{head} ({}) {tail}", parts.join(" UNION ALL "))), Vec::new())
 }
 
 /// A multi-row `INSERT`: `head` (such as `INSERT INTO follows (follower_id, followee_id)`) followed
