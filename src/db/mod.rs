@@ -397,70 +397,14 @@ impl Tx {
     }
 }
 
-/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next use.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
-
-/// A PostgreSQL URL's connection options, with the planner's Memoize node turned off.
-///
-/// Memoize caches a nested loop's inner lookups by key. PostgreSQL 15 sizes its hash table from the
-/// rows the join would give without the query's `LIMIT` and builds it afresh on every execution: the
-/// `/all` page's query (31 posts, joined to their authors, parents and communities) spent 0.6 ms of its
-/// 0.75 ms building four of them on 10,000 people, and more on larger companies. Every Townhall query
-/// reads a page or a few rows by index, where Memoize saves nothing; without it the same query took
-/// 0.13 ms (`pgbench -M prepared`, one client).
-fn pg_options(url: &str) -> Result<PgConnectOptions, sqlx::Error> {
-    Ok(PgConnectOptions::from_str(url)?.options([("enable_memoize", "off")]))
-}
-
 impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pool = PgPoolOptions::new()
-                .max_connections(16)
-                .acquire_timeout(Duration::from_secs(5))
-                // A connection is pinged before use only after sitting idle (the server may have
-                // restarted or dropped it meanwhile; a failed ping discards it and another is used).
-                // Pinging before every statement, sqlx's default, was a round trip each.
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for > PING_AFTER_IDLE {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
-                .connect_with(pg_options(url)?)
-                .await?;
-            return Ok(Db::Postgres(pool));
+            Ok(Db::Postgres(connect_postgres(url).await?))
+        } else {
+            Ok(Db::Sqlite(SqliteDb { pool: connect_sqlite(url).await?, writer: Arc::new(Semaphore::new(1)) }))
         }
-        // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
-        // committed transaction across a killed process (only a power cut can lose the last ones).
-        let options = SqliteConnectOptions::from_str(url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            // Every store's statements stay prepared on every connection (the default keeps 100,
-            // fewer than Townhall has, and re-parsing showed in profiles).
-            .statement_cache_capacity(STATEMENT_CACHE)
-            // Four connections with 16 MB of page cache each rather than SQLite's default 2 MB: a
-            // home page reads its posts and authors from pages spread over the whole file, which a
-            // small cache sent to the operating system for again and again. Measured on 100,000
-            // people: home 22-25 % of the ceiling instead of 18-22 %, peak RSS 102 MiB instead of 64.
-            .pragma("cache_size", "-16000");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            // No ping before each use: a file connection cannot have been hung up on, and the ping is
-            // a hand-off to the connection's thread and back for every statement (a third of a home
-            // page's thread switches; see docs/benchmarks.md).
-            .test_before_acquire(false)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
-            .await?;
-        Ok(Db::Sqlite(SqliteDb { pool, writer: Arc::new(Semaphore::new(1)) }))
     }
 
     /// Opens a write transaction. On SQLite it waits for the writer's turn ([`SqliteDb`]) and then
@@ -498,6 +442,67 @@ impl Db {
             Db::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next use.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
+
+/// The PostgreSQL pool, its connections planning without Memoize.
+///
+/// Memoize caches a nested loop's inner lookups by key. PostgreSQL 15 sizes its hash table from the
+/// rows the join would give without the query's `LIMIT` and builds it afresh on every execution: the
+/// `/all` page's query (31 posts, joined to their authors, parents and communities) spent 0.6 ms of its
+/// 0.75 ms building four of them on 10,000 people, and more on larger companies. Every Townhall query
+/// reads a page or a few rows by index, where Memoize saves nothing; without it the same query took
+/// 0.13 ms (`pgbench -M prepared`, one client).
+async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?.options([("enable_memoize", "off")]);
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        // A connection is pinged before use only after sitting idle (the server may have
+        // restarted or dropped it meanwhile; a failed ping discards it and another is used).
+        // Pinging before every statement, sqlx's default, was a round trip each.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for > PING_AFTER_IDLE {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+        .connect_with(options)
+        .await
+}
+
+/// The SQLite pool, creating the file if it is missing.
+async fn connect_sqlite(url: &str) -> Result<SqlitePool, sqlx::Error> {
+    // WAL lets readers run beside the writer; `synchronous = NORMAL` in WAL mode keeps every
+    // committed transaction across a killed process (only a power cut can lose the last ones).
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(5))
+        // Every store's statements stay prepared on every connection (the default keeps 100,
+        // fewer than Townhall has, and re-parsing showed in profiles).
+        .statement_cache_capacity(STATEMENT_CACHE)
+        // Four connections with 16 MB of page cache each rather than SQLite's default 2 MB: a
+        // home page reads its posts and authors from pages spread over the whole file, which a
+        // small cache sent to the operating system for again and again. Measured on 100,000
+        // people: home 22-25 % of the ceiling instead of 18-22 %, peak RSS 102 MiB instead of 64.
+        .pragma("cache_size", "-16000");
+    SqlitePoolOptions::new()
+        .max_connections(4)
+        // No ping before each use: a file connection cannot have been hung up on, and the ping is
+        // a hand-off to the connection's thread and back for every statement (a third of a home
+        // page's thread switches; see docs/benchmarks.md).
+        .test_before_acquire(false)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
 }
 
 /// The lower-cased message of a unique-constraint violation, or `None` for any other error. Callers
