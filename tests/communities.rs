@@ -45,6 +45,7 @@ async fn a_public_community_is_joined_read_and_written_and_its_posts_reach_membe
     assert!(bo.follow(&joined).await.contains("Welcome to Green Office."));
     assert!(bo.get("/").await.contains("Turn off the lights"), "joining brings recent posts home");
     bo.post("/c/green-office/posts", &[("body", "Bo recycles")]).await;
+    app.delivered().await;
     assert!(ana.get("/").await.contains("Bo recycles"), "members get the community's posts at home");
     assert!(!cy.get("/").await.contains("Bo recycles"), "non-members do not");
     assert!(cy.get("/all").await.contains("Bo recycles"), "a public community's posts are in the company feed");
@@ -69,6 +70,7 @@ async fn a_private_community_post_never_reaches_a_non_member_through_any_surface
     let id = post_ids(&ana.get("/c/board").await.body)[0];
     ana.post(&format!("/posts/{id}/replies"), &[("body", "Confidential reply")]).await;
     ana.write_post("A public post by ana").await;
+    app.delivered().await;
     assert!(ana.get("/").await.contains("Confidential merger plan"), "members see it");
 
     let secret = "Confidential";
@@ -187,6 +189,7 @@ async fn announcements_show_above_home_until_dismissed_and_only_admins_make_them
     // A community admin announces to the community's members only.
     make_community(&bo, "Runners", "runners", "public").await;
     bo.post("/c/runners/posts", &[("body", "Race on Sunday")]).await;
+    app.delivered().await;
     let race = post_ids(&bo.get("/c/runners").await.body)[0];
     assert_eq!(cy.post(&format!("/posts/{race}/announce"), &[]).await.status, 403);
     bo.post(&format!("/posts/{race}/announce"), &[]).await;

@@ -217,6 +217,7 @@ async fn following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away
     let bo = app.signed_up("bo").await;
     bo.write_post("Earlier on #Sustainability").await;
     bo.write_post("Unrelated lunch talk").await;
+    app.delivered().await;
     assert!(!ana.get("/").await.contains("Earlier on"));
 
     let followed = ana.post("/topics/sustainability/follow", &[]).await;
@@ -225,6 +226,7 @@ async fn following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away
     assert!(topic_page.contains("You follow #sustainability now"));
     assert!(topic_page.contains("action=\"/topics/sustainability/unfollow\""));
     bo.write_post("Later on #sustainability").await;
+    app.delivered().await;
     let home = ana.get("/").await;
     assert!(home.contains("Earlier on") && home.contains("Later on"));
     assert!(!home.contains("Unrelated lunch talk"));
@@ -244,6 +246,7 @@ async fn unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic(
     bo.write_post("Bo on #safety").await;
     bo.write_post("Bo on lunch").await;
     ana.write_post("Ana's own").await;
+    app.delivered().await;
     let home = ana.get("/").await;
     assert!(home.contains("Bo on #") || home.contains("Bo on <a"), "{}", home.body);
     assert!(home.contains("Bo on lunch"));

@@ -65,6 +65,7 @@ async fn company(db: &Db) -> i64 {
 async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_people_and_200_topics(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let reader = company(&app.db).await;
+    app.delivered().await;
     let mut db = app.db.clone();
     let shown = timeline::store::home(&mut db, reader, None).await.unwrap();
     assert_eq!(shown.len() as i64, PAGE_SIZE + 1, "the reader's home is full");

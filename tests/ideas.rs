@@ -469,6 +469,7 @@ async fn a_community_campaign_is_for_its_members(engine: Engine) {
     assert_eq!(eve.get(&format!("/campaigns/{id}")).await.status, 404);
     assert_eq!(eve.get(&format!("/ideas/{idea}")).await.status, 404);
     assert_eq!(vote(&eve, idea).await, 404);
+    app.delivered().await;
     assert!(!eve.get("/").await.contains("Lab ideas"), "the announcement stays in the private community");
     let unknown = admin
         .post(

@@ -18,10 +18,11 @@ const BUFFER: usize = 1024;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
-    /// A new top-level post; each page decides whether it belongs in its feed.
+    /// A new top-level post, for the company's and communities' pages; each decides whether it
+    /// belongs in its feed.
     Post { post_id: i64, community_id: Option<i64>, members_only: Option<i64> },
-    /// A queued delivery wrote a top-level post into the homes of its readers with ids in
-    /// `from..until` (to the end when `until` is `None`).
+    /// The delivery worker wrote a top-level post into the homes of its readers with ids in
+    /// `from..until` (to the end when `until` is `None`): how open home pages hear of new posts.
     Delivered { post_id: i64, from: i64, until: Option<i64> },
     /// Someone has new notifications.
     Notified { user_id: i64 },

@@ -90,8 +90,8 @@ struct Watcher {
     feed: Feed,
     events: tokio::sync::broadcast::Receiver<Event>,
     new_posts: u64,
-    /// Posts already counted: a post with a queued delivery is announced again for each chunk, and
-    /// may reach the viewer's home with a later chunk than its own announcement.
+    /// Posts already counted: a post's delivery is announced once for each chunk of each of its
+    /// audiences (its author's followers, a topic's, a community's), and one reader may be in several.
     counted: std::collections::HashSet<i64>,
     unread: i64,
     tick: tokio::time::Interval,
@@ -103,8 +103,12 @@ impl Watcher {
         loop {
             tokio::select! {
                 received = self.events.recv() => match received {
+                    // Home hears of a post when the worker has written it into homes (`Delivered`).
                     Ok(Event::Post { post_id, community_id, members_only }) => {
-                        if !self.counted.contains(&post_id) && self.belongs(post_id, community_id, members_only).await {
+                        if !matches!(self.feed, Feed::Home)
+                            && !self.counted.contains(&post_id)
+                            && self.belongs(post_id, community_id, members_only).await
+                        {
                             self.counted.insert(post_id);
                             self.new_posts += 1;
                             return Some(SseEvent::default().event("posts").data(self.new_posts.to_string()));

@@ -129,11 +129,11 @@ pub async fn create(
     if let Some(poll) = poll {
         crate::polls::store::add_options(&mut tx, id, poll).await?;
     }
-    let mut queued = false;
+    let top_level = parent.is_none();
     match parent {
         None => {
             let audience = timeline::store::Audience { community_id, members_only };
-            queued = timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?;
+            timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?;
         }
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
@@ -145,7 +145,7 @@ pub async fn create(
         notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, Some(id)).await?;
     }
     tx.commit().await?;
-    if queued {
+    if top_level {
         timeline::worker::wake();
     }
     Ok(id)

@@ -16,10 +16,10 @@ pub struct Audience {
     pub members_only: Option<i64>,
 }
 
-/// How many homes a post's own transaction writes per audience (its author's followers, a topic's
-/// followers, a community's members); a larger audience is queued for [`deliver_next`] and written
-/// that many at a time. At roughly 20 µs a row on SQLite, one chunk holds the writer for about 10 ms
-/// where a post by someone 60,000 people follow used to hold it for over a second.
+/// How many homes of one audience (an author's followers, a topic's followers, a community's
+/// members) one of [`deliver_next`]'s transactions writes at most: a larger audience is written that
+/// many at a time. At roughly 20 µs a row on SQLite, a chunk holds the writer for about 10 ms, where
+/// a post by someone 60,000 people follow would hold it for over a second.
 pub const CHUNK: i64 = 500;
 
 /// One group of readers a post is delivered to, walked in order of user id.
@@ -94,27 +94,22 @@ impl Source {
     }
 }
 
-/// Writes one chunk of `source`'s readers from `from` on; returns where the next chunk starts, if
-/// readers remain.
-async fn write_chunk(db: &mut impl Exec, source: &Source, post_id: i64, from: i64) -> Result<Option<i64>, sqlx::Error> {
-    let next: Option<(i64,)> = db.fetch_optional(source.boundary(from)).await?;
-    let next = next.map(|(id,)| id);
-    db.execute(source.write(post_id, from, next.unwrap_or(i64::MAX))).await?;
-    Ok(next)
-}
-
 /// Delivers a new top-level post to the homes it belongs in: a private community's post to its
 /// members only; any other post to its author, the author's followers, its topics' followers, and
-/// the members of its community if it has one. The first [`CHUNK`] readers of each audience are
-/// written here, in the post's transaction; the rest are queued in the same transaction (so they
-/// cannot be lost) for [`deliver_next`]. Returns whether anything was queued.
+/// the members of its community if it has one. The author's own home (for a post outside a private
+/// community) is written here, in the post's transaction, so they see their post at once; every audience is queued in the same transaction (so
+/// no delivery of an acknowledged post can be lost) for [`deliver_next`], which writes it in the
+/// background. Posting then costs the same whoever follows the author: each reader's home is a
+/// different page of the timeline, and writing a hundred of them in the post's transaction made
+/// posting six times slower than replying (see docs/benchmarks.md). Wake the worker after the
+/// commit ([`super::worker::wake`]).
 pub async fn deliver(
     db: &mut impl Exec,
     post_id: i64,
     author_id: i64,
     topics: &[String],
     audience: Audience,
-) -> Result<bool, sqlx::Error> {
+) -> Result<(), sqlx::Error> {
     let mut sources = Vec::new();
     if let Some(community_id) = audience.members_only {
         sources.push(Source::Members(community_id));
@@ -129,25 +124,19 @@ pub async fn deliver(
         sources.extend(topics.iter().cloned().map(Source::Topic));
         sources.extend(audience.community_id.map(Source::Members));
     }
-    let mut queued = false;
     for source in sources {
-        if let Some(next) = write_chunk(db, &source, post_id, i64::MIN).await? {
-            let (kind, key_id, topic) = source.stored();
-            db.execute(
-                sql(
-                    "INSERT INTO deliveries (post_id, source, key_id, topic, next_user_id) VALUES ($1, $2, $3, $4, $5)",
-                )
+        let (kind, key_id, topic) = source.stored();
+        db.execute(
+            sql("INSERT INTO deliveries (post_id, source, key_id, topic, next_user_id) VALUES ($1, $2, $3, $4, $5)")
                 .bind(post_id)
                 .bind(kind)
                 .bind(key_id)
                 .bind(topic.map(str::to_owned))
-                .bind(next),
-            )
-            .await?;
-            queued = true;
-        }
+                .bind(i64::MIN),
+        )
+        .await?;
     }
-    Ok(queued)
+    Ok(())
 }
 
 /// One chunk written by [`deliver_next`]: the post reached the homes of readers with ids in
@@ -160,14 +149,19 @@ pub struct Delivered {
 }
 
 /// Writes the next chunk of the oldest queued delivery in a transaction of its own; `None` when
-/// nothing waits. The transaction's first write claims the queued row (moves it on, or removes it
+/// nothing waits. One chunk per transaction, even of a small audience: the worker then takes one
+/// turn at SQLite's writer among the requests waiting for it. Taking up to 500 homes of several
+/// posts per transaction wrote homes only 10-15 % faster and halved posting under load
+/// (docs/benchmarks.md). The transaction's first write claims the queued row (moves it on, or removes it
 /// at the end), so two processes (on PostgreSQL) never write the same chunk, and a post deleted
 /// meanwhile (whose queued rows [`withdraw`] removes first) is not delivered further.
 pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     type Queued = (i64, i64, String, Option<i64>, Option<String>, i64);
     loop {
-        // A plain read first: an idle worker should not take the writer's turn every second.
-        let waiting: Option<(i64,)> = db.clone().fetch_optional(sql("SELECT id FROM deliveries LIMIT 1")).await?;
+        // A plain read first: an idle worker should not take the writer's turn every second. By the
+        // key: on PostgreSQL a scan of the table would read every row deleted since its last vacuum.
+        let waiting: Option<(i64,)> =
+            db.clone().fetch_optional(sql("SELECT id FROM deliveries ORDER BY id LIMIT 1")).await?;
         if waiting.is_none() {
             return Ok(None);
         }

@@ -10,7 +10,21 @@ use std::time::{Duration, Instant};
 use sqlx::{AssertSqlSafe, Connection};
 use tokio::sync::oneshot;
 use townhall::config::Config;
-use townhall::db::Db;
+use townhall::db::{Db, Exec, sql};
+
+/// Waits (up to 30 s) until nothing is queued for the delivery worker of the server on `db`.
+pub async fn delivered(db: &Db) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (queued,): (i64,) =
+            db.clone().fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries")).await.unwrap();
+        if queued == 0 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{queued} deliveries still queued after 30 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Engine {
@@ -145,6 +159,12 @@ impl TestApp {
 
     pub fn person(&self) -> Person {
         Person::new(&self.base)
+    }
+
+    /// Waits until the server's worker has written every queued home: a post reaches its readers'
+    /// homes in the background, soon after it is acknowledged.
+    pub async fn delivered(&self) {
+        delivered(&self.db).await
     }
 
     /// A new person who signs up (display name from the username) and stays signed in.
