@@ -760,8 +760,10 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     post!("posting", &typical, |f, i, n| ("/posts".to_owned(), |m: &str| [("body", format!("Load test {m} {i}-{n}"))]));
     // Homes are written in the background: the next scenario starts once they all are.
     let mut drains = Vec::new();
+    let mut reaching = None;
     if chosen("posting") {
         drains.push(("posting", drain(&db).await?));
+        reaching = Some(time_to_home(&db, &base, &typical[0], f.typical[0].0).await?);
     }
     post!("replying", &typical, |f, i, n| (
         format!("/posts/{}/replies", f.recent_posts[(i + n as usize) % f.recent_posts.len()]),
@@ -865,6 +867,15 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
          homes they belong in), {acked_replies} replies ({replies} found), {votes} votes and unvotes ({vote_errors} \
          voters' final state wrong, {miscounted} ideas miscounted)"
     );
+    if let Some(times) = &mut reaching {
+        println!(
+            "{engine}: with no other load, a post was in a follower's home {:.1} ms (median of {}; {:.1} ms at most) \
+             after it was sent",
+            ms(percentile(times, 50)),
+            times.len(),
+            ms(percentile(times, 100))
+        );
+    }
     let mut drained = true;
     for (after, (queued, took)) in &drains {
         match took {
@@ -887,6 +898,50 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     db.close().await;
     let _ = std::fs::remove_dir_all(&data);
     Ok(EngineRun { outcomes, peak_rss, ok })
+}
+
+/// How long after a post is sent its follower's home has it, with nothing else running: `client`
+/// (signed in as `author`) posts 20 times, one post at a time, and each post's first follower's home
+/// is read every millisecond until it has it. These posts carry no benchmark marker, so the checks of
+/// acknowledged writes leave them out.
+async fn time_to_home(db: &Db, base: &str, client: &reqwest::Client, author: i64) -> Result<Vec<Duration>, Failure> {
+    let mut reader = db.clone();
+    let (follower,): (i64,) = reader
+        .fetch_one(
+            sql("SELECT follower_id FROM follows WHERE followee_id = $1 ORDER BY follower_id LIMIT 1").bind(author),
+        )
+        .await?;
+    let mut times = Vec::new();
+    for n in 0..20 {
+        let body = format!("How soon does this reach home? {n} {}", townhall::db::now());
+        let sent = Instant::now();
+        let response =
+            client.post(format!("{base}/posts")).header("origin", base).form(&[("body", body.as_str())]).send().await?;
+        if !response.status().is_redirection() {
+            return Err(format!("posting for the delivery time answered {}", response.status()).into());
+        }
+        let (post_id,): (i64,) = reader
+            .fetch_one(sql("SELECT id FROM posts WHERE author_id = $1 AND body = $2").bind(author).bind(&body))
+            .await?;
+        loop {
+            let home: Option<(i64,)> = reader
+                .fetch_optional(
+                    sql("SELECT post_id FROM timeline WHERE user_id = $1 AND post_id = $2")
+                        .bind(follower)
+                        .bind(post_id),
+                )
+                .await?;
+            if home.is_some() {
+                times.push(sent.elapsed());
+                break;
+            }
+            if sent.elapsed() > Duration::from_secs(10) {
+                return Err(format!("post {post_id} not in its follower's home 10 s after it was sent").into());
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    Ok(times)
 }
 
 /// How long [`drain`] waits for the delivery worker.
