@@ -4,6 +4,8 @@ mod common;
 
 use std::process::{Command, Stdio};
 
+use sqlx::Connection;
+
 use common::{Engine, PASSWORD, Person, TestApp, post_ids, start_process, wait_until_healthy};
 use townhall::db::{Exec, sql};
 
@@ -96,6 +98,53 @@ async fn postgres_connections_plan_without_memoize() {
         let (memoize,): (String,) = app.db.clone().fetch_one(sql("SHOW enable_memoize")).await.unwrap();
         assert_eq!(memoize, "off");
     }
+}
+
+/// When PostgreSQL drops Townhall's connections (a restart, a failover, an administrator's
+/// `pg_terminate_backend`), the pages asked for next are served, not answered with an error for a
+/// connection that died while it sat in the pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_dropped_by_the_server_do_not_fail_the_next_requests() {
+    if common::postgres_url("postgres_connections_dropped_by_the_server_do_not_fail_the_next_requests").is_none() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let ana = app.signed_up("ana").await;
+    ana.write_post("Before the restart").await;
+    let pages = ["/", "/all", "/@ana", "/notifications", "/communities", "/campaigns", "/search?q=restart"];
+    // Several at once, so that the pool holds several connections.
+    let served = futures_util::future::join_all(pages.iter().map(|path| ana.get(path))).await;
+    assert!(served.iter().all(|page| page.status == 200));
+
+    let mut admin = sqlx::PgConnection::connect(&app.config.database_url).await.unwrap();
+    let kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()";
+    let killed: Vec<(bool,)> = sqlx::query_as(kill).fetch_all(&mut admin).await.unwrap();
+    assert!(killed.len() >= 2, "the server held {} connections", killed.len());
+    for path in pages {
+        let page = ana.get(path).await;
+        assert_eq!(page.status, 200, "{path}: {}", page.body);
+    }
+
+    // And with writes first: posting, liking and following, all at once.
+    let bo = app.signed_up("bo").await;
+    let served = futures_util::future::join_all(pages.iter().map(|path| bo.get(path))).await;
+    assert!(served.iter().all(|page| page.status == 200));
+    let killed: Vec<(bool,)> = sqlx::query_as(kill).fetch_all(&mut admin).await.unwrap();
+    assert!(killed.len() >= 2, "the server held {} connections", killed.len());
+    let post = post_ids(&ana.get("/@ana").await.body)[0];
+    let like = format!("/posts/{post}/like");
+    let written = futures_util::future::join3(
+        bo.post("/posts", &[("body", "After the restart")]),
+        bo.post(&like, &[]),
+        bo.post("/people/ana/follow", &[]),
+    )
+    .await;
+    for page in [written.0, written.1, written.2] {
+        assert_eq!(page.status, 303, "{}", page.body);
+    }
+    assert!(bo.get("/").await.contains("After the restart"));
+    assert!(ana.get("/notifications").await.contains("liked"));
 }
 
 async fn health_is_200_while_the_database_answers_and_503_when_it_is_gone(engine: Engine) {

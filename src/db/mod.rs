@@ -336,6 +336,39 @@ fn pg_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Postgres, T, s
     bind_all!(sqlx::query_as::<Postgres, T>(sql_text(q.text)).persistent(q.reused), q.args)
 }
 
+/// Whether a PostgreSQL statement failed because the server had dropped its connection (a restart,
+/// a failover, `pg_terminate_backend`) while it sat in the pool, so that the statement did not run:
+/// the server said it ended the session (any statement of it is rolled back), or, for a read, the
+/// connection was found closed.
+fn connection_lost(error: &sqlx::Error, read: bool) -> bool {
+    match error {
+        // admin_shutdown, crash_shutdown
+        sqlx::Error::Database(e) => matches!(e.code().as_deref(), Some("57P01" | "57P02")),
+        // A write may have run before its connection broke; a read is safe to run again.
+        sqlx::Error::Io(_) => read,
+        _ => false,
+    }
+}
+
+/// Runs a statement on the PostgreSQL pool, again on another connection while the one it got had
+/// been dropped by the server: each failure closes that connection, and the pool holds at most
+/// [`PG_CONNECTIONS`] of them, so a restart of the server costs no request an error.
+async fn on_live_connection<T, F>(read: bool, mut run: impl FnMut() -> F) -> Result<T, sqlx::Error>
+where
+    F: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(e) if tries < PG_CONNECTIONS && connection_lost(&e, read) => {
+                tracing::info!(error = %e, "PostgreSQL had closed a pooled connection; trying another");
+                tries += 1;
+            }
+            done => return done,
+        }
+    }
+}
+
 impl Exec for Db {
     fn engine(&self) -> Engine {
         on_engine!(self, |_p| Engine::Sqlite, Engine::Postgres)
@@ -349,17 +382,21 @@ impl Exec for Db {
                 let _turn = p.turn().await?;
                 Ok(sqlite_query(query).execute(&p.pool).await?.rows_affected())
             },
-            Ok(pg_query(query).execute(&*p).await?.rows_affected())
+            Ok(on_live_connection(false, || pg_query(query.clone()).execute(&*p)).await?.rows_affected())
         )
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(self, |p| sqlite_query_as(query).fetch_all(&p.pool).await, pg_query_as(query).fetch_all(&*p).await)
+        on_engine!(
+            self,
+            |p| sqlite_query_as(query).fetch_all(&p.pool).await,
+            on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&*p)).await
+        )
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
         on_engine!(
             self,
             |p| sqlite_query_as(query).fetch_optional(&p.pool).await,
-            pg_query_as(query).fetch_optional(&*p).await
+            on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&*p)).await
         )
     }
 }
@@ -417,7 +454,8 @@ impl Db {
                 let turn = p.turn().await?;
                 Tx::Sqlite(SqliteTx { tx: p.pool.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            // Nothing has run yet: a dropped connection is replaced like a read's.
+            Db::Postgres(p) => Tx::Postgres(on_live_connection(true, || p.begin()).await?),
         })
     }
 
@@ -444,6 +482,9 @@ impl Db {
     }
 }
 
+/// The PostgreSQL pool's size.
+const PG_CONNECTIONS: usize = 16;
+
 /// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next use.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
@@ -458,7 +499,7 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?.options([("enable_memoize", "off")]);
     PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(PG_CONNECTIONS as u32)
         .acquire_timeout(Duration::from_secs(5))
         // A connection is pinged before use only after sitting idle (the server may have
         // restarted or dropped it meanwhile; a failed ping discards it and another is used).
