@@ -390,3 +390,55 @@ async fn exports_read_back_with_a_csv_reader_and_serde(engine: Engine) {
     assert_eq!(ana_data["replies"][0]["body"], "A reply");
     assert!(!ana_data.to_string().contains("A secret idea"));
 }
+
+/// Deleting an account while two of its contacts follow one another, on PostgreSQL, where both
+/// transactions change people's follow counts: a follow locks its two people in id order, and so
+/// must the deletion, or each waits for a row the other holds. Here Xan follows Bo and Ana follows
+/// Xan; this transaction plays Ana following Bo at the moment Xan's account is deleted, holding
+/// Ana's row (as `follow` does first) while the deletion starts. Before the deletion took its rows
+/// in id order, it held Bo's row and waited for Ana's, and PostgreSQL ended one of the two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_an_account_while_its_contacts_follow_each_other_does_not_deadlock() {
+    if common::postgres_url("deleting_an_account_while_its_contacts_follow_each_other_does_not_deadlock").is_none() {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Postgres).await;
+    let admin = app.signed_up("admin").await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let xan = app.signed_up("xan").await;
+    drop(bo);
+    xan.post("/people/bo/follow", &[]).await;
+    ana.post("/people/xan/follow", &[]).await;
+    let id = |name: &'static str| {
+        let db = app.db.clone();
+        async move {
+            let (id,): (i64,) =
+                db.clone().fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(name)).await.unwrap();
+            id
+        }
+    };
+    let (ana_id, bo_id) = (id("ana").await, id("bo").await);
+    assert!(ana_id < bo_id);
+
+    let mut follow = app.db.begin().await.unwrap();
+    follow.execute(sql("UPDATE users SET following_count = following_count WHERE id = $1").bind(ana_id)).await.unwrap();
+    let deleting = {
+        let admin = Person { client: admin.client.clone(), base: admin.base.clone() };
+        tokio::spawn(async move {
+            admin
+                .post("/admin/users/xan/delete", &[("mode", "anonymise"), ("reason", "Left"), ("confirm", "xan")])
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let bo_row =
+        follow.execute(sql("UPDATE users SET follower_count = follower_count WHERE id = $1").bind(bo_id)).await;
+    assert!(bo_row.is_ok(), "the follow goes on while the deletion waits: {bo_row:?}");
+    follow.commit().await.unwrap();
+    let deleted = deleting.await.unwrap();
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    let (bo_followers,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT follower_count FROM users WHERE id = $1").bind(bo_id)).await.unwrap();
+    assert_eq!(bo_followers, 0, "Xan's follow of Bo ended with the account");
+}

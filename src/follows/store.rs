@@ -1,6 +1,6 @@
 //! SQL for follows; each change keeps the home timeline and notifications in step, in one transaction.
 
-use crate::db::{Db, Exec, now, sql};
+use crate::db::{Db, Engine, Exec, now, sql};
 use crate::notifications::{self, Kind};
 use crate::timeline;
 
@@ -66,7 +66,29 @@ pub async fn recount_all(db: &mut impl Exec) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Ends every follow to and from a departing account (its home goes with it).
+/// Locks the rows of a departing account and of everyone it follows or is followed by, in id order,
+/// before [`forget`] changes their counts. A follow locks its two people in id order too (see
+/// [`count`]), so on PostgreSQL a follow between two of the account's contacts at that moment waits
+/// its turn instead of deadlocking with the deletion (`tests/admin.rs`). SQLite writes one
+/// transaction at a time and needs no locks.
+pub async fn lock_contacts(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    if db.engine() == Engine::Postgres {
+        let _: Vec<(i64,)> = db
+            .fetch_all(
+                sql("SELECT id FROM users
+                     WHERE id = $1
+                        OR id IN (SELECT followee_id FROM follows WHERE follower_id = $1)
+                        OR id IN (SELECT follower_id FROM follows WHERE followee_id = $1)
+                     ORDER BY id FOR UPDATE")
+                .bind(user_id),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Ends every follow to and from a departing account (its home goes with it); call
+/// [`lock_contacts`] first in the same transaction.
 pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
         sql("UPDATE users SET follower_count = follower_count - 1
