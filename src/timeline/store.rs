@@ -97,12 +97,12 @@ impl Source {
 /// Delivers a new top-level post to the homes it belongs in: a private community's post to its
 /// members only; any other post to its author, the author's followers, its topics' followers, and
 /// the members of its community if it has one. The author's own home (for a post outside a private
-/// community) is written here, in the post's transaction, so they see their post at once; every audience is queued in the same transaction (so
-/// no delivery of an acknowledged post can be lost) for [`deliver_next`], which writes it in the
-/// background. Posting then costs the same whoever follows the author: each reader's home is a
-/// different page of the timeline, and writing a hundred of them in the post's transaction made
-/// posting six times slower than replying (see docs/benchmarks.md). Wake the worker after the
-/// commit ([`super::worker::wake`]).
+/// community) is written here, in the post's transaction, so they see their post at once. Every
+/// audience is queued in the same transaction (so no delivery of an acknowledged post can be lost)
+/// for [`deliver_next`], which writes it in the background. Posting then costs the same whoever
+/// follows the author: each reader's home is a different page of the timeline, and writing a
+/// hundred of them in the post's transaction made posting six times slower than replying (see
+/// docs/benchmarks.md). Wake the worker after the commit ([`super::worker::wake`]).
 pub async fn deliver(
     db: &mut impl Exec,
     post_id: i64,
@@ -152,9 +152,9 @@ pub struct Delivered {
 /// nothing waits. One chunk per transaction, even of a small audience: the worker then takes one
 /// turn at SQLite's writer among the requests waiting for it. Taking up to 500 homes of several
 /// posts per transaction wrote homes only 10-15 % faster and halved posting under load
-/// (docs/benchmarks.md). The transaction's first write claims the queued row (moves it on, or removes it
-/// at the end), so two processes (on PostgreSQL) never write the same chunk, and a post deleted
-/// meanwhile (whose queued rows [`withdraw`] removes first) is not delivered further.
+/// (docs/benchmarks.md). The transaction's first write claims the queued row (moves it on, or
+/// removes it at the end), so two processes (on PostgreSQL) never write the same chunk, and a post
+/// deleted meanwhile (whose queued rows [`withdraw`] removes first) is not delivered further.
 pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     type Queued = (i64, i64, String, Option<i64>, Option<String>, i64);
     loop {
