@@ -77,6 +77,8 @@ pub struct TestApp {
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     sqlite_dir: Option<PathBuf>,
+    /// The PostgreSQL server's URL and the test database made on it, dropped with the app.
+    postgres_database: Option<(String, String)>,
 }
 
 impl TestApp {
@@ -89,6 +91,7 @@ impl TestApp {
         let mut config = Config::from_lookup(|_| None).expect("the default configuration is valid");
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mut sqlite_dir = None;
+        let mut postgres_database = None;
         match engine {
             Engine::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("townhall-test-{id}"));
@@ -105,6 +108,7 @@ impl TestApp {
                     .await
                     .expect("create a test database");
                 config.database_url = database_url_with_name(&server, &name);
+                postgres_database = Some((server, name));
             }
         }
         adjust(&mut config);
@@ -117,6 +121,7 @@ impl TestApp {
             stop: None,
             server: None,
             sqlite_dir,
+            postgres_database,
         };
         app.start().await;
         app
@@ -184,6 +189,21 @@ impl Drop for TestApp {
         }
         if let Some(dir) = &self.sqlite_dir {
             let _ = std::fs::remove_dir_all(dir);
+        }
+        // Each test's database goes with it (the suite makes hundreds, about 9 MB each). `FORCE`
+        // ends the connections still open to it; a runtime of its own, since `drop` cannot await.
+        if let Some((server, name)) = self.postgres_database.take() {
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let mut admin = sqlx::PgConnection::connect(&server).await.ok()?;
+                    sqlx::query(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(&mut admin)
+                        .await
+                        .ok()
+                })
+            });
+            let _ = dropped.join();
         }
     }
 }
