@@ -37,6 +37,10 @@ async fn an_open_home_hears_of_a_followed_persons_new_post_and_of_new_notificati
     // makes it 2.
     cy.post("/people/ana/follow", &[]).await;
     home.expect("event: notifications\ndata: 2\n").await;
+
+    // Her own new post, written from another tab, is new on this one too.
+    ana.write_post("Ana again").await;
+    home.expect("event: posts\ndata: 2\n").await;
 }
 
 async fn a_private_community_stream_is_only_for_members(engine: Engine) {
