@@ -399,10 +399,12 @@ async fn exports_read_back_with_a_csv_reader_and_serde(engine: Engine) {
 /// in id order, it held Bo's row and waited for Ana's, and PostgreSQL ended one of the two.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deleting_an_account_while_its_contacts_follow_each_other_does_not_deadlock() {
-    if common::postgres_url("deleting_an_account_while_its_contacts_follow_each_other_does_not_deadlock").is_none() {
+    let Some(app) =
+        TestApp::spawn_postgres_only("deleting_an_account_while_its_contacts_follow_each_other_does_not_deadlock")
+            .await
+    else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Postgres).await;
+    };
     let admin = app.signed_up("admin").await;
     let ana = app.signed_up("ana").await;
     let bo = app.signed_up("bo").await;

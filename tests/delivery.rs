@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{Engine, Person, Stream, TestApp, post_ids};
 use townhall::db::{Db, Exec, sql};
-use townhall::timeline::store::{Audience, CHUNK, deliver};
+use townhall::timeline::store::{Audience, CHUNK, queue_delivery};
 
 on_both_engines!(
     a_post_reaches_each_of_its_readers_after_its_transaction_queued_them,
@@ -107,7 +107,7 @@ async fn a_post_reaches_each_of_its_readers_after_its_transaction_queued_them(en
         .await
         .unwrap();
     let audience = Audience { community_id: Some(community), members_only: None };
-    deliver(&mut tx, post_id, leader, &["packaging".to_owned()], audience).await.unwrap();
+    queue_delivery(&mut tx, post_id, leader, &["packaging".to_owned()], audience).await.unwrap();
     let written: Vec<(i64,)> =
         tx.fetch_all(sql("SELECT user_id FROM timeline WHERE post_id = $1").bind(post_id)).await.unwrap();
     assert_eq!(written, [(leader,)], "ana's own home only");
@@ -165,7 +165,7 @@ async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Eng
     };
     let mut tx = app.db.begin().await.unwrap();
     let (answered,): (i64,) = tx.fetch_one(post("answered, then deleted")).await.unwrap();
-    deliver(&mut tx, answered, leader, &[], Audience::default()).await.unwrap();
+    queue_delivery(&mut tx, answered, leader, &[], Audience::default()).await.unwrap();
     townhall::timeline::store::withdraw(&mut tx, answered).await.unwrap();
     let (queued,): (i64,) = tx.fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM deliveries")).await.unwrap();
     assert_eq!(queued, 0);
@@ -179,7 +179,7 @@ async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Eng
     if engine == Engine::Postgres {
         let mut tx = app.db.begin().await.unwrap();
         let (during,): (i64,) = tx.fetch_one(post("deleted during a chunk")).await.unwrap();
-        deliver(&mut tx, during, leader, &[], Audience::default()).await.unwrap();
+        queue_delivery(&mut tx, during, leader, &[], Audience::default()).await.unwrap();
         tx.commit().await.unwrap();
         let mut worker = app.db.begin().await.unwrap();
         let claimed = worker
@@ -212,7 +212,7 @@ async fn a_post_deleted_while_its_delivery_is_queued_reaches_no_home(engine: Eng
     // And should a queued delivery outlive its post's deletion, its chunks reach nobody.
     let mut tx = app.db.begin().await.unwrap();
     let (orphan,): (i64,) = tx.fetch_one(post("deleted behind the queue's back")).await.unwrap();
-    deliver(&mut tx, orphan, leader, &[], Audience::default()).await.unwrap();
+    queue_delivery(&mut tx, orphan, leader, &[], Audience::default()).await.unwrap();
     tx.execute(sql("UPDATE posts SET deleted_at = 1 WHERE id = $1").bind(orphan)).await.unwrap();
     tx.execute(sql("DELETE FROM timeline WHERE post_id = $1").bind(orphan)).await.unwrap();
     tx.commit().await.unwrap();

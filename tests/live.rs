@@ -77,11 +77,12 @@ async fn stopping_the_server_ends_open_streams_instead_of_waiting_for_them(engin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_post_made_through_one_process_reaches_a_page_served_by_another() {
-    if common::postgres_url("on_postgresql_a_post_made_through_one_process_reaches_a_page_served_by_another").is_none()
-    {
+    let Some(mut app) =
+        TestApp::spawn_postgres_only("on_postgresql_a_post_made_through_one_process_reaches_a_page_served_by_another")
+            .await
+    else {
         return;
-    }
-    let mut app = TestApp::spawn(Engine::Postgres).await;
+    };
     app.signed_up("ana").await;
     app.signed_up("bo").await;
     app.stop().await;

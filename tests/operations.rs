@@ -89,10 +89,9 @@ async fn sqlite_is_built_with_the_settings_of_cargo_config() {
 /// `/all` page's query take 0.75 ms instead of 0.13 (docs/benchmarks.md).
 #[tokio::test]
 async fn postgres_connections_plan_without_memoize() {
-    if common::postgres_url("postgres_connections_plan_without_memoize").is_none() {
+    let Some(app) = TestApp::spawn_postgres_only("postgres_connections_plan_without_memoize").await else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Postgres).await;
+    };
     for _ in 0..3 {
         // Each read may be served by another connection of the pool.
         let (memoize,): (String,) = app.db.clone().fetch_one(sql("SHOW enable_memoize")).await.unwrap();
@@ -105,10 +104,11 @@ async fn postgres_connections_plan_without_memoize() {
 /// connection that died while it sat in the pool.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_connections_dropped_by_the_server_do_not_fail_the_next_requests() {
-    if common::postgres_url("postgres_connections_dropped_by_the_server_do_not_fail_the_next_requests").is_none() {
+    let Some(app) =
+        TestApp::spawn_postgres_only("postgres_connections_dropped_by_the_server_do_not_fail_the_next_requests").await
+    else {
         return;
-    }
-    let app = TestApp::spawn(Engine::Postgres).await;
+    };
     let ana = app.signed_up("ana").await;
     ana.write_post("Before the restart").await;
     let pages = ["/", "/all", "/@ana", "/notifications", "/communities", "/campaigns", "/search?q=restart"];

@@ -161,7 +161,7 @@ pub async fn active_admins(db: &mut impl Exec) -> Result<i64, sqlx::Error> {
 /// profile and password go, sessions end, follows and memberships end. The row stays so that posts,
 /// ideas and the audit log keep pointing somewhere.
 pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
-    crate::follows::store::lock_contacts(db, user_id).await?;
+    crate::follows::store::forget(db, user_id).await?;
     db.execute(
         sql("UPDATE users SET username = $2, email = $3, display_name = 'Former employee', password_hash = '!',
                               role = 'member', job_title = '', department = '', location = '', bio = '',
@@ -181,7 +181,6 @@ pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Err
             .bind(now()),
     )
     .await?;
-    crate::follows::store::forget(db, user_id).await?;
     crate::communities::store::forget_member(db, user_id).await
 }
 

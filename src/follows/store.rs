@@ -66,12 +66,13 @@ pub async fn recount_all(db: &mut impl Exec) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Locks the rows of a departing account and of everyone it follows or is followed by, in id order,
-/// before [`forget`] changes their counts. A follow locks its two people in id order too (see
+/// Ends every follow to and from a departing account (its home goes with it). Call it before the
+/// transaction changes any account's row: it first locks the account's row and those of everyone it
+/// follows or is followed by, in id order. A follow locks its two people in id order too (see
 /// [`count`]), so on PostgreSQL a follow between two of the account's contacts at that moment waits
 /// its turn instead of deadlocking with the deletion (`tests/admin.rs`). SQLite writes one
 /// transaction at a time and needs no locks.
-pub async fn lock_contacts(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     if db.engine() == Engine::Postgres {
         let _: Vec<(i64,)> = db
             .fetch_all(
@@ -84,12 +85,6 @@ pub async fn lock_contacts(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx:
             )
             .await?;
     }
-    Ok(())
-}
-
-/// Ends every follow to and from a departing account (its home goes with it); call
-/// [`lock_contacts`] first in the same transaction.
-pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
         sql("UPDATE users SET follower_count = follower_count - 1
              WHERE id IN (SELECT followee_id FROM follows WHERE follower_id = $1)")

@@ -129,11 +129,10 @@ pub async fn create(
     if let Some(poll) = poll {
         crate::polls::store::add_options(&mut tx, id, poll).await?;
     }
-    let top_level = parent.is_none();
     match parent {
         None => {
             let audience = timeline::store::Audience { community_id, members_only };
-            timeline::store::deliver(&mut tx, id, author_id, &topics, audience).await?;
+            timeline::store::queue_delivery(&mut tx, id, author_id, &topics, audience).await?;
         }
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
@@ -145,7 +144,7 @@ pub async fn create(
         notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, Some(id)).await?;
     }
     tx.commit().await?;
-    if top_level {
+    if parent.is_none() {
         timeline::worker::wake();
     }
     Ok(id)

@@ -103,7 +103,7 @@ impl Source {
 /// follows the author: each reader's home is a different page of the timeline, and writing a
 /// hundred of them in the post's transaction made posting six times slower than replying (see
 /// docs/benchmarks.md). Wake the worker after the commit ([`super::worker::wake`]).
-pub async fn deliver(
+pub async fn queue_delivery(
     db: &mut impl Exec,
     post_id: i64,
     author_id: i64,

@@ -86,6 +86,13 @@ impl TestApp {
         TestApp::spawn_with(engine, |_| {}).await
     }
 
+    /// Starts the server on PostgreSQL for a test of PostgreSQL alone, named `test`; `None` (the
+    /// test skips, or fails under CI=true) when no test server is configured ([`postgres_url`]).
+    pub async fn spawn_postgres_only(test: &str) -> Option<TestApp> {
+        postgres_url(test)?;
+        Some(TestApp::spawn(Engine::Postgres).await)
+    }
+
     /// Starts the server with the default configuration changed by `adjust`.
     pub async fn spawn_with(engine: Engine, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::from_lookup(|_| None).expect("the default configuration is valid");
