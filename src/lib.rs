@@ -100,6 +100,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         site,
         watch: Default::default(),
         meili: meili.clone(),
+        posts: Default::default(),
     };
     let router = web::router(state).map_err(StartError::Origin)?;
     Ok(App { router, db, live, meili })
@@ -115,6 +116,7 @@ pub async fn serve_on(
         db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
     let trending = tokio::spawn(refresh_trending(app.db.clone()));
+    let changes = tokio::spawn(prune_post_changes(app.db.clone()));
     let deliveries = tokio::spawn(timeline::worker::run_worker(app.db.clone(), app.live.clone()));
     let outbox = app.meili.clone().map(|meili| tokio::spawn(search::meili::run_worker(app.db.clone(), meili)));
     let live = app.live.clone();
@@ -126,6 +128,7 @@ pub async fn serve_on(
     let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     cleanup.abort();
     trending.abort();
+    changes.abort();
     deliveries.abort();
     if let Some(outbox) = outbox {
         outbox.abort();
@@ -141,6 +144,18 @@ async fn refresh_trending(db: Db) {
         every.tick().await;
         if let Err(e) = ideas::store::refresh_trending(&mut db.clone()).await {
             tracing::warn!(error = %e, "trending scores not refreshed");
+        }
+    }
+}
+
+/// Deletes old rows of `post_changes` every minute (see `posts::cache`); a failure is logged and
+/// retried next time.
+async fn prune_post_changes(db: Db) {
+    let mut every = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        every.tick().await;
+        if let Err(e) = posts::cache::prune(&mut db.clone()).await {
+            tracing::warn!(error = %e, "old post changes not pruned");
         }
     }
 }

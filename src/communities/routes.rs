@@ -15,6 +15,7 @@ use crate::db::unique_violation;
 use crate::live::Event;
 use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
 use crate::posts::store::Placement;
+use crate::posts::views::Replies;
 use crate::posts::views::load_views;
 use crate::posts::{self, FeedPage, PostView};
 use crate::web::form::FormErrors;
@@ -160,7 +161,7 @@ async fn community_page(
             Some(id) => posts::store::find_visible(&mut db, id, current.user.id).await?.filter(|p| !p.is_deleted()),
             None => None,
         };
-        let pinned = load_views(&mut db, pinned_row.into_iter().collect(), &current.user, false).await?.pop();
+        let pinned = load_views(&mut db, pinned_row.into_iter().collect(), &current.user, Replies::None).await?.pop();
         (Some(FeedPage::load(&mut db, rows, &current.user).await?), pinned)
     } else {
         (None, None)

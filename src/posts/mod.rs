@@ -2,6 +2,7 @@
 //! newest first, paged by cursor.
 
 pub mod actions;
+pub mod cache;
 pub mod routes;
 pub mod store;
 pub mod text;

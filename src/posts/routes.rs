@@ -9,7 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::store::Placement;
-use super::views::load_views;
+use super::views::{Replies, load_views};
 use super::{FeedPage, PostBody, PostRow, PostView, store};
 use crate::live::Event;
 use crate::polls::{NewPoll, PollForm};
@@ -168,7 +168,7 @@ async fn home_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let rows = timeline::store::home(&mut db, current.user.id, cursor).await?;
+    let (rows, synced) = timeline::store::home(&mut db, &state.posts, current.user.id, cursor).await?;
     let announcements = store::announcements(&mut db, current.user.id).await?;
     let page = FeedTemplate {
         layout: Layout::for_user(current, "Home").await?,
@@ -176,9 +176,9 @@ async fn home_page(
         intro: "Your posts and those of the people and topics you follow.".into(),
         compose: Some(compose),
         follow_action: None,
-        announcements: load_views(&mut db, announcements, &current.user, false).await?,
+        announcements: load_views(&mut db, announcements, &current.user, Replies::None).await?,
         live_feed: "home",
-        feed: FeedPage::load(&mut db, rows, &current.user).await?,
+        feed: FeedPage::load_cached(&mut db, &synced, rows, &current.user).await?,
         base_url: "/".into(),
         empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
     };
@@ -253,7 +253,7 @@ async fn thread_page(
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let rows = store::thread(&mut db, root_id, current.user.id).await?;
-    let mut posts = load_views(&mut db, rows, &current.user, false).await?.into_iter();
+    let mut posts = load_views(&mut db, rows, &current.user, Replies::None).await?.into_iter();
     let mut root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
     root.can_announce = !root.deleted && current.user.is_admin();
     let replies: Vec<PostView> = posts.collect();

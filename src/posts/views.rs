@@ -3,6 +3,9 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use std::sync::Arc;
+
+use super::cache::Synced;
 use super::{PAGE_SIZE, PostRow, store, text};
 use crate::accounts::User;
 use crate::db::Exec;
@@ -88,19 +91,30 @@ impl PostView {
     }
 }
 
+/// Which newest replies a page shows under each post.
+#[derive(Clone, Copy)]
+pub enum Replies<'s> {
+    /// None (a thread's own page, announcements).
+    None,
+    /// Read from the database.
+    Read,
+    /// From the cache of post rows, which this request has brought up to date (home).
+    Cached(&'s Synced<'s>),
+}
+
 /// Views of `rows` for one viewer, with their likes (and, for feeds, latest replies) loaded in one
 /// query each for the whole page.
 pub async fn load_views(
     db: &mut impl Exec,
     rows: Vec<PostRow>,
     viewer: &User,
-    with_replies: bool,
+    replies: Replies<'_>,
 ) -> Result<Vec<PostView>, sqlx::Error> {
-    let replies = if with_replies {
-        let roots: Vec<i64> = rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect();
-        store::latest_replies(db, &roots).await?
-    } else {
-        Vec::new()
+    let roots: Vec<i64> = rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect();
+    let replies = match replies {
+        Replies::None => Vec::new(),
+        Replies::Read => store::latest_replies(db, &roots).await?,
+        Replies::Cached(synced) => cached_latest_replies(db, synced, &roots).await?,
     };
     let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     ids.extend(replies.iter().map(|r| r.id));
@@ -133,13 +147,61 @@ pub struct FeedPage {
 
 impl FeedPage {
     /// `rows` holds up to one more than a page, to tell whether an older page exists.
-    pub async fn load(db: &mut impl Exec, mut rows: Vec<PostRow>, viewer: &User) -> Result<FeedPage, sqlx::Error> {
+    pub async fn load(db: &mut impl Exec, rows: Vec<PostRow>, viewer: &User) -> Result<FeedPage, sqlx::Error> {
+        FeedPage::load_with(db, rows, viewer, Replies::Read).await
+    }
+
+    /// [`FeedPage::load`] with the threads' newest replies taken from the cache of post rows.
+    pub async fn load_cached(
+        db: &mut impl Exec,
+        synced: &Synced<'_>,
+        rows: Vec<PostRow>,
+        viewer: &User,
+    ) -> Result<FeedPage, sqlx::Error> {
+        FeedPage::load_with(db, rows, viewer, Replies::Cached(synced)).await
+    }
+
+    async fn load_with(
+        db: &mut impl Exec,
+        mut rows: Vec<PostRow>,
+        viewer: &User,
+        replies: Replies<'_>,
+    ) -> Result<FeedPage, sqlx::Error> {
         let more = rows.len() as i64 > PAGE_SIZE;
         rows.truncate(PAGE_SIZE as usize);
         let older_cursor = if more { rows.last().map(|r| r.id) } else { None };
-        let posts = load_views(db, rows, viewer, true).await?;
+        let posts = load_views(db, rows, viewer, replies).await?;
         Ok(FeedPage { posts, older_cursor })
     }
+}
+
+/// [`store::latest_replies`] through the cache: each thread's list of newest replies, and each
+/// reply's row, from the cache where it has them; the rest in one statement each.
+async fn cached_latest_replies(
+    db: &mut impl Exec,
+    synced: &Synced<'_>,
+    roots: &[i64],
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    let mut listed = Vec::new();
+    let mut unlisted = Vec::new();
+    for &root in roots {
+        match synced.replies(root) {
+            Some(ids) => listed.extend(ids.iter().copied()),
+            None => unlisted.push(root),
+        }
+    }
+    let mut replies = synced.rows(db, &listed).await?;
+    if !unlisted.is_empty() {
+        let epoch = synced.epoch();
+        let read: Vec<Arc<PostRow>> = store::latest_replies(db, &unlisted).await?.into_iter().map(Arc::new).collect();
+        synced.keep(epoch, &read);
+        for &root in &unlisted {
+            let ids: Vec<i64> = read.iter().filter(|r| r.root_id == Some(root)).map(|r| r.id).collect();
+            synced.keep_replies(epoch, root, ids.into());
+        }
+        replies.extend(read.iter().map(|row| PostRow::clone(row)));
+    }
+    Ok(replies)
 }
 
 pub fn iso_time(unix: i64) -> String {

@@ -43,6 +43,8 @@ pub struct AppState {
     pub watch: crate::moderation::watch::Watch,
     /// Meilisearch, when configured; otherwise the built-in search.
     pub meili: Option<crate::search::meili::Meili>,
+    /// Post rows recently shown on homes, kept up to date from `post_changes`.
+    pub posts: crate::posts::cache::PostCache,
 }
 
 impl AppState {
