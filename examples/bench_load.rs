@@ -33,6 +33,9 @@ const PASSWORD: &str = "townhall-seed";
 /// Request numbers of the measured phase start here (the warm-up's start at 0).
 const MEASURED: u64 = 1 << 40;
 const VOTING: &str = "voting and unvoting, 5 hot ideas";
+const HOME_WHILE_WRITING: &str = "home, typical, while 8 others like, reply, unlike";
+/// The clients that write in [`HOME_WHILE_WRITING`].
+const HOME_WRITERS: usize = 8;
 const MIXED: &str = "replying while the most followed person posts every 5 s";
 const LEADER_PACE: Duration = Duration::from_secs(5);
 
@@ -221,6 +224,7 @@ async fn drive(
     seconds: f64,
     make: MakeRequest,
     pace: Option<Duration>,
+    writers: usize,
 ) -> Outcome {
     let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0, pace).await;
     let started = Instant::now();
@@ -230,10 +234,13 @@ async fn drive(
     let mut failures = 0;
     let mut first_failure = None;
     let mut acknowledged = Vec::new();
-    for ((_, warm_failed, warm_first, mut acks), (samples, failed, first, measured_acks)) in
-        warm_up.into_iter().zip(results)
+    for (i, ((_, warm_failed, warm_first, mut acks), (samples, failed, first, measured_acks))) in
+        warm_up.into_iter().zip(results).enumerate()
     {
-        latencies.extend(samples);
+        // The first `writers` clients write beside a read scenario: only the readers' figures count.
+        if i >= writers {
+            latencies.extend(samples);
+        }
         failures += failed + warm_failed;
         first_failure = first_failure.or(warm_first).or(first);
         acks.extend(measured_acks);
@@ -419,6 +426,7 @@ impl Ceiling {
             seconds,
             Arc::new(move |c, _, _| c.get(format!("{base}/fixed"))),
             None,
+            0,
         )
         .await
     }
@@ -428,7 +436,7 @@ impl Ceiling {
         let make: MakeRequest = Arc::new(move |c, i, n| {
             c.get(format!("{base}/rows/{}", authors[(i * 7919 + n as usize) % authors.len().max(1)]))
         });
-        drive("bare axum + SQLite: 30 rows", &self.clients, seconds, make, None).await
+        drive("bare axum + SQLite: 30 rows", &self.clients, seconds, make, None, 0).await
     }
 }
 
@@ -568,6 +576,8 @@ struct Fixtures {
     ideas: Vec<i64>,
     hot_ideas: Vec<i64>,
     recent_posts: Vec<i64>,
+    /// The posts on the typical people's first home pages.
+    home_posts: Vec<i64>,
 }
 
 async fn fixtures(db: &Db, clients: usize) -> Result<Fixtures, Failure> {
@@ -627,7 +637,21 @@ async fn fixtures(db: &Db, clients: usize) -> Result<Fixtures, Failure> {
         .fetch_all(sql("SELECT id FROM posts WHERE parent_id IS NULL AND members_only IS NULL
                         ORDER BY id DESC LIMIT 50"))
         .await?;
-    if typical.is_empty() || heavy.is_empty() || ideas.is_empty() || hot.is_empty() {
+    let mut home_posts = Vec::new();
+    for (id, _) in &typical {
+        let page: Vec<(i64,)> = db
+            .fetch_all(
+                sql("SELECT t.post_id FROM timeline t JOIN posts p ON p.id = t.post_id
+                      WHERE t.user_id = $1 AND p.members_only IS NULL AND p.deleted_at IS NULL
+                      ORDER BY t.post_id DESC LIMIT 30")
+                .bind(*id),
+            )
+            .await?;
+        home_posts.extend(page.into_iter().map(|(p,)| p));
+    }
+    home_posts.sort_unstable();
+    home_posts.dedup();
+    if typical.is_empty() || heavy.is_empty() || ideas.is_empty() || hot.is_empty() || home_posts.is_empty() {
         return Err("the seeded database lacks people, ideas or votes for the scenarios".into());
     }
     Ok(Fixtures {
@@ -642,6 +666,7 @@ async fn fixtures(db: &Db, clients: usize) -> Result<Fixtures, Failure> {
         ideas: ideas.into_iter().map(|(i,)| i).collect(),
         hot_ideas: hot.into_iter().map(|(i,)| i).collect(),
         recent_posts: recent.into_iter().map(|(i,)| i).collect(),
+        home_posts,
     })
 }
 
@@ -709,6 +734,7 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     let mut outcomes = Vec::new();
     let chosen = |name: &str| args.only.as_deref().is_none_or(|only| name.contains(only));
     let mut pace = None;
+    let mut writers = 0;
     macro_rules! get {
         ($name:expr, $clients:expr, |$f:ident, $i:ident, $n:ident| $path:expr) => {{
             let name = $name.to_string();
@@ -718,7 +744,8 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
                 c.get(format!("{base}{}", $path))
             });
             if chosen(&name) {
-                outcomes.push(beside_ceiling(ceiling, drive(&name, $clients, seconds, make, pace), seconds).await);
+                outcomes
+                    .push(beside_ceiling(ceiling, drive(&name, $clients, seconds, make, pace, writers), seconds).await);
             }
         }};
     }
@@ -731,7 +758,8 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
                 c.post(format!("{base}{}", $path)).header("origin", base.as_str()).form(&$form(&marker))
             });
             if chosen(&name) {
-                outcomes.push(beside_ceiling(ceiling, drive(&name, $clients, seconds, make, pace), seconds).await);
+                outcomes
+                    .push(beside_ceiling(ceiling, drive(&name, $clients, seconds, make, pace, writers), seconds).await);
             }
         }};
     }
@@ -741,6 +769,28 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
         "/?before={}",
         f.typical_deep[i % f.typical_deep.len()]
     ));
+    // Home while some people like, answer and unlike the posts on those homes: each write changes
+    // a post that the cache holds (docs/benchmarks.md). Only the readers' requests are in the figures.
+    writers = HOME_WRITERS;
+    let base_w = base.clone();
+    let (fw, marker_w) = (f.clone(), marker.clone());
+    let reading_and_writing: MakeRequest = Arc::new(move |c, i, n| {
+        if i >= HOME_WRITERS {
+            return c.get(format!("{base_w}/"));
+        }
+        let post = fw.home_posts[(i * 131 + n as usize / 3) % fw.home_posts.len()];
+        let (path, form) = match n % 3 {
+            0 => (format!("/posts/{post}/like"), Vec::new()),
+            1 => (format!("/posts/{post}/replies"), vec![("body", format!("Load test reply {marker_w} w{i}-{n}"))]),
+            _ => (format!("/posts/{post}/unlike"), Vec::new()),
+        };
+        c.post(format!("{base_w}{path}")).header("origin", base_w.as_str()).form(&form)
+    });
+    if chosen(HOME_WHILE_WRITING) {
+        let outcome = drive(HOME_WHILE_WRITING, &typical, seconds, reading_and_writing, None, writers);
+        outcomes.push(beside_ceiling(ceiling, outcome, seconds).await);
+    }
+    writers = 0;
     get!("home, heavy follower", &heavy, |f, i, n| "/".to_owned());
     get!(&format!("home, heavy, page {} deep", 3000 / 30), &heavy, |f, i, n| format!(
         "/?before={}",
@@ -818,7 +868,10 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
             .sum()
     };
     let acked_posts = acked("posting", &|_| true) + acked(MIXED, &|i| i == 0);
-    let acked_replies = acked("replying", &|_| true) + acked(MIXED, &|i| i > 0);
+    let acked_replies = acked("replying", &|_| true) + acked(MIXED, &|i| i > 0) + {
+        let writes = named(&outcomes, HOME_WHILE_WRITING).flat_map(|o| o.acknowledged.iter().take(HOME_WRITERS));
+        writes.flatten().filter(|n| *n % 3 == 1).count() as i64
+    };
     let pattern = format!("%{marker}%");
     let (posts,): (i64,) =
         db.fetch_one(sql("SELECT COUNT(*) FROM posts WHERE body LIKE $1 AND parent_id IS NULL").bind(&pattern)).await?;
@@ -867,6 +920,14 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
          homes they belong in), {acked_replies} replies ({replies} found), {votes} votes and unvotes ({vote_errors} \
          voters' final state wrong, {miscounted} ideas miscounted)"
     );
+    for o in named(&outcomes, HOME_WHILE_WRITING) {
+        let writes: usize = o.acknowledged.iter().take(HOME_WRITERS).map(Vec::len).sum();
+        println!(
+            "{engine}: while {} read home, {HOME_WRITERS} clients liked, replied and unliked {writes} times \
+             (warm-up included) on posts of those homes",
+            o.acknowledged.len().saturating_sub(HOME_WRITERS)
+        );
+    }
     if let Some(times) = &mut reaching {
         println!(
             "{engine}: with no other load, a post was in a follower's home {:.1} ms (median of {}; {:.1} ms at most) \
