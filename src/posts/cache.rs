@@ -21,6 +21,8 @@
 //!   epoch `e` is kept only if its post was not evicted after `e` ([`PostCache::keep`]).
 //! - **Changes pruned from the table** (after ten minutes, `prune`) could be missed by a process
 //!   that read nothing for that long; every entry is used for at most [`TTL`], far less than that.
+//!   (Pruning compares the database's clock, which stamps the changes, with the server's: the two
+//!   may differ by up to nine minutes.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -124,20 +126,6 @@ impl PostCache {
         }
         inner.below = inner.below.max(below);
         Synced { cache: self }
-    }
-
-    /// Empties the cache (for tests and benchmarks that compare with and without it).
-    pub fn clear(&self) {
-        self.lock().clear();
-    }
-
-    /// How many rows it holds.
-    pub fn len(&self) -> usize {
-        self.lock().posts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
