@@ -33,9 +33,11 @@ const PASSWORD: &str = "townhall-seed";
 /// Request numbers of the measured phase start here (the warm-up's start at 0).
 const MEASURED: u64 = 1 << 40;
 const VOTING: &str = "voting and unvoting, 5 hot ideas";
-const HOME_WHILE_WRITING: &str = "home, typical, while 8 others like, reply, unlike";
-/// The clients that write in [`HOME_WHILE_WRITING`].
+const HOME_WHILE_WRITING: &str = "home, typical, while 8 others like, reply, unlike (up to 320/s)";
+/// The clients that write in [`HOME_WHILE_WRITING`], each pausing [`WRITER_PACE`] after each write:
+/// at most 320 writes a second, whatever the build, so that runs compare.
 const HOME_WRITERS: usize = 8;
+const WRITER_PACE: Duration = Duration::from_millis(25);
 const MIXED: &str = "replying while the most followed person posts every 5 s";
 const LEADER_PACE: Duration = Duration::from_secs(5);
 
@@ -226,9 +228,11 @@ async fn drive(
     pace: Option<Duration>,
     writers: usize,
 ) -> Outcome {
-    let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0, pace).await;
+    // `pace` holds back the writers, or client 0 when no client is a writer.
+    let paced = writers.max(1);
+    let warm_up = run_for(clients, seconds / 5.0, make.clone(), 0, pace, paced).await;
     let started = Instant::now();
-    let results = run_for(clients, seconds, make, MEASURED, pace).await;
+    let results = run_for(clients, seconds, make, MEASURED, pace, paced).await;
     let elapsed = started.elapsed();
     let mut latencies = Vec::new();
     let mut failures = 0;
@@ -288,6 +292,7 @@ async fn run_for(
     make: MakeRequest,
     first_n: u64,
     pace: Option<Duration>,
+    paced: usize,
 ) -> Vec<ClientResult> {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let mut tasks = tokio::task::JoinSet::new();
@@ -320,7 +325,7 @@ async fn run_for(
                     }
                 }
                 n += 1;
-                if let Some(pause) = pace.filter(|_| i == 0) {
+                if let Some(pause) = pace.filter(|_| i < paced) {
                     tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
                 }
             }
@@ -772,6 +777,7 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     // Home while some people like, answer and unlike the posts on those homes: each write changes
     // a post that the cache holds (docs/benchmarks.md). Only the readers' requests are in the figures.
     writers = HOME_WRITERS;
+    pace = Some(WRITER_PACE);
     let base_w = base.clone();
     let (fw, marker_w) = (f.clone(), marker.clone());
     let reading_and_writing: MakeRequest = Arc::new(move |c, i, n| {
@@ -787,10 +793,11 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
         c.post(format!("{base_w}{path}")).header("origin", base_w.as_str()).form(&form)
     });
     if chosen(HOME_WHILE_WRITING) {
-        let outcome = drive(HOME_WHILE_WRITING, &typical, seconds, reading_and_writing, None, writers);
+        let outcome = drive(HOME_WHILE_WRITING, &typical, seconds, reading_and_writing, pace, writers);
         outcomes.push(beside_ceiling(ceiling, outcome, seconds).await);
     }
     writers = 0;
+    pace = None;
     get!("home, heavy follower", &heavy, |f, i, n| "/".to_owned());
     get!(&format!("home, heavy, page {} deep", 3000 / 30), &heavy, |f, i, n| format!(
         "/?before={}",
