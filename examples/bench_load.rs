@@ -33,10 +33,10 @@ const PASSWORD: &str = "townhall-seed";
 /// Request numbers of the measured phase start here (the warm-up's start at 0).
 const MEASURED: u64 = 1 << 40;
 const VOTING: &str = "voting and unvoting, 5 hot ideas";
-const HOME_WHILE_WRITING: &str = "home, typical, while 8 others like, reply, unlike (up to 320/s)";
-/// The clients that write in [`HOME_WHILE_WRITING`], each pausing [`WRITER_PACE`] after each write:
-/// at most 320 writes a second, whatever the build, so that runs compare.
-const HOME_WRITERS: usize = 8;
+/// In home while others write, one client in this many writes (8 of 64), each pausing
+/// [`WRITER_PACE`] after each write: at most 320 writes a second at 64 clients, whatever the build,
+/// so that runs compare.
+const CLIENTS_PER_WRITER: usize = 8;
 const WRITER_PACE: Duration = Duration::from_millis(25);
 const MIXED: &str = "replying while the most followed person posts every 5 s";
 const LEADER_PACE: Duration = Duration::from_secs(5);
@@ -776,12 +776,17 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     ));
     // Home while some people like, answer and unlike the posts on those homes: each write changes
     // a post that the cache holds (docs/benchmarks.md). Only the readers' requests are in the figures.
-    writers = HOME_WRITERS;
+    let home_writers = (typical.len() / CLIENTS_PER_WRITER).max(1);
+    let home_while_writing = format!(
+        "home, typical, while {home_writers} others like, reply, unlike (up to {}/s)",
+        home_writers as u128 * 1000 / WRITER_PACE.as_millis()
+    );
+    writers = home_writers;
     pace = Some(WRITER_PACE);
     let base_w = base.clone();
     let (fw, marker_w) = (f.clone(), marker.clone());
     let reading_and_writing: MakeRequest = Arc::new(move |c, i, n| {
-        if i >= HOME_WRITERS {
+        if i >= home_writers {
             return c.get(format!("{base_w}/"));
         }
         let post = fw.home_posts[(i * 131 + n as usize / 3) % fw.home_posts.len()];
@@ -792,8 +797,8 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
         };
         c.post(format!("{base_w}{path}")).header("origin", base_w.as_str()).form(&form)
     });
-    if chosen(HOME_WHILE_WRITING) {
-        let outcome = drive(HOME_WHILE_WRITING, &typical, seconds, reading_and_writing, pace, writers);
+    if chosen(&home_while_writing) {
+        let outcome = drive(&home_while_writing, &typical, seconds, reading_and_writing, pace, writers);
         outcomes.push(beside_ceiling(ceiling, outcome, seconds).await);
     }
     writers = 0;
@@ -876,7 +881,7 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
     };
     let acked_posts = acked("posting", &|_| true) + acked(MIXED, &|i| i == 0);
     let acked_replies = acked("replying", &|_| true) + acked(MIXED, &|i| i > 0) + {
-        let writes = named(&outcomes, HOME_WHILE_WRITING).flat_map(|o| o.acknowledged.iter().take(HOME_WRITERS));
+        let writes = named(&outcomes, &home_while_writing).flat_map(|o| o.acknowledged.iter().take(home_writers));
         writes.flatten().filter(|n| *n % 3 == 1).count() as i64
     };
     let pattern = format!("%{marker}%");
@@ -927,12 +932,12 @@ async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling) -> 
          homes they belong in), {acked_replies} replies ({replies} found), {votes} votes and unvotes ({vote_errors} \
          voters' final state wrong, {miscounted} ideas miscounted)"
     );
-    for o in named(&outcomes, HOME_WHILE_WRITING) {
-        let writes: usize = o.acknowledged.iter().take(HOME_WRITERS).map(Vec::len).sum();
+    for o in named(&outcomes, &home_while_writing) {
+        let writes: usize = o.acknowledged.iter().take(home_writers).map(Vec::len).sum();
         println!(
-            "{engine}: while {} read home, {HOME_WRITERS} clients liked, replied and unliked {writes} times \
+            "{engine}: while {} read home, {home_writers} clients liked, replied and unliked {writes} times \
              (warm-up included) on posts of those homes",
-            o.acknowledged.len().saturating_sub(HOME_WRITERS)
+            o.acknowledged.len().saturating_sub(home_writers)
         );
     }
     if let Some(times) = &mut reaching {
