@@ -444,3 +444,39 @@ async fn deleting_an_account_while_its_contacts_follow_each_other_does_not_deadl
         app.db.clone().fetch_one(sql("SELECT follower_count FROM users WHERE id = $1").bind(bo_id)).await.unwrap();
     assert_eq!(bo_followers, 0, "Xan's follow of Bo ended with the account");
 }
+
+/// A follow sent while the account it follows is being deleted waits for the deletion and is then
+/// refused (404), instead of being recorded against the former employee.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follow_sent_while_the_account_is_being_deleted_is_not_recorded() {
+    let Some(app) =
+        TestApp::spawn_postgres_only("a_follow_sent_while_the_account_is_being_deleted_is_not_recorded").await
+    else {
+        return;
+    };
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    drop(bo);
+    let (ana_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'ana'")).await.unwrap();
+    let (bo_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'bo'")).await.unwrap();
+
+    // The deletion, as the admin page runs it, held open while Ana's follow arrives.
+    let mut deletion = app.db.begin().await.unwrap();
+    townhall::accounts::store::anonymise(&mut deletion, bo_id).await.unwrap();
+    let following = tokio::spawn(async move { ana.post("/people/bo/follow", &[]).await });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(!following.is_finished(), "the follow waits for the deletion");
+    deletion.commit().await.unwrap();
+    let page = following.await.unwrap();
+    assert_eq!(page.status, 404, "{}", page.body);
+
+    let mut db = app.db.clone();
+    let (follows,): (i64,) = db
+        .fetch_one(sql("SELECT COUNT(*) FROM follows WHERE follower_id = $1 OR followee_id = $1").bind(bo_id))
+        .await
+        .unwrap();
+    assert_eq!(follows, 0, "no follow of the former employee");
+    let (following_count,): (i64,) =
+        db.fetch_one(sql("SELECT following_count FROM users WHERE id = $1").bind(ana_id)).await.unwrap();
+    assert_eq!(following_count, 0);
+}

@@ -23,7 +23,10 @@ async fn follow(
     if other.id == current.user.id {
         return Err(AppError::BadRequest("You cannot follow yourself; your own posts are always on your home.".into()));
     }
-    store::follow(&state.db, current.user.id, other.id).await?;
+    if !store::follow(&state.db, current.user.id, other.id).await? {
+        // The account was deleted while the follow waited for it.
+        return Err(AppError::NotFound);
+    }
     state.live.publish(crate::live::Event::Notified { user_id: other.id }).await;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))

@@ -5,9 +5,22 @@ use crate::notifications::{self, Kind};
 use crate::timeline;
 
 /// Follows someone: their recent posts join your home and they are told. Following twice changes
-/// nothing.
-pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
+/// nothing. False, with nothing written, when either account has been deleted meanwhile.
+pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Both rows, locked in id order as `forget` and `count` lock them, and only while neither account
+    // is deleted. On PostgreSQL a deletion in progress holds the followee's row: the lock waits for
+    // it, then sees the row as the deletion left it and leaves it out. Without this, the follow waited
+    // only for its foreign-key check and was then recorded against the former employee.
+    let lock = match db.engine() {
+        Engine::Sqlite => sql("SELECT id FROM users WHERE id IN ($1, $2) AND deleted_at IS NULL"),
+        Engine::Postgres => sql("SELECT id FROM users WHERE id IN ($1, $2) AND deleted_at IS NULL
+                                 ORDER BY id FOR NO KEY UPDATE"),
+    };
+    let present: Vec<(i64,)> = tx.fetch_all(lock.bind(follower_id).bind(followee_id)).await?;
+    if present.len() < 2 {
+        return Ok(false);
+    }
     let added = tx
         .execute(
             sql(
@@ -23,7 +36,8 @@ pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), s
         timeline::store::after_follow(&mut tx, follower_id, followee_id).await?;
         notifications::store::notify(&mut tx, followee_id, Kind::Follow, follower_id, None).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn unfollow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
