@@ -137,25 +137,36 @@ pub async fn serve_on(
     served.map_err(StartError::Serve)
 }
 
-/// Lets votes age out of "trending" every ten minutes; a failure is logged and retried next time.
+/// Lets votes age out of "trending" every ten minutes.
 async fn refresh_trending(db: Db) {
-    let mut every = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        every.tick().await;
-        if let Err(e) = ideas::store::refresh_trending(&mut db.clone()).await {
-            tracing::warn!(error = %e, "trending scores not refreshed");
-        }
-    }
+    every(Duration::from_secs(600), "trending scores not refreshed", || {
+        let mut db = db.clone();
+        async move { ideas::store::refresh_trending(&mut db).await.map(drop) }
+    })
+    .await
 }
 
-/// Deletes old rows of `post_changes` every minute (see `posts::cache`); a failure is logged and
-/// retried next time.
+/// Deletes old rows of `post_changes` every minute (see `posts::cache`).
 async fn prune_post_changes(db: Db) {
-    let mut every = tokio::time::interval(Duration::from_secs(60));
+    every(Duration::from_secs(60), "old post changes not pruned", || {
+        let mut db = db.clone();
+        async move { posts::cache::prune(&mut db).await.map(drop) }
+    })
+    .await
+}
+
+/// Runs `job` now and then every `period` for as long as the server runs; a failure is logged as
+/// `failed` and the job tried again at its next turn.
+async fn every<F, Fut>(period: Duration, failed: &'static str, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), sqlx::Error>>,
+{
+    let mut ticks = tokio::time::interval(period);
     loop {
-        every.tick().await;
-        if let Err(e) = posts::cache::prune(&mut db.clone()).await {
-            tracing::warn!(error = %e, "old post changes not pruned");
+        ticks.tick().await;
+        if let Err(e) = job().await {
+            tracing::warn!(error = %e, "{failed}");
         }
     }
 }

@@ -412,15 +412,7 @@ async fn deleting_an_account_while_its_contacts_follow_each_other_does_not_deadl
     drop(bo);
     xan.post("/people/bo/follow", &[]).await;
     ana.post("/people/xan/follow", &[]).await;
-    let id = |name: &'static str| {
-        let db = app.db.clone();
-        async move {
-            let (id,): (i64,) =
-                db.clone().fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(name)).await.unwrap();
-            id
-        }
-    };
-    let (ana_id, bo_id) = (id("ana").await, id("bo").await);
+    let (ana_id, bo_id) = (app.user_id("ana").await, app.user_id("bo").await);
     assert!(ana_id < bo_id);
 
     let mut follow = app.db.begin().await.unwrap();
@@ -457,8 +449,7 @@ async fn a_follow_sent_while_the_account_is_being_deleted_is_not_recorded() {
     let ana = app.signed_up("ana").await;
     let bo = app.signed_up("bo").await;
     drop(bo);
-    let (ana_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'ana'")).await.unwrap();
-    let (bo_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'bo'")).await.unwrap();
+    let (ana_id, bo_id) = (app.user_id("ana").await, app.user_id("bo").await);
 
     // The deletion, as the admin page runs it, held open while Ana's follow arrives.
     let mut deletion = app.db.begin().await.unwrap();

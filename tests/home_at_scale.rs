@@ -2,7 +2,8 @@
 //! topics gets their page with under 50 rows read per post shown, on both engines.
 //!
 //! How it is checked: the data is made through the application's own store functions (so the
-//! timeline is filled as in production), then the home query is explained. On PostgreSQL, `EXPLAIN
+//! timeline is filled as in production), then home's two statements are explained (the page's
+//! timeline entries with the cache's changes, and the posts looked up by id). On PostgreSQL, `EXPLAIN
 //! ANALYZE` reports the rows each scan node really produced (rows × loops), which are added up, and
 //! the plan must take the page of timeline entries (a `LIMIT` right above the timeline's scan)
 //! before it reads any post. SQLite has no such counter, so its plan is checked instead: a search

@@ -83,7 +83,7 @@ pub async fn recount_all(db: &mut impl Exec) -> Result<(), sqlx::Error> {
 /// Ends every follow to and from a departing account (its home goes with it). Call it before the
 /// transaction changes any account's row: it first locks the account's row and those of everyone it
 /// follows or is followed by, in id order. A follow locks its two people in id order too (see
-/// [`count`]), so on PostgreSQL a follow between two of the account's contacts at that moment waits
+/// [`follow`]), so on PostgreSQL a follow between two of the account's contacts at that moment waits
 /// its turn instead of deadlocking with the deletion (`tests/admin.rs`). SQLite writes one
 /// transaction at a time and needs no locks.
 pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {

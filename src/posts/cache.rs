@@ -69,9 +69,10 @@ pub struct Synced<'a> {
     cache: &'a PostCache,
 }
 
-/// The tail of a `UNION ALL` that also reads the changes since `below` (bound as `$4`), at most `$5`
-/// of them, as rows `(1, post_id)`, and the next `below` as a row `(2, below)`; for
-/// [`PostCache::apply`]. `sqlite` or `postgres`.
+/// The tail of a `UNION ALL` whose first part returns the statement's own ids as rows `(0, id)`:
+/// it adds the changes since `below` (bound as `$4`), at most `$5` of them, as rows `(1, post_id)`,
+/// and the next `below` as a row `(2, below)`. [`PostCache::sync`] reads the result. `sqlite` or
+/// `postgres`.
 macro_rules! changes_since {
     (sqlite) => {
         " UNION ALL SELECT * FROM (SELECT 1, post_id FROM post_changes WHERE mark >= $4 ORDER BY mark LIMIT $5)
@@ -103,9 +104,25 @@ impl PostCache {
         self.lock().below
     }
 
-    /// Applies what a statement built with [`changes_since`] returned: forgets the changed posts (or
-    /// everything, for a rename or too many changes) and moves `below` on.
-    pub fn apply(&self, changed: &[i64], below: i64) -> Synced<'_> {
+    /// Reads the rows of a statement ending in [`changes_since`] and applies its changes; returns the
+    /// statement's own ids, in the order it gave them.
+    pub fn sync(&self, rows: Vec<(i64, i64)>) -> (Vec<i64>, Synced<'_>) {
+        let mut ids = Vec::new();
+        let mut changed = Vec::new();
+        let mut below = 0;
+        for (kind, id) in rows {
+            match kind {
+                0 => ids.push(id),
+                1 => changed.push(id),
+                _ => below = id,
+            }
+        }
+        (ids, self.apply(&changed, below))
+    }
+
+    /// Forgets the changed posts (or everything, for a rename or too many changes) and moves `below`
+    /// on.
+    fn apply(&self, changed: &[i64], below: i64) -> Synced<'_> {
         let mut inner = self.lock();
         if !changed.is_empty() {
             inner.epoch += 1;

@@ -110,11 +110,11 @@ pub async fn load_views(
     viewer: &User,
     replies: Replies<'_>,
 ) -> Result<Vec<PostView>, sqlx::Error> {
-    let roots: Vec<i64> = rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect();
+    let roots = || -> Vec<i64> { rows.iter().filter(|r| r.reply_count > 0).map(|r| r.id).collect() };
     let replies = match replies {
         Replies::None => Vec::new(),
-        Replies::Read => store::latest_replies(db, &roots).await?,
-        Replies::Cached(synced) => cached_latest_replies(db, synced, &roots).await?,
+        Replies::Read => store::latest_replies(db, &roots()).await?,
+        Replies::Cached(synced) => cached_latest_replies(db, synced, &roots()).await?,
     };
     let mut ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     ids.extend(replies.iter().map(|r| r.id));

@@ -353,19 +353,9 @@ pub async fn home<'c>(
     user_id: i64,
     cursor: Option<i64>,
 ) -> Result<(Vec<PostRow>, Synced<'c>), sqlx::Error> {
-    let entries: Vec<(i64, i64)> = db.fetch_all(home_query(db.engine(), user_id, cursor, cache.below())).await?;
-    let mut ids = Vec::new();
-    let mut changed = Vec::new();
-    let mut below = 0;
-    for (kind, id) in entries {
-        match kind {
-            0 => ids.push(id),
-            1 => changed.push(id),
-            _ => below = id,
-        }
-    }
+    let entries = db.fetch_all(home_query(db.engine(), user_id, cursor, cache.below())).await?;
+    let (mut ids, synced) = cache.sync(entries);
     ids.sort_unstable_by(|a, b| b.cmp(a));
-    let synced = cache.apply(&changed, below);
     let rows = synced.rows(db, &ids).await?;
     Ok((rows, synced))
 }

@@ -179,6 +179,13 @@ impl TestApp {
         delivered(&self.db).await
     }
 
+    /// The id of the account with this username.
+    pub async fn user_id(&self, username: &str) -> i64 {
+        let query = townhall::db::sql("SELECT id FROM users WHERE username = $1").bind(username);
+        let (id,): (i64,) = townhall::db::Exec::fetch_one(&mut self.db.clone(), query).await.expect("the account");
+        id
+    }
+
     /// A new person who signs up (display name from the username) and stays signed in.
     pub async fn signed_up(&self, username: &str) -> Person {
         let person = self.person();
