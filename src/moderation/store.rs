@@ -137,11 +137,14 @@ pub async fn open_reports(db: &mut impl Exec, ids: &[(String, i64)]) -> Result<V
     Ok(rows.into_iter().filter(|r| ids.iter().any(|(t, id)| *t == r.object_type && *id == r.object_id)).collect())
 }
 
-/// What moderators did before about an author's content: (outcome, count).
+/// What moderators did before about an author's content: (outcome, count). Anonymous ideas are left
+/// out: a count that moved when one was hidden would tell a moderator who wrote it.
 pub async fn author_record(db: &mut impl Exec, author_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
     db.fetch_all(
-        sql("SELECT outcome, COUNT(DISTINCT object_type || ':' || CAST(object_id AS TEXT)) FROM reports
+        sql("SELECT outcome, COUNT(DISTINCT object_type || ':' || CAST(object_id AS TEXT)) FROM reports r
              WHERE author_id = $1 AND outcome IS NOT NULL AND outcome <> 'dismissed'
+               AND NOT EXISTS (SELECT 1 FROM ideas i WHERE r.object_type = 'idea' AND i.id = r.object_id
+                                                      AND i.anonymous)
              GROUP BY outcome ORDER BY outcome")
         .bind(author_id),
     )
