@@ -124,6 +124,10 @@ impl SessionStore for DbSessionStore {
     /// Writes the record, except when only its expiry moved and by less than [`REFRESH_AFTER`]
     /// seconds: sessions expire after days of inactivity, and rewriting the row on every page view
     /// would make every read a write (on SQLite, a turn at the one writer's lock).
+    ///
+    /// Only an existing row is updated, never inserted again: a session ended while one of its
+    /// requests was in flight (sign-out, password change, suspension) must stay ended when that
+    /// request finishes. New sessions come through [`SessionStore::create`].
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let stored = match self.recall(&record.id) {
@@ -135,16 +139,14 @@ impl SessionStore for DbSessionStore {
                 .await
                 .map_err(backend)?,
         };
-        if let Some((stored_data, expires_at)) = stored
-            && stored_data == data
-            && (record.expiry_date.unix_timestamp() - expires_at).abs() < REFRESH_AFTER
-        {
+        let Some((stored_data, expires_at)) = stored else {
+            return Ok(());
+        };
+        if stored_data == data && (record.expiry_date.unix_timestamp() - expires_at).abs() < REFRESH_AFTER {
             return Ok(());
         }
-        let upsert = sql("INSERT INTO sessions (id, user_id, data, expires_at) VALUES ($1, $2, $3, $4)
-                          ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data,
-                          expires_at = excluded.expires_at");
-        self.db.clone().execute(bind_record(upsert, record)?).await.map_err(backend)?;
+        let update = sql("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1");
+        self.db.clone().execute(bind_record(update, record)?).await.map_err(backend)?;
         Ok(())
     }
 
