@@ -89,7 +89,7 @@ impl Cache {
     }
 
     /// The settings, read again from the database when this copy is older than a few seconds. If the
-    /// database does not answer, the last copy serves (the request will meet the database anyway).
+    /// database does not answer, the last copy serves for another few seconds.
     pub async fn get(&self, db: &Db) -> Arc<Site> {
         if let Ok(guard) = self.current.read()
             && guard.1.is_some_and(|at| at.elapsed() < FRESH_FOR)
@@ -98,9 +98,11 @@ impl Cache {
         }
         match load(&mut db.clone(), &self.defaults).await {
             Ok(site) => self.put(site),
+            // The last copy serves for another few seconds rather than each request asking again.
             Err(e) => {
                 tracing::warn!(error = %e, "site settings not read; using the last copy");
-                self.current.read().map(|g| g.0.clone()).unwrap_or_else(|_| self.defaults.clone())
+                let last = self.current.read().map(|g| g.0.clone()).unwrap_or_else(|_| self.defaults.clone());
+                self.put((*last).clone())
             }
         }
     }

@@ -4,6 +4,7 @@
 //! [`Exec`], implemented by both a pool ([`Db`]) and an open transaction ([`Tx`]). Where the two engines
 //! need different SQL, the store keeps both texts side by side and picks one with [`Exec::engine`].
 
+pub mod health;
 pub mod sessions;
 
 use std::borrow::Cow;
@@ -13,6 +14,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+pub use health::Health;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
@@ -29,7 +32,14 @@ pub enum Engine {
 #[derive(Clone, Debug)]
 pub enum Db {
     Sqlite(SqliteDb),
-    Postgres(PgPool),
+    Postgres(PgDb),
+}
+
+/// The PostgreSQL pool and what the process has learnt about the server ([`Health`]).
+#[derive(Clone, Debug)]
+pub struct PgDb {
+    pub pool: PgPool,
+    health: Arc<Health>,
 }
 
 /// An SQLite pool and its one writer's turn. SQLite lets one transaction write at a time; writers
@@ -48,6 +58,7 @@ pub struct SqliteDb {
     pool: SqlitePool,
     writes: SqlitePool,
     writer: Arc<Semaphore>,
+    health: Arc<Health>,
 }
 
 /// Prepared statements kept per SQLite connection (PostgreSQL keeps sqlx's default of 100).
@@ -63,18 +74,42 @@ impl SqliteDb {
             _ => Err(sqlx::Error::PoolTimedOut),
         }
     }
+
+    /// Begins a write transaction on the write connection, with the writer's turn held.
+    ///
+    /// When the disk is full SQLite rolls a failed COMMIT back by itself; sqlx still counts the
+    /// transaction as open on that connection (its ROLLBACK then fails too), and refuses every
+    /// later BEGIN as a nested one. Such a connection is closed and a fresh one used, so that
+    /// writes work again as soon as there is room, without a restart.
+    async fn begin_immediate(&self) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+        match self.writes.begin_with("BEGIN IMMEDIATE").await {
+            Err(sqlx::Error::InvalidSavePointStatement) => {
+                tracing::warn!("the SQLite write connection was left inside a failed transaction; replacing it");
+                self.writes.acquire().await?.close().await?;
+                self.writes.begin_with("BEGIN IMMEDIATE").await
+            }
+            begun => begun,
+        }
+    }
 }
 
 /// An open transaction; dropped without [`Tx::commit`] it rolls back.
 pub enum Tx {
     Sqlite(SqliteTx),
-    Postgres(Transaction<'static, Postgres>),
+    Postgres(PgTx),
 }
 
 /// An SQLite write transaction, holding the writer's turn until it ends.
 pub struct SqliteTx {
     tx: Transaction<'static, Sqlite>,
     _turn: OwnedSemaphorePermit,
+    health: Arc<Health>,
+}
+
+/// A PostgreSQL transaction.
+pub struct PgTx {
+    tx: Transaction<'static, Postgres>,
+    health: Arc<Health>,
 }
 
 /// One value bound to a placeholder.
@@ -384,28 +419,37 @@ impl Exec for Db {
     /// A statement outside a transaction writes (reads go through `fetch_*`): on SQLite it waits
     /// for the writer's turn.
     async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
-        on_engine!(
+        let health = self.health().clone();
+        health.admit()?;
+        let done = on_engine!(
             self,
-            |p| {
-                let _turn = p.turn().await?;
-                Ok(sqlite_query(query).execute(&p.writes).await?.rows_affected())
+            |p| match p.turn().await {
+                Ok(_turn) => sqlite_query(query).execute(&p.writes).await.map(|r| r.rows_affected()),
+                Err(e) => Err(e),
             },
-            Ok(on_live_connection(false, || pg_query(query.clone()).execute(&*p)).await?.rows_affected())
-        )
+            on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await.map(|r| r.rows_affected())
+        );
+        // Only a statement that changed rows shows that the disk took a write.
+        let wrote = matches!(done, Ok(n) if n > 0);
+        health.observe(done, wrote)
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(
+        self.health().admit()?;
+        let rows = on_engine!(
             self,
             |p| sqlite_query_as(query).fetch_all(&p.pool).await,
-            on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&*p)).await
-        )
+            on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await
+        );
+        self.health().observe(rows, false)
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
-        on_engine!(
+        self.health().admit()?;
+        let row = on_engine!(
             self,
             |p| sqlite_query_as(query).fetch_optional(&p.pool).await,
-            on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&*p)).await
-        )
+            on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await
+        );
+        self.health().observe(row, false)
     }
 }
 
@@ -414,45 +458,60 @@ impl Exec for Tx {
         on_engine!(self, |_t| Engine::Sqlite, Engine::Postgres)
     }
     async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
-        on_engine!(
+        let done = on_engine!(
             self,
-            |t| Ok(sqlite_query(query).execute(&mut *t.tx).await?.rows_affected()),
-            Ok(pg_query(query).execute(&mut **t).await?.rows_affected())
-        )
+            |t| sqlite_query(query).execute(&mut *t.tx).await.map(|r| r.rows_affected()),
+            pg_query(query).execute(&mut *t.tx).await.map(|r| r.rows_affected())
+        );
+        self.health().observe(done, false)
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        on_engine!(
+        let rows = on_engine!(
             self,
             |t| sqlite_query_as(query).fetch_all(&mut *t.tx).await,
-            pg_query_as(query).fetch_all(&mut **t).await
-        )
+            pg_query_as(query).fetch_all(&mut *t.tx).await
+        );
+        self.health().observe(rows, false)
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
-        on_engine!(
+        let row = on_engine!(
             self,
             |t| sqlite_query_as(query).fetch_optional(&mut *t.tx).await,
-            pg_query_as(query).fetch_optional(&mut **t).await
-        )
+            pg_query_as(query).fetch_optional(&mut *t.tx).await
+        );
+        self.health().observe(row, false)
     }
 }
 
 impl Tx {
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        on_engine!(self, |t| t.tx.commit().await, t.commit().await)
+        let health = self.health().clone();
+        let done = on_engine!(self, |t| t.tx.commit().await, t.tx.commit().await);
+        health.observe(done, true)
+    }
+
+    fn health(&self) -> &Arc<Health> {
+        on_engine!(self, |t| &t.health, &t.health)
     }
 }
 
 impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
+        let health = Arc::new(Health::default());
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(Db::Postgres(connect_postgres(url).await?))
+            Ok(Db::Postgres(PgDb { pool: connect_postgres(url).await?, health }))
         } else {
             let pool = connect_sqlite(url, READ_CONNECTIONS).await?;
             // An in-memory database exists once per connection: there the writes share the pool.
             let writes = if url.contains(":memory:") { pool.clone() } else { connect_sqlite(url, 1).await? };
-            Ok(Db::Sqlite(SqliteDb { pool, writes, writer: Arc::new(Semaphore::new(1)) }))
+            Ok(Db::Sqlite(SqliteDb { pool, writes, writer: Arc::new(Semaphore::new(1)), health }))
         }
+    }
+
+    /// What this process has learnt about the database from its statements.
+    pub fn health(&self) -> &Arc<Health> {
+        on_engine!(self, |p| &p.health, &p.health)
     }
 
     /// Opens a write transaction. On SQLite it waits for the writer's turn ([`SqliteDb`]) and then
@@ -460,26 +519,35 @@ impl Db {
     /// writes fails outright with SQLITE_BUSY_SNAPSHOT when another writer committed in between. (Another
     /// process on the same file still waits through SQLite's busy timeout.)
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite(p) => {
-                let turn = p.turn().await?;
-                Tx::Sqlite(SqliteTx { tx: p.writes.begin_with("BEGIN IMMEDIATE").await?, _turn: turn })
-            }
+        let health = self.health().clone();
+        health.admit()?;
+        let begun = match self {
+            Db::Sqlite(p) => match p.turn().await {
+                Ok(turn) => p.begin_immediate().await.map(|tx| Tx::Sqlite(SqliteTx { tx, _turn: turn, health })),
+                Err(e) => Err(e),
+            },
             // Nothing has run yet: a dropped connection is replaced like a read's.
-            Db::Postgres(p) => Tx::Postgres(on_live_connection(true, || p.begin()).await?),
-        })
+            Db::Postgres(p) => {
+                on_live_connection(true, || p.pool.begin()).await.map(|tx| Tx::Postgres(PgTx { tx, health }))
+            }
+        };
+        self.health().observe(begun, false)
     }
 
     /// Brings the schema up to date with the engine's own migrations.
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         match self {
             Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(&p.writes).await,
-            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(&p.pool).await,
         }
     }
 
-    /// True when the database answers a trivial query within a second.
+    /// True when the database answers a trivial query within a second; false at once while it is
+    /// known to be out of reach ([`Health`]).
     pub async fn is_ready(&self) -> bool {
+        if self.health().is_down() {
+            return false;
+        }
         let mut db = self.clone();
         let ping = async move { db.fetch_one::<(i64,)>(sql("SELECT CAST(1 AS BIGINT)")).await };
         matches!(tokio::time::timeout(Duration::from_secs(1), ping).await, Ok(Ok(_)))
@@ -491,7 +559,7 @@ impl Db {
                 p.pool.close().await;
                 p.writes.close().await;
             }
-            Db::Postgres(p) => p.close().await,
+            Db::Postgres(p) => p.pool.close().await,
         }
     }
 }

@@ -89,11 +89,10 @@ impl DbSessionStore {
 pub const UNAVAILABLE: &str = "database unavailable: ";
 
 fn backend(error: sqlx::Error) -> session_store::Error {
-    match error {
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-            session_store::Error::Backend(format!("{UNAVAILABLE}{error}"))
-        }
-        other => session_store::Error::Backend(other.to_string()),
+    if super::health::unreachable(&error) || super::health::server_going_away(&error) {
+        session_store::Error::Backend(format!("{UNAVAILABLE}{error}"))
+    } else {
+        session_store::Error::Backend(error.to_string())
     }
 }
 
@@ -146,8 +145,14 @@ impl SessionStore for DbSessionStore {
             return Ok(());
         }
         let update = sql("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1");
-        self.db.clone().execute(bind_record(update, record)?).await.map_err(backend)?;
-        Ok(())
+        match self.db.clone().execute(bind_record(update, record)?).await {
+            // The request itself has been answered; a later request refreshes the session.
+            Err(e) if super::health::storage_full(&e) => {
+                tracing::warn!(error = %e, "session not refreshed: the database's disk is full");
+                Ok(())
+            }
+            done => done.map(drop).map_err(backend),
+        }
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {

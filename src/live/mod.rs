@@ -43,8 +43,8 @@ impl Hub {
         let (sender, _) = broadcast::channel(BUFFER);
         let (closing, _) = tokio::sync::watch::channel(false);
         let hub = Hub { sender, db, closing };
-        if let Db::Postgres(pool) = &hub.db {
-            tokio::spawn(listen(pool.clone(), hub.sender.clone()));
+        if let Db::Postgres(pg) = &hub.db {
+            tokio::spawn(listen(pg.pool.clone(), hub.sender.clone()));
         }
         hub
     }

@@ -22,17 +22,22 @@ pub enum AppError {
     /// The database did not answer in time or at all.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// The database refused a write for want of disk space.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
-                AppError::Unavailable(error.to_string())
-            }
-            other => AppError::Internal(format!("database: {other}")),
+        use crate::db::health;
+        if health::storage_full(&error) {
+            AppError::StorageFull(error.to_string())
+        } else if health::unreachable(&error) || health::server_going_away(&error) {
+            AppError::Unavailable(error.to_string())
+        } else {
+            AppError::Internal(format!("database: {error}"))
         }
     }
 }
@@ -77,6 +82,16 @@ impl IntoResponse for AppError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
                     "Townhall cannot reach its database right now. Please try again in a moment.".to_owned(),
+                )
+            }
+            AppError::StorageFull(cause) => {
+                tracing::error!(cause = %cause, "a write was refused: the database's disk is full");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Storage is full",
+                    "Townhall's storage is full, so what you sent was not saved. Go back to keep what you \
+                     typed, and try again in a few minutes."
+                        .to_owned(),
                 )
             }
             AppError::Internal(cause) => {

@@ -77,7 +77,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
 
-    Ok(Router::new()
+    let pages = Router::new()
         .merge(crate::accounts::routes::router())
         .merge(crate::profiles::routes::router())
         .merge(crate::posts::routes::router())
@@ -95,13 +95,18 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
         .merge(crate::accounts::data::router())
-        .route("/healthz", get(healthz))
-        .route("/static/{file}", get(static_file))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state((state.site.clone(), state.db.clone()), crate::site::middleware))
-        .with_state(state)
+        .with_state(state.clone())
         .layer(sessions)
-        .layer(csrf)
+        .layer(csrf);
+    // Health and static files never wait for the database's settings or sessions: a load balancer
+    // and a browser get their answer at once even while the database is away.
+    let open =
+        Router::new().route("/healthz", get(healthz)).route("/static/{file}", get(static_file)).with_state(state);
+
+    Ok(open
+        .merge(pages)
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -110,12 +115,15 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .layer(axum::middleware::from_fn(request_id::middleware)))
 }
 
-/// 200 when the database answers, 503 when it does not. Open to everyone (load balancers).
+/// 200 when the database answers (within a second) and takes writes; 503 otherwise, saying which.
+/// Open to everyone (load balancers).
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.db.is_ready().await {
-        (StatusCode::OK, "ok\n")
-    } else {
+    if !state.db.is_ready().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n")
+    } else if state.db.health().storage_full() {
+        (StatusCode::SERVICE_UNAVAILABLE, "writes failing: the database's disk is full\n")
+    } else {
+        (StatusCode::OK, "ok\n")
     }
 }
 
