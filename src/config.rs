@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use crate::web::client::TrustedProxies;
+
 /// The longest post, in characters, unless configured.
 pub const DEFAULT_MAX_POST_CHARS: usize = 1000;
 
@@ -76,6 +78,13 @@ pub struct Config {
     pub signup: SignupPolicy,
     /// Meilisearch, when configured (`MEILI_URL`, and `MEILI_MASTER_KEY` if it needs a key).
     pub meili: Option<MeiliConfig>,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` headers name the client.
+    pub trusted_proxies: TrustedProxies,
+    /// Open connections at most (`TOWNHALL_MAX_CONNECTIONS`); unset, a number that fits the
+    /// process's open-file limit.
+    pub max_connections: Option<usize>,
+    /// Open connections at most from one client address, trusted proxies excepted.
+    pub max_connections_per_address: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,7 +178,31 @@ impl Config {
                 Some(MeiliConfig { url, key: get("MEILI_MASTER_KEY").map(|k| k.trim().to_owned()), prefix })
             }
         };
-        Ok(Config { listen, database_url, data_dir, public_url, max_post_chars, signup, meili })
+        let trusted_proxies =
+            TrustedProxies::parse(&get("TOWNHALL_TRUSTED_PROXIES").unwrap_or_default()).map_err(|entry| {
+                ConfigError(format!(
+                    "TOWNHALL_TRUSTED_PROXIES: `{entry}` is not an address or network such as 10.0.0.5 or 10.0.0.0/8"
+                ))
+            })?;
+        let max_connections = get("TOWNHALL_MAX_CONNECTIONS")
+            .map(|v| whole_number("TOWNHALL_MAX_CONNECTIONS", &v, 16, 1_000_000))
+            .transpose()?;
+        let max_connections_per_address = get("TOWNHALL_MAX_CONNECTIONS_PER_ADDRESS")
+            .map(|v| whole_number("TOWNHALL_MAX_CONNECTIONS_PER_ADDRESS", &v, 1, 1_000_000))
+            .transpose()?
+            .unwrap_or(DEFAULT_CONNECTIONS_PER_ADDRESS);
+        Ok(Config {
+            listen,
+            database_url,
+            data_dir,
+            public_url,
+            max_post_chars,
+            signup,
+            meili,
+            trusted_proxies,
+            max_connections,
+            max_connections_per_address,
+        })
     }
 
     /// Session cookies carry `Secure` only when people reach the site over https: browsers and
@@ -180,6 +213,17 @@ impl Config {
 
     pub fn is_sqlite(&self) -> bool {
         self.database_url.starts_with("sqlite:")
+    }
+}
+
+/// Connections one client address may hold open by default. A browser opens about six per site;
+/// the margin is for several people behind one address that is not a configured proxy.
+pub const DEFAULT_CONNECTIONS_PER_ADDRESS: usize = 512;
+
+fn whole_number(name: &str, value: &str, least: usize, most: usize) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (least..=most).contains(&n) => Ok(n),
+        _ => Err(ConfigError(format!("{name}: `{value}` must be a whole number from {least} to {most}"))),
     }
 }
 
@@ -220,6 +264,9 @@ mod tests {
             ("TOWNHALL_PUBLIC_URL", "ftp://x"),
             ("TOWNHALL_MAX_POST_CHARS", "0"),
             ("TOWNHALL_SIGNUP", "nobody"),
+            ("TOWNHALL_TRUSTED_PROXIES", "10.0.0.0/8,proxy"),
+            ("TOWNHALL_MAX_CONNECTIONS", "5"),
+            ("TOWNHALL_MAX_CONNECTIONS_PER_ADDRESS", "many"),
         ] {
             let message = config(&[(name, value)]).unwrap_err().to_string();
             assert!(message.starts_with(name), "{message}");

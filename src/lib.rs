@@ -75,6 +75,7 @@ fn sqlite_file(url: &str) -> Option<&str> {
 /// The application: its router and the database it runs on.
 pub struct App {
     pub router: axum::Router,
+    pub connections: web::server::ConnectionLimits,
     pub db: Db,
     pub live: live::Hub,
     pub meili: Option<search::meili::Meili>,
@@ -102,8 +103,13 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         meili: meili.clone(),
         posts: Default::default(),
     };
+    let connections = web::server::ConnectionLimits::new(
+        state.config.max_connections,
+        state.config.max_connections_per_address,
+        state.config.trusted_proxies.clone(),
+    );
     let router = web::router(state).map_err(StartError::Origin)?;
-    Ok(App { router, db, live, meili })
+    Ok(App { router, connections, db, live, meili })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -124,8 +130,7 @@ pub async fn serve_on(
         shutdown.await;
         live.close();
     };
-    let service = app.router.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
+    let served = web::server::serve(listener, app.router, app.connections, shutdown).await;
     cleanup.abort();
     trending.abort();
     changes.abort();

@@ -332,3 +332,78 @@ async fn postgresql_stopped_under_load_gives_quick_503s_and_service_comes_back()
     drop(app);
     drop(cluster);
 }
+
+/// Connections that never finish their request's head, more of them than the server's hard limit of
+/// open files (1,024, the usual default): other clients still get health and pages at once, and the
+/// half-open ones are closed after the head timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_cannot_take_the_server_down() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // The test itself holds 1,100 sockets.
+    let own_limit = townhall::web::server::raise_file_limit();
+    if own_limit < 2_000 {
+        assert!(!running_in_ci(), "CI=true but this process may open only {own_limit} files");
+        eprintln!("SKIPPED the half-open connections test: this process may open only {own_limit} files");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("townhall-half-open-{}", uuid::Uuid::new_v4().simple()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    // The server runs as its own process, with a hard limit it cannot raise.
+    let mut server = Command::new("sh")
+        .args(["-c", "ulimit -n 1024 && exec \"$0\" serve", env!("CARGO_BIN_EXE_townhall")])
+        .env("DATABASE_URL", format!("sqlite://{}", dir.join("townhall.db").display()))
+        .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    common::wait_until_healthy(&base).await;
+
+    let mut half_open = Vec::new();
+    for _ in 0..1_100 {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(mut stream) => {
+                let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: townhall\r\nX-Slow: ").await;
+                half_open.push(stream);
+            }
+            Err(e) => panic!("the kernel refused a connection: {e}"),
+        }
+    }
+    // Another client (another loopback address) is served at once.
+    let other = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from([127, 0, 0, 2]))
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let health = other.get(format!("{base}/healthz")).send().await.expect("health answers during the flood");
+    assert_eq!(health.status().as_u16(), 200);
+    let login = other.get(format!("{base}/login")).send().await.expect("a page answers during the flood");
+    assert_eq!(login.status().as_u16(), 200);
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+
+    // Over its own limit the flooding address is told so, and its half-open connections are closed
+    // once the head timeout passes.
+    let mut refused = 0;
+    let mut closed = 0;
+    let deadline = Instant::now() + townhall::web::server::HEAD_TIMEOUT + Duration::from_secs(10);
+    for mut stream in half_open {
+        let mut answer = Vec::new();
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stream.read_to_end(&mut answer)).await {
+            Ok(_) => {
+                closed += 1;
+                if answer.starts_with(b"HTTP/1.1 503") {
+                    refused += 1;
+                }
+            }
+            Err(_) => panic!("a half-open connection was still open {:?} after the flood", deadline),
+        }
+    }
+    assert_eq!(closed, 1_100);
+    assert!(refused >= 1_100 - townhall::config::DEFAULT_CONNECTIONS_PER_ADDRESS, "{refused} told 503");
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -2,12 +2,14 @@
 //! health, static files and the not-found page.
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod export;
 pub mod form;
 pub mod layout;
 pub mod limits;
 pub mod request_id;
+pub mod server;
 
 use std::sync::Arc;
 
@@ -18,7 +20,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use time::Duration;
 use tower_http::csrf::CsrfLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -99,7 +100,9 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .layer(axum::middleware::from_fn_with_state((state.site.clone(), state.db.clone()), crate::site::middleware))
         .with_state(state.clone())
         .layer(sessions)
-        .layer(csrf);
+        .layer(csrf)
+        // Pages are for the person who asked: no browser or proxy cache may keep them for another.
+        .layer(header(header::CACHE_CONTROL, "no-store"));
     // Health and static files never wait for the database's settings or sessions: a load balancer
     // and a browser get their answer at once even while the database is away.
     let open =
@@ -107,7 +110,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
 
     Ok(open
         .merge(pages)
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(|request, next| server::read_body_first(BODY_LIMIT_BYTES, request, next)))
         .layer(header(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
         .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header(header::REFERRER_POLICY, "same-origin"))

@@ -1,0 +1,160 @@
+//! Who is asking: the client's address, taken from `X-Forwarded-For` or `Forwarded` only when the
+//! connection comes from a reverse proxy the operator trusts (`TOWNHALL_TRUSTED_PROXIES`). Anyone
+//! else could write those headers themselves, and a limit per address would count the proxy as one
+//! client if they were ignored.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::HeaderMap;
+use axum::http::request::Parts;
+
+use super::{AppError, AppState};
+
+/// Networks whose connections may say whom they forward (`10.0.0.0/8`, `127.0.0.1`, `::1`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses a comma list of addresses and networks; the error names the entry that is neither.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let mut networks = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (address, prefix) = entry.split_once('/').unwrap_or((entry, ""));
+            let address: IpAddr = address.parse().map_err(|_| entry.to_owned())?;
+            let widest = if address.is_ipv4() { 32 } else { 128 };
+            let prefix = if prefix.is_empty() { widest } else { prefix.parse::<u8>().map_err(|_| entry.to_owned())? };
+            if prefix > widest {
+                return Err(entry.to_owned());
+            }
+            networks.push((address, prefix));
+        }
+        Ok(TrustedProxies(networks))
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = canonical(address);
+        self.0.iter().any(|(network, prefix)| match (canonical(*network), address) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(n).into(), *prefix, 32) == masked(u32::from(a).into(), *prefix, 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(n), *prefix, 128) == masked(u128::from(a), *prefix, 128)
+            }
+            _ => false,
+        })
+    }
+
+    /// The client's address: the connection's own, or, when that is a trusted proxy, the nearest
+    /// address in the forwarding chain that is not itself a trusted proxy.
+    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+        if !self.contains(peer) {
+            return canonical(peer);
+        }
+        let mut chain = forwarded_chain(headers);
+        // The rightmost entries were added by our own proxies; the first untrusted one is the client.
+        while let Some(hop) = chain.pop() {
+            if !self.contains(hop) {
+                return canonical(hop);
+            }
+        }
+        canonical(peer)
+    }
+}
+
+fn masked(value: u128, prefix: u8, width: u8) -> u128 {
+    if prefix == 0 { 0 } else { value >> (width - prefix) }
+}
+
+/// An IPv4 address seen as IPv6 (`::ffff:10.0.0.1`) is the IPv4 address.
+fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// The addresses of `X-Forwarded-For` (all its lines, in order) or else of `Forwarded`'s `for=`
+/// parameters; entries that are not addresses (`unknown`, obfuscated names) are skipped.
+fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
+    let xff: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| parse_hop(hop.trim()))
+        .collect();
+    if !xff.is_empty() {
+        return xff;
+    }
+    headers
+        .get_all("forwarded")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .filter_map(|pair| {
+            let (key, value) = pair.trim().split_once('=')?;
+            key.trim().eq_ignore_ascii_case("for").then(|| parse_hop(value.trim().trim_matches('"')))?
+        })
+        .collect()
+}
+
+/// `203.0.113.7`, `203.0.113.7:41234`, `[2001:db8::1]` or `[2001:db8::1]:41234`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(address) = hop.parse::<IpAddr>() {
+        return Some(address);
+    }
+    if let Ok(socket) = hop.parse::<SocketAddr>() {
+        return Some(socket.ip());
+    }
+    hop.strip_prefix('[')?.split(']').next()?.parse().ok()
+}
+
+/// The address of the person making the request, as [`TrustedProxies::client`] finds it.
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            .ok_or_else(|| AppError::Internal("the server did not record the connection's address".into()))?;
+        Ok(ClientAddress(state.config.trusted_proxies.client(peer, &parts.headers)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+        let peer: IpAddr = "10.1.2.3".parse().unwrap();
+        let stranger: IpAddr = "192.0.2.9".parse().unwrap();
+        let forged = headers(&[("x-forwarded-for", "198.51.100.1")]);
+        assert_eq!(proxies.client(stranger, &forged), stranger, "a stranger cannot name another client");
+        assert_eq!(proxies.client(peer, &forged).to_string(), "198.51.100.1");
+        // A client's own forged entry sits left of what our proxies appended.
+        let chain = headers(&[("x-forwarded-for", "6.6.6.6, 198.51.100.1, 10.9.9.9")]);
+        assert_eq!(proxies.client(peer, &chain).to_string(), "198.51.100.1");
+        let rfc = headers(&[("forwarded", "for=\"[2001:db8::7]:4711\";proto=https, for=10.0.0.2")]);
+        assert_eq!(proxies.client(peer, &rfc).to_string(), "2001:db8::7");
+        assert_eq!(proxies.client(peer, &HeaderMap::new()), peer, "no header: the proxy itself");
+        assert!(proxies.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(!proxies.contains("11.0.0.1".parse().unwrap()));
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err() && TrustedProxies::parse("proxy.local").is_err());
+        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+    }
+}
