@@ -1,9 +1,10 @@
 //! Sign-up, sign-in, sign-out and password change.
 
-use askama::Template;
-use std::net::SocketAddr;
+use std::net::IpAddr;
+use std::time::Duration;
 
-use axum::extract::{ConnectInfo, Query, State};
+use askama::Template;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -17,8 +18,10 @@ use crate::db::sessions::USER_ID_KEY;
 use crate::db::unique_violation;
 use crate::site::Site;
 use crate::web::auth::set_notice;
+use crate::web::client::ClientAddress;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
+use crate::web::limits::{Limits, Throttle};
 use crate::web::{AppError, AppState, CurrentUser, MaybeUser};
 
 pub fn router() -> Router<AppState> {
@@ -101,11 +104,11 @@ async fn signup_page(
 
 async fn signup(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     session: Session,
     Form(form): Form<SignupForm>,
 ) -> Result<Response, AppError> {
-    if !state.limits.signup_by_address.allow(&client.ip().to_string()) {
+    if !state.limits.signup_by_address.allow(&client.to_string()) {
         return Err(AppError::TooMany("Too many accounts were made from this address. Try again in an hour."));
     }
     let site = state.site().await;
@@ -221,24 +224,24 @@ async fn login_page(
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientAddress(client): ClientAddress,
     session: Session,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
-    // Both limits count every attempt, so that guessing one account's password from many addresses,
-    // or many accounts' from one address, is slowed down alike.
-    let by_address = state.limits.login_by_address.allow(&client.ip().to_string());
-    let by_name = state.limits.login_by_name.allow(&form.login.trim().to_lowercase());
-    if !by_address || !by_name {
-        return Err(AppError::TooMany("Too many sign-in attempts. Wait five minutes, then try again."));
-    }
     let next = local_path(Some(&form.next));
     let found =
         if form.login.len() <= 254 { store::find_credentials(&mut state.db.clone(), &form.login).await? } else { None };
+    // A username and an e-mail address of one account are one key; an unknown name is its own.
+    let account = match &found {
+        Some((id, _)) => format!("#{id}"),
+        None => form.login.trim().to_lowercase().chars().take(254).collect(),
+    };
+    let attempt = SignInAttempt::count(&state.limits, &account, client).await?;
     let (user_id, hash) = found.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
     let password = form.password.chars().take(200).collect();
     match (user_id, verify_password(password, hash).await?) {
         (Some(user_id), true) => {
+            attempt.succeeded();
             let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
             if let Some(user) = user.filter(|u| u.is_suspended(crate::db::now())) {
                 let reason = if user.suspension_reason.is_empty() {
@@ -270,6 +273,50 @@ async fn login(
         }
     }
 }
+
+/// One sign-in attempt, counted against the keys of [`crate::web::limits::Limits`].
+struct SignInAttempt<'a> {
+    limits: &'a Limits,
+    keys: [(&'a Throttle, String); 3],
+}
+
+impl<'a> SignInAttempt<'a> {
+    /// Counts the attempt, or refuses it: the account from this address or this address has used
+    /// up its allowance. Past the account's overall allowance the check waits its turn (one a
+    /// second), so a distributed guess is slow while the owner still gets in.
+    async fn count(limits: &'a Limits, account: &str, client: IpAddr) -> Result<SignInAttempt<'a>, AppError> {
+        let attempt = SignInAttempt {
+            limits,
+            keys: [
+                (&limits.login_by_account_and_address, format!("{account} {client}")),
+                (&limits.login_by_address, client.to_string()),
+                (&limits.login_by_account, account.to_owned()),
+            ],
+        };
+        let [pair, address, overall] = attempt.keys.each_ref().map(|(throttle, key)| throttle.allow(key));
+        if !pair || !address {
+            return Err(AppError::TooMany("Too many sign-in attempts. Wait five minutes, then try again."));
+        }
+        if !overall {
+            let turn = tokio::time::timeout(SLOWED_WAIT, attempt.limits.slowed.lock())
+                .await
+                .map_err(|_| AppError::TooMany("Many sign-in attempts are waiting. Try again in a minute."))?;
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            drop(turn);
+        }
+        Ok(attempt)
+    }
+
+    /// The password was right: the attempt does not count against anyone.
+    fn succeeded(&self) {
+        for (throttle, key) in &self.keys {
+            throttle.forgive(key);
+        }
+    }
+}
+
+/// How long a slowed sign-in waits for its turn before it is refused.
+const SLOWED_WAIT: Duration = Duration::from_secs(10);
 
 async fn logout(session: Session) -> Result<Redirect, AppError> {
     session.flush().await?;
@@ -305,10 +352,19 @@ async fn change_password(
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let mut errors = FormErrors::default();
+    // Guessing the current password from a signed-in session is limited like signing in, and so
+    // cannot fill the password hashing's queue for everyone else either.
+    let checks = &state.limits.password_checks;
+    let key = format!("#{}", current.user.id);
+    if !checks.allow(&key) {
+        return Err(AppError::TooMany("Too many wrong current passwords. Wait five minutes, then try again."));
+    }
     let stored = store::password_hash(&mut db, current.user.id).await?;
     let current_ok =
         stored.is_some() && verify_password(form.current_password.chars().take(200).collect(), stored).await?;
-    if !current_ok {
+    if current_ok {
+        checks.forgive(&key);
+    } else {
         errors.add("current_password", "That is not your current password.");
     }
     let new_password = errors.check("new_password", Password::parse(&form.new_password));

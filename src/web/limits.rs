@@ -1,5 +1,5 @@
 //! Rate limits against guessing passwords and mass sign-ups: so many attempts per key (a client
-//! address, a login name) in a window of time. Kept in the process's memory, so with several
+//! address, an account) in a window of time. Kept in the process's memory, so with several
 //! processes each counts its own share.
 
 use std::collections::HashMap;
@@ -36,15 +36,36 @@ impl Throttle {
         entry.1 += 1;
         entry.1 <= self.max
     }
+
+    /// Takes back one event of `key` (an attempt that turned out well), so that only failures add up.
+    pub fn forgive(&self, key: &str) {
+        if let Ok(mut counts) = self.counts.lock()
+            && let Some(entry) = counts.get_mut(key)
+        {
+            entry.1 = entry.1.saturating_sub(1);
+        }
+    }
 }
 
 /// The limits the application enforces.
+///
+/// Sign-in attempts count against three keys, and a correct password takes its attempt back from
+/// each, so only failures add up: the account from this client address (the attacker's own door
+/// closes, the owner's stays open), the client address over all accounts (one client guessing
+/// many), and the account over all addresses, past which its checks are slowed rather than refused,
+/// so that guessing from many addresses gains little and naming a person does not lock them out.
 #[derive(Debug)]
 pub struct Limits {
-    /// Sign-in attempts from one address.
+    /// Sign-in attempts for one account from one client address.
+    pub login_by_account_and_address: Throttle,
+    /// Sign-in attempts from one client address, for any account.
     pub login_by_address: Throttle,
-    /// Sign-in attempts for one account name, from anywhere.
-    pub login_by_name: Throttle,
+    /// Sign-in attempts for one account from anywhere; past this, checks wait [`Limits::slowed`].
+    pub login_by_account: Throttle,
+    /// Accounts over their overall allowance take turns here, one check a second.
+    pub slowed: tokio::sync::Mutex<()>,
+    /// Current-password checks (the password-change form) for one account.
+    pub password_checks: Throttle,
     /// New accounts from one address.
     pub signup_by_address: Throttle,
 }
@@ -52,8 +73,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            login_by_address: Throttle::new(30, Duration::from_secs(300)),
-            login_by_name: Throttle::new(10, Duration::from_secs(300)),
+            login_by_account_and_address: Throttle::new(10, Duration::from_secs(300)),
+            login_by_address: Throttle::new(50, Duration::from_secs(300)),
+            login_by_account: Throttle::new(50, Duration::from_secs(900)),
+            slowed: tokio::sync::Mutex::new(()),
+            password_checks: Throttle::new(10, Duration::from_secs(300)),
             signup_by_address: Throttle::new(20, Duration::from_secs(3600)),
         }
     }
@@ -71,5 +95,9 @@ mod tests {
         assert!(throttle.allow("b"));
         std::thread::sleep(Duration::from_millis(250));
         assert!(throttle.allow("a"), "a new window starts afresh");
+        throttle.allow("a");
+        throttle.allow("a");
+        throttle.forgive("a");
+        assert!(throttle.allow("a"), "a forgiven event does not count");
     }
 }
