@@ -195,10 +195,14 @@ pub fn input_time(unix: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Reads a `datetime-local` value: minutes, or seconds as some browsers send them; nothing else
+/// (trailing text is refused, not cut off).
 fn parse_input_time(value: &str, label: &str) -> Result<i64, String> {
     let value = value.trim();
-    let value = if value.len() > 16 { &value[..16] } else { value };
     PrimitiveDateTime::parse(value, format_description!("[year]-[month]-[day]T[hour]:[minute]"))
+        .or_else(|_| {
+            PrimitiveDateTime::parse(value, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
+        })
         .map(|t| t.assume_utc().unix_timestamp())
         .map_err(|_| format!("{label}: give a date and time such as 2026-12-01T09:00 (UTC)."))
 }
