@@ -1,17 +1,19 @@
-//! The notifications page: grouped, newest first; seeing it marks everything read.
+//! The notifications page: grouped, newest first, with a button that marks what it showed as read.
+//! Reading the page changes nothing, so a link from another site cannot clear anyone's count.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::State;
-use axum::response::Response;
-use axum::routing::get;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
 
 use super::{Group, group, store};
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/notifications", get(notifications))
+    Router::new().route("/notifications", get(notifications)).route("/notifications/read", post(mark_read))
 }
 
 #[derive(Template)]
@@ -19,14 +21,30 @@ pub fn router() -> Router<AppState> {
 struct NotificationsTemplate {
     layout: Layout,
     groups: Vec<Group>,
+    /// The newest notification shown, which "Mark all as read" reads up to.
+    newest: i64,
 }
 
 async fn notifications(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let mut db = state.db.clone();
     let rows = store::recent(&mut db, current.user.id).await?;
+    let newest = rows.iter().map(|r| r.id).max().unwrap_or(0);
     let groups = group(rows, crate::db::now());
-    store::mark_all_read(&mut db, current.user.id).await?;
-    let mut layout = Layout::for_user(&current, "Notifications").await?;
-    layout.unread = 0;
-    render(&NotificationsTemplate { layout, groups })
+    render(&NotificationsTemplate { layout: Layout::for_user(&current, "Notifications").await?, groups, newest })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct MarkReadForm {
+    /// Marks read what the page showed: one that arrived after it stays unread.
+    up_to: i64,
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Form(form): Form<MarkReadForm>,
+) -> Result<Response, AppError> {
+    store::mark_read_up_to(&mut state.db.clone(), current.user.id, form.up_to).await?;
+    Ok(Redirect::to("/notifications").into_response())
 }

@@ -209,11 +209,13 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
     .await
 }
 
-pub async fn mark_all_read(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+/// Marks a person's notifications up to id `up_to` read.
+pub async fn mark_read_up_to(db: &mut impl Exec, user_id: i64, up_to: i64) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("UPDATE notifications SET read_at = $2 WHERE recipient_id = $1 AND read_at IS NULL")
+        sql("UPDATE notifications SET read_at = $2 WHERE recipient_id = $1 AND read_at IS NULL AND id <= $3")
             .bind(user_id)
-            .bind(now()),
+            .bind(now())
+            .bind(up_to),
     )
     .await?;
     Ok(())
