@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use common::{Engine, PASSWORD, Person, TestApp, post_ids};
 use townhall::accounts::Role;
-use townhall::db::now;
+use townhall::config::TrustedProxies;
+use townhall::db::{Exec, now, sql};
 use townhall::ideas::input_time;
 
 on_both_engines!(
     hiding_an_anonymous_idea_tells_moderators_nothing_about_its_author,
     an_ended_session_stays_ended_whatever_its_requests_in_flight_do,
+    two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once,
 );
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
@@ -154,4 +156,212 @@ async fn an_ended_session_stays_ended_whatever_its_requests_in_flight_do(engine:
             .await;
         password = next;
     }
+}
+
+/// Sends the sign-in form as a browser behind a reverse proxy would, the proxy naming the client in
+/// `X-Forwarded-For`; returns the status.
+async fn sign_in_from(app: &TestApp, client: &str, login: &str, password: &str) -> u16 {
+    let person = app.person();
+    let form = [("login", login), ("password", password), ("next", "/")];
+    let sent = person.client.post(format!("{}/login", app.base)).header("origin", &app.base);
+    sent.header("x-forwarded-for", client).form(&form).send().await.unwrap().status().as_u16()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_limits_stop_the_guesser_not_the_people_behind_the_same_proxy() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let names = ["ana", "bo", "cy", "di", "ed"];
+    for name in names {
+        app.signed_up(name).await;
+    }
+    // Forty correct sign-ins from one address within a minute: an office behind one proxy.
+    for round in 0..8 {
+        for name in names {
+            assert_eq!(app.person().sign_in(name, PASSWORD).await.status, 303, "{name}, round {round}");
+        }
+    }
+    // X-Forwarded-For from a client that is not a trusted proxy changes nothing: ten wrong guesses
+    // for bo, each claiming another address, and the guesser is refused.
+    for n in 0..10 {
+        assert_eq!(sign_in_from(&app, &format!("198.51.100.{n}"), "bo", "wrong password").await, 422);
+    }
+    assert_eq!(sign_in_from(&app, "198.51.100.99", "bo", "wrong password").await, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_a_guesser_is_refused_and_the_owner_still_signs_in() {
+    let proxies = TrustedProxies::parse("127.0.0.0/8").unwrap();
+    let app = TestApp::spawn_with(Engine::Sqlite, |config| config.trusted_proxies = proxies).await;
+    let _ana = app.signed_up("ana").await;
+    // The username and the e-mail address are one key: ten guesses in all, not ten of each.
+    for n in 0..10 {
+        let login = if n % 2 == 0 { "ana" } else { "ana@example.com" };
+        assert_eq!(sign_in_from(&app, "203.0.113.66", login, "guess").await, 422, "guess {n}");
+    }
+    assert_eq!(sign_in_from(&app, "203.0.113.66", "ana@example.com", "guess").await, 429);
+    assert_eq!(sign_in_from(&app, "203.0.113.66", "ana", PASSWORD).await, 429, "the guesser stays refused");
+    // Ana, at her own desk, is not locked out by someone naming her.
+    assert_eq!(sign_in_from(&app, "203.0.113.7", "ana", PASSWORD).await, 303);
+    // A client's own entry left of the proxy's cannot pose as somebody else.
+    assert_eq!(sign_in_from(&app, "203.0.113.7, 203.0.113.66", "ana", "guess").await, 429);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guessing_the_current_password_from_a_session_is_limited() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let ana = app.signed_up("ana").await;
+    let form = |current: &'static str| {
+        [
+            ("current_password", current),
+            ("new_password", "a new long password"),
+            ("confirm_password", "a new long password"),
+        ]
+    };
+    for n in 0..10 {
+        assert_eq!(ana.post("/settings/password", &form("a guess")).await.status, 422, "guess {n}");
+    }
+    let refused = ana.post("/settings/password", &form("another guess")).await;
+    assert_eq!(refused.status, 429);
+    assert!(refused.contains("Too many wrong current passwords"));
+    // From another session of the same account too.
+    let other = app.person();
+    assert_eq!(other.sign_in("ana", PASSWORD).await.status, 303);
+    assert_eq!(other.post("/settings/password", &form(PASSWORD)).await.status, 429);
+}
+
+/// A form posted to a page that answers without reading it (here: sign in first) leaves the
+/// kept-alive connection usable for the next request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_stays_usable_after_a_post_answered_before_its_body_was_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.unwrap();
+    let body = format!("body={}", "x".repeat(40_000));
+    let post = format!(
+        "POST /posts HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+        app.addr,
+        app.base,
+        body.len()
+    );
+    stream.write_all(post.as_bytes()).await.unwrap();
+    let get = format!("GET /login HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", app.addr);
+    stream.write_all(get.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await.unwrap().unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 303"), "{answer}");
+    assert_eq!(answer.matches("HTTP/1.1 ").count(), 2, "the second request got no answer: {answer}");
+    assert!(answer.contains("HTTP/1.1 200"), "{answer}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_campaign_date_with_odd_characters_or_trailing_text_is_refused_plainly() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let admin = app.signed_up("admin").await;
+    let closes = input_time(now() + 86_400);
+    for bad in ["2026-12-01T09:0é", "2026-12-01T09:00 and then some", "２０２６-12-01T09:00", "2026-12-01T09:00:00Z"]
+    {
+        let form = [("title", "Less waste"), ("question", "How?"), ("opens_at", bad), ("closes_at", &closes)];
+        let page = admin.post("/campaigns/new", &form).await;
+        assert_eq!(page.status, 422, "{bad}: {}", page.body);
+        assert!(page.contains("give a date and time such as"), "{bad}");
+    }
+    // Seconds, as some browsers send them, are fine.
+    let opens = format!("{}:00", input_time(now()));
+    let form = [("title", "Less waste"), ("question", "How?"), ("opens_at", &opens), ("closes_at", &closes)];
+    assert_eq!(admin.post("/campaigns/new", &form).await.status, 303);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_pages_are_not_kept_by_caches_and_reading_notifications_changes_nothing() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    for path in ["/", "/settings/data.json", "/notifications", "/@ana"] {
+        let page = ana.get(path).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.headers.get("cache-control").map(|v| v.to_str().unwrap()), Some("no-store"), "{path}");
+    }
+    let style = ana.get("/static/style.css").await;
+    assert!(style.headers["cache-control"].to_str().unwrap().starts_with("public"));
+
+    // A link from anywhere (a GET) does not mark anything read; the page's own form does.
+    bo.write_post("Hello @ana").await;
+    assert!(ana.get("/notifications").await.contains("Bo Example mentioned you"));
+    assert!(ana.get("/").await.contains(r#"aria-label="1 unread""#));
+    let forged = ana
+        .client
+        .post(format!("{}/notifications/read", app.base))
+        .header("origin", "https://evil.example")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("up_to", "999999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status().as_u16(), 403);
+    assert!(ana.get("/").await.contains(r#"aria-label="1 unread""#));
+}
+
+async fn submit_idea(person: &Person, campaign: i64, title: &str) -> i64 {
+    let form = [("title", title), ("body", "Details."), ("confirmed", "yes")];
+    let made = person.post(&format!("/campaigns/{campaign}/ideas"), &form).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    made.location.unwrap().trim_start_matches("/ideas/").parse().unwrap()
+}
+
+async fn two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let _admin = app.signed_up("admin").await;
+    let (mo, mu) = (app.signed_up("mo").await, app.signed_up("mu").await);
+    promote(&app, "mo", Role::Manager).await;
+    promote(&app, "mu", Role::Manager).await;
+    let voters = [app.signed_up("v1").await, app.signed_up("v2").await, app.signed_up("v3").await];
+    let campaign = anonymous_campaign(&mo).await;
+    let merge = |manager: &'static str, source: i64, target: i64| {
+        let person = if manager == "mo" { &mo } else { &mu };
+        let target = target.to_string();
+        async move { person.post(&format!("/ideas/{source}/merge"), &[("target", &target)]).await.status }
+    };
+    let mut db = app.db.clone();
+    for trial in 0..6 {
+        let [a, b, c] = [
+            submit_idea(&voters[0], campaign, &format!("Trial {trial}: refill stations")).await,
+            submit_idea(&voters[1], campaign, &format!("Trial {trial}: bulk refills")).await,
+            submit_idea(&voters[2], campaign, &format!("Trial {trial}: refill at the shop")).await,
+        ];
+        for voter in &voters {
+            assert_eq!(voter.post(&format!("/ideas/{a}/vote"), &[("back", "")]).await.status, 303);
+        }
+        // A into B and B into A at the same moment: one of them, never a cycle.
+        let (one, other) = tokio::join!(merge("mo", a, b), merge("mu", b, a));
+        assert_one_went_through([one, other], trial);
+        let query =
+            sql("SELECT CAST(COUNT(*) AS BIGINT) FROM ideas WHERE id IN ($1, $2) AND merged_into_id IS NOT NULL");
+        let (merged,): (i64,) = db.fetch_one(query.bind(a).bind(b)).await.unwrap();
+        assert_eq!(merged, 1, "trial {trial}: both ideas were merged into each other");
+        let (standing, merged_one) = if one == 303 { (b, a) } else { (a, b) };
+        assert_eq!(mo.post(&format!("/ideas/{merged_one}/unmerge"), &[]).await.status, 303);
+        // Undone twice at once: one undo, the votes as they were.
+        let undo = |person: &'static str| {
+            let person = if person == "mo" { &mo } else { &mu };
+            async move { person.post(&format!("/ideas/{standing}/unmerge"), &[]).await.status }
+        };
+        assert_eq!(merge("mo", standing, merged_one).await, 303);
+        let (one, other) = tokio::join!(undo("mo"), undo("mu"));
+        assert_one_went_through([one, other], trial);
+
+        // A into B and A into C at the same moment: A's three voters count in one place, once.
+        let (one, other) = tokio::join!(merge("mo", a, b), merge("mu", a, c));
+        assert_one_went_through([one, other], trial);
+        let query = sql("SELECT CAST(COUNT(*) AS BIGINT) FROM idea_votes WHERE idea_id IN ($1, $2)");
+        let (counted,): (i64,) = db.fetch_one(query.bind(b).bind(c)).await.unwrap();
+        assert_eq!(counted, 3, "trial {trial}: A's voters were counted in both targets");
+    }
+}
+
+/// Of two curations at once, one went through (303) and the other was refused plainly: 409 when it
+/// met the first in its transaction, 400 when it came after and the idea was already merged.
+fn assert_one_went_through(mut statuses: [u16; 2], trial: usize) {
+    statuses.sort();
+    assert!(statuses[0] == 303 && [400, 409].contains(&statuses[1]), "trial {trial}: {statuses:?}");
 }

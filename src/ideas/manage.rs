@@ -46,7 +46,9 @@ async fn move_stage(
         ));
     }
     let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
-    store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await?;
+    if !store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await? {
+        return Err(AppError::Conflict("The idea was merged meanwhile: its stage follows the idea it joined."));
+    }
     current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
 }
@@ -94,7 +96,9 @@ async fn merge(
     if source.merged_into_id.is_some() || target.merged_into_id.is_some() {
         return Err(AppError::BadRequest("Neither idea may already be merged into another.".into()));
     }
-    store::merge(&state.db, &source, &target, current.user.id).await?;
+    if !store::merge(&state.db, &source, &target, current.user.id).await? {
+        return Err(AppError::Conflict("One of the two ideas was merged meanwhile. Reload the idea and try again."));
+    }
     current.set_notice(format!("Merged into “{}”: its voters now count there, once each.", target.title)).await?;
     Ok(Redirect::to(&format!("/ideas/{}", source.id)))
 }

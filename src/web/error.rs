@@ -19,6 +19,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many requests: {0}")]
     TooMany(&'static str),
+    /// Someone else changed the thing meanwhile, so the action no longer applies.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// The database did not answer in time or at all.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -76,6 +79,7 @@ impl IntoResponse for AppError {
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", (*why).to_owned()),
             AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
             AppError::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", (*why).to_owned()),
+            AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed meanwhile", (*why).to_owned()),
             AppError::Unavailable(cause) => {
                 tracing::error!(cause = %cause, "database unavailable");
                 (

@@ -2,17 +2,43 @@
 //! undoing, and the histories exports carry.
 
 use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW};
-use crate::db::{Db, Exec, now, sql};
+use crate::db::{Db, Engine, Exec, Tx, now, sql};
 use crate::ideas::Stage;
 use crate::notifications::{self, Kind};
 
-/// Moves an idea to another stage with a reason: the history keeps it, and its author and voters
-/// are told.
-pub async fn change_stage(db: &Db, idea: &IdeaRow, to: Stage, reason: &str, actor_id: i64) -> Result<(), sqlx::Error> {
+/// Locks the ideas `ids` that stand (are not merged into another) for the rest of the transaction,
+/// in id order, and returns them with their stages. On PostgreSQL a row another transaction is
+/// changing is waited for and then read as that transaction left it; SQLite's writers take turns.
+/// Every curation reads its ideas here, so two managers acting at once see each other's outcome
+/// instead of both acting on what stood before.
+async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let lock = match tx.engine() {
+        Engine::Sqlite => {
+            sql("SELECT id, stage FROM ideas WHERE id IN ($1, $2) AND merged_into_id IS NULL ORDER BY id")
+        }
+        Engine::Postgres => sql("SELECT id, stage FROM ideas WHERE id IN ($1, $2) AND merged_into_id IS NULL
+                                 ORDER BY id FOR NO KEY UPDATE"),
+    };
+    let second = ids.get(1).or(ids.first()).copied().unwrap_or(0);
+    tx.fetch_all(lock.bind(ids.first().copied().unwrap_or(0)).bind(second)).await
+}
+
+/// Moves an idea to another stage with a reason: the history keeps it (from the stage it had when
+/// the move committed), and its author and voters are told. False when the idea was merged
+/// meanwhile.
+pub async fn change_stage(
+    db: &Db,
+    idea: &IdeaRow,
+    to: Stage,
+    reason: &str,
+    actor_id: i64,
+) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    record_stage(&mut tx, idea.id, &idea.stage, to.as_str(), reason, actor_id).await?;
+    let Some((_, from)) = lock_standing(&mut tx, &[idea.id]).await?.pop() else { return Ok(false) };
+    record_stage(&mut tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
     notifications::store::notify_idea_followers(&mut tx, idea.id, idea.author_id, Kind::IdeaStage, actor_id).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 async fn record_stage(
@@ -77,9 +103,16 @@ pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Resu
 }
 
 /// Merges a duplicate into another idea of the same campaign: the duplicate's voters who had not
-/// voted for the target now do (each counted once), and the duplicate points to the target.
-pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -> Result<(), sqlx::Error> {
+/// voted for the target now do (each counted once), and the duplicate points to the target. False,
+/// with nothing changed, unless both ideas still stand when the merge commits: two merges at once
+/// (A into B and B into A, or A into two ideas) cannot both go through.
+pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let standing = lock_standing(&mut tx, &[source.id, target.id]).await?;
+    let Some((_, from_stage)) = standing.iter().find(|(id, _)| *id == source.id).cloned() else { return Ok(false) };
+    if standing.len() < 2 {
+        return Ok(false);
+    }
     let at = now();
     let (merge_id,): (i64,) = tx
         .fetch_one(
@@ -87,7 +120,7 @@ pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -
                  RETURNING id")
             .bind(source.id)
             .bind(target.id)
-            .bind(&source.stage)
+            .bind(&from_stage)
             .bind(actor_id)
             .bind(at),
         )
@@ -114,8 +147,9 @@ pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -
     recount(&mut tx, target.id).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = $1 WHERE id = $2").bind(target.id).bind(source.id)).await?;
     let reason = format!("Merged into “{}”", target.title);
-    record_stage(&mut tx, source.id, &source.stage, Stage::Merged.as_str(), &reason, actor_id).await?;
-    tx.commit().await
+    record_stage(&mut tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Counts an idea's votes and trending score afresh (after a merge moved votes in or out).
@@ -137,11 +171,13 @@ async fn recount(db: &mut impl Exec, idea_id: i64) -> Result<(), sqlx::Error> {
 /// in the stage it had. False when the idea was not merged.
 pub async fn unmerge(db: &Db, source: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    // Claimed by marking it undone first: of two undos at once, the second finds nothing to undo.
     let merge: Option<(i64, i64, String)> = tx
         .fetch_optional(
-            sql("SELECT id, target_id, from_stage FROM merges WHERE source_id = $1 AND undone_at IS NULL
-                 ORDER BY id DESC LIMIT 1")
-            .bind(source.id),
+            sql("UPDATE merges SET undone_at = $2 WHERE source_id = $1 AND undone_at IS NULL
+                 RETURNING id, target_id, from_stage")
+            .bind(source.id)
+            .bind(now()),
         )
         .await?;
     let Some((merge_id, target_id, from_stage)) = merge else { return Ok(false) };
@@ -154,7 +190,6 @@ pub async fn unmerge(db: &Db, source: &IdeaRow, actor_id: i64) -> Result<bool, s
     .await?;
     recount(&mut tx, target_id).await?;
     recount(&mut tx, source.id).await?;
-    tx.execute(sql("UPDATE merges SET undone_at = $1 WHERE id = $2").bind(now()).bind(merge_id)).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = NULL WHERE id = $1").bind(source.id)).await?;
     record_stage(&mut tx, source.id, Stage::Merged.as_str(), &from_stage, "The merge was undone", actor_id).await?;
     tx.commit().await?;
