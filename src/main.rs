@@ -125,7 +125,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
             let role = Role::parse(&role)
                 .ok_or_else(|| format!("--role: `{role}` is not member, manager, moderator or admin"))?;
             let display_name =
-                accounts::profile_text(display_name.as_deref().unwrap_or(username.as_str()), "--display-name", 1, 60)?;
+                accounts::display_name(display_name.as_deref().unwrap_or(username.as_str()), "--display-name")?;
             let password = Password::parse(&read_password()?)?;
             let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let hash = accounts::hash_password(password).await.map_err(|e| e.to_string())?;

@@ -179,6 +179,43 @@ pub fn profile_text(input: &str, label: &str, min: usize, max: usize) -> Result<
     Ok(text.to_owned())
 }
 
+/// The name deleted accounts are shown under.
+pub const FORMER_EMPLOYEE: &str = "Former employee";
+
+/// A person's display name: [`profile_text`] on one line, without the characters that make one name
+/// look like another (direction overrides and isolates, zero-width spaces and marks; a zero-width
+/// joiner or non-joiner only between two visible characters, as scripts and emoji need them), and
+/// never the name deleted accounts go by.
+pub fn display_name(input: &str, label: &str) -> Result<String, String> {
+    let name = profile_text(input, label, 1, 60)?;
+    if name.contains(['\n', '\r']) {
+        return Err(format!("{label} fits on one line."));
+    }
+    let chars: Vec<char> = name.chars().collect();
+    let visible = |c: Option<&char>| c.is_some_and(|c| !c.is_whitespace() && !is_invisible(*c));
+    let spoofing = chars.iter().enumerate().any(|(i, c)| match c {
+        '\u{200C}' | '\u{200D}' => !(i > 0 && visible(chars.get(i - 1)) && visible(chars.get(i + 1))),
+        c => is_invisible(*c),
+    });
+    if spoofing {
+        return Err(format!("{label} contains invisible or direction-changing characters."));
+    }
+    let folded = name.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    if folded == FORMER_EMPLOYEE.to_lowercase() {
+        return Err(format!("{label} cannot be “{FORMER_EMPLOYEE}”: that is how deleted accounts are shown."));
+    }
+    Ok(name)
+}
+
+/// Characters that change how text around them is shown without showing anything themselves
+/// (joiners aside, which [`display_name`] allows between visible characters).
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}' | '\u{180E}'
+        | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
 /// Password hashes computed at once. Each argon2 computation holds 19 MiB; without a bound, a burst
 /// of sign-ins (or an attacker's) multiplies that (64 at once: 1.2 GiB) and the allocator keeps the
 /// peak. Two at a time keep both cores busy; the rest wait their turn, in order.

@@ -12,7 +12,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Email, Password, Username, hash_password, invitations, profile_text, store, verify_password};
+use super::{Email, Password, Username, hash_password, invitations, store, verify_password};
 use crate::config::SignupPolicy;
 use crate::db::sessions::USER_ID_KEY;
 use crate::db::unique_violation;
@@ -120,7 +120,7 @@ async fn signup(
     }
     let mut errors = FormErrors::default();
     let username = errors.check("username", Username::parse(&form.username));
-    let display_name = errors.check("display_name", profile_text(&form.display_name, "Your name", 1, 60));
+    let display_name = errors.check("display_name", super::display_name(&form.display_name, "Your name"));
     let email = errors.check("email", Email::parse(&form.email));
     if let Some(email) = &email
         && form.invite.is_empty()

@@ -163,14 +163,17 @@ pub async fn active_admins(db: &mut impl Exec) -> Result<i64, sqlx::Error> {
 pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     crate::follows::store::forget(db, user_id).await?;
     db.execute(
-        sql("UPDATE users SET username = $2, email = $3, display_name = 'Former employee', password_hash = '!',
+        sql("UPDATE users SET username = $2, email = $3, display_name = $5, password_hash = '!',
                               role = 'member', job_title = '', department = '', location = '', bio = '',
                               suspended_until = NULL, suspension_reason = '', deleted_at = $4
              WHERE id = $1")
         .bind(user_id)
-        .bind(format!("former_{user_id}"))
-        .bind(format!("former-{user_id}@deleted.invalid"))
-        .bind(now()),
+        // Neither can be registered (a username has no `-`, an e-mail domain has a dot), so nobody
+        // can take a deleted account's name first and make its deletion fail.
+        .bind(format!("former-{user_id}"))
+        .bind(format!("former-{user_id}@deleted"))
+        .bind(now())
+        .bind(super::FORMER_EMPLOYEE),
     )
     .await?;
     delete_sessions(db, user_id).await?;

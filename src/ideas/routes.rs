@@ -201,7 +201,7 @@ pub struct HistoryLine {
 
 fn history_line(change: StageChange, now: i64) -> HistoryLine {
     HistoryLine {
-        who: change.actor_name.unwrap_or_else(|| "Former employee".into()),
+        who: change.actor_name.unwrap_or_else(|| crate::accounts::FORMER_EMPLOYEE.into()),
         from: stage_label(&change.from_stage).to_owned(),
         to: stage_label(&change.to_stage).to_owned(),
         reason: change.reason,

@@ -94,7 +94,7 @@ async fn comment_target(db: &mut impl Exec, id: i64) -> Result<Option<(Target, i
         kind: ObjectKind::Comment,
         id,
         author_id,
-        author: author.as_ref().map_or_else(|| "Former employee".into(), |a| a.display_name.clone()),
+        author: author.as_ref().map_or_else(|| accounts::FORMER_EMPLOYEE.into(), |a| a.display_name.clone()),
         author_username: author.map(|a| a.username),
         link: format!("/ideas/{idea_id}#comment-{id}"),
         hidden: hidden_at.is_some(),

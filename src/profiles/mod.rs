@@ -30,7 +30,7 @@ pub struct ProfileFields {
 impl ProfileForm {
     pub fn parse(&self) -> Result<ProfileFields, FormErrors> {
         let mut errors = FormErrors::default();
-        let display_name = errors.check("display_name", profile_text(&self.display_name, "Your name", 1, 60));
+        let display_name = errors.check("display_name", crate::accounts::display_name(&self.display_name, "Your name"));
         let job_title = errors.check("job_title", profile_text(&self.job_title, "Job title", 0, 100));
         let department = errors.check("department", profile_text(&self.department, "Department", 0, 100));
         let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
