@@ -50,6 +50,7 @@ async fn like(
     if post.is_deleted() {
         return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
     }
+    super::refuse_if_hidden(&post)?;
     store::like(&state.db, &post, current.user.id).await?;
     state.live.publish(Event::Notified { user_id: post.author_id }).await;
     Ok(back_to(&form, post.id))
@@ -81,6 +82,10 @@ async fn likers(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let post = find_post(&state, &current, &id).await?;
+    // Who liked a hidden post is hidden like its text: from everyone but its author and moderators.
+    if post.hidden_at.is_some() && post.author_id != current.user.id && !current.user.is_moderator() {
+        return Err(AppError::NotFound);
+    }
     let people = store::likers(&mut state.db.clone(), post.id).await?;
     render(&LikersTemplate {
         layout: Layout::for_user(&current, "Liked by").await?,
@@ -162,6 +167,7 @@ async fn vote(
     Form(form): Form<VoteForm>,
 ) -> Result<Redirect, AppError> {
     let post = find_post(&state, &current, &id).await?;
+    super::refuse_if_hidden(&post)?;
     let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
     match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {
         Ok(()) => Ok(back_to(&BackForm { back: form.back }, post.id)),

@@ -82,6 +82,17 @@ impl PostRow {
     }
 }
 
+/// A post a moderator hid takes no new likes, replies or poll votes until it is restored: it stays
+/// readable for its author and moderators only, and new interaction would draw others to it.
+pub fn refuse_if_hidden(post: &PostRow) -> Result<(), crate::web::AppError> {
+    match post.hidden_at {
+        Some(_) => Err(crate::web::AppError::BadRequest(
+            "A moderator has hidden this post: it takes no new likes, replies or votes until it is restored.".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

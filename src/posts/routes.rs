@@ -295,6 +295,7 @@ async fn reply(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let parent = find_post(&state, &current, &id).await?;
+    super::refuse_if_hidden(&parent)?;
     let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
