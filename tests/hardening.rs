@@ -15,6 +15,8 @@ on_both_engines!(
     hiding_an_anonymous_idea_tells_moderators_nothing_about_its_author,
     an_ended_session_stays_ended_whatever_its_requests_in_flight_do,
     two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once,
+    nobody_can_take_a_deleted_accounts_name_or_pose_as_a_former_employee,
+    a_hidden_post_takes_no_new_likes_replies_or_votes_and_its_likers_are_hidden,
 );
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
@@ -364,4 +366,65 @@ async fn two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once(
 fn assert_one_went_through(mut statuses: [u16; 2], trial: usize) {
     statuses.sort();
     assert!(statuses[0] == 303 && [400, 409].contains(&statuses[1]), "trial {trial}: {statuses:?}");
+}
+
+async fn nobody_can_take_a_deleted_accounts_name_or_pose_as_a_former_employee(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let _cy = app.signed_up("cy").await;
+    let cy_id = app.user_id("cy").await;
+    // Someone registers what the old scheme named a deleted account, and its address, before cy leaves.
+    let squatter = app.person();
+    let (old_name, old_address) = (format!("former_{cy_id}"), format!("former-{cy_id}@deleted.invalid"));
+    assert_eq!(squatter.sign_up(&old_name, "Squat", &old_address, PASSWORD).await.status, 303);
+    let form = [("mode", "anonymise"), ("reason", "Left"), ("confirm", "cy")];
+    let deleted = ana.post("/admin/users/cy/delete", &form).await;
+    assert_eq!(deleted.status, 303, "{}", deleted.body);
+    // The deleted account's own name and address cannot be registered.
+    let (name, address) = (format!("former-{cy_id}"), format!("former-{cy_id}@deleted"));
+    assert_eq!(app.person().sign_up(&name, "Again", &address, PASSWORD).await.status, 422);
+
+    // Nobody may be called "Former employee", or hide direction overrides and invisible marks in a name.
+    for (name, username) in [
+        ("Former Employee", "fe1"),
+        ("  former   employee ", "fe2"),
+        ("Ana \u{202E}eyolpme", "fe3"),
+        ("A\u{200B}na", "fe4"),
+        ("\u{200D}Ana", "fe5"),
+    ] {
+        let page = app.person().sign_up(username, name, &format!("{username}@example.com"), PASSWORD).await;
+        assert_eq!(page.status, 422, "{name:?}");
+    }
+    let edited = ana.post("/settings/profile", &[("display_name", "Former employee")]).await;
+    assert_eq!(edited.status, 422);
+    assert_eq!(ana.post("/settings/profile", &[("display_name", "Ana Two")]).await.status, 303);
+    // Joiners between visible characters stay allowed (emoji and scripts need them).
+    let ok = app.person().sign_up("dev", "Dev 👩\u{200D}💻", "dev@example.com", PASSWORD).await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+}
+
+async fn a_hidden_post_takes_no_new_likes_replies_or_votes_and_its_likers_are_hidden(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let _admin = app.signed_up("admin").await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let md = app.signed_up("md").await;
+    promote(&app, "md", Role::Moderator).await;
+    ana.write_post("Something a moderator will hide").await;
+    let post = newest_post(&bo, "ana").await;
+    assert_eq!(bo.post(&format!("/posts/{post}/like"), &[("back", "")]).await.status, 303);
+    assert_eq!(bo.post(&format!("/report/post/{post}"), &[("reason", "other")]).await.status, 303);
+    assert_eq!(md.post(&format!("/moderation/post/{post}/hide"), &[]).await.status, 303);
+
+    let cy = app.signed_up("cy").await;
+    assert_eq!(cy.post(&format!("/posts/{post}/like"), &[("back", "")]).await.status, 400);
+    assert_eq!(ana.post(&format!("/posts/{post}/replies"), &[("body", "But why?")]).await.status, 400);
+    assert_eq!(cy.get(&format!("/posts/{post}/likes")).await.status, 404, "likers are hidden like the text");
+    assert!(md.get(&format!("/posts/{post}/likes")).await.contains("Bo Example"));
+    assert!(ana.get(&format!("/posts/{post}/likes")).await.contains("Bo Example"));
+    // Taking a like back is still possible; after a restore everything is open again.
+    assert_eq!(bo.post(&format!("/posts/{post}/unlike"), &[("back", "")]).await.status, 303);
+    assert_eq!(md.post(&format!("/moderation/post/{post}/restore"), &[]).await.status, 303);
+    assert_eq!(cy.post(&format!("/posts/{post}/like"), &[("back", "")]).await.status, 303);
+    assert_eq!(cy.post(&format!("/posts/{post}/replies"), &[("body", "Welcome back")]).await.status, 303);
 }
