@@ -35,6 +35,10 @@ const AUTHOR: [Gate; 6] = [SignIn, Forbidden, Forbidden, Forbidden, Forbidden, S
 const HIDDEN: [Gate; 6] = [SignIn, NotFound, NotFound, NotFound, NotFound, SignIn];
 const DRAFT: [Gate; 6] = [SignIn, NotFound, Through, NotFound, Through, SignIn];
 const OPEN: [Gate; 6] = [Through; 6];
+/// A private community's campaign: its members and admins; a manager outside it sees nothing.
+const PRIVATE_CAMPAIGN: [Gate; 6] = [SignIn, NotFound, NotFound, NotFound, Through, SignIn];
+/// Its manager pages: admins only here (the manager is not a member).
+const PRIVATE_EXPORT: [Gate; 6] = [SignIn, Forbidden, NotFound, Forbidden, Through, SignIn];
 
 struct Row {
     template: &'static str,
@@ -102,6 +106,12 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
     manager.post(&format!("/campaigns/{campaign}/publish"), &[]).await;
     let draft_made = manager.post("/campaigns/new", &pairs(&campaign_form("Draft"))).await;
     let draft: i64 = draft_made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    // A campaign of the private community, made by an admin: the manager is not a member.
+    let mut private_form = campaign_form("Private");
+    private_form.push(("community", "priv".into()));
+    let private_made = admin.post("/campaigns/new", &pairs(&private_form)).await;
+    let private: i64 = private_made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    admin.post(&format!("/campaigns/{private}/publish"), &[]).await;
     let idea_of = |page: common::Page| -> i64 { page.location.unwrap().trim_start_matches("/ideas/").parse().unwrap() };
     let idea = idea_of(
         owner
@@ -189,6 +199,9 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/campaigns/new", "POST", "/campaigns/new", MANAGERS),
         row("/campaigns/{id}", "GET", format!("/campaigns/{campaign}"), SIGNED),
         row("/campaigns/{id}", "GET", format!("/campaigns/{draft}"), DRAFT),
+        row("/campaigns/{id}", "GET", format!("/campaigns/{private}"), PRIVATE_CAMPAIGN),
+        row("/campaigns/{id}/export/{format}", "GET", format!("/campaigns/{private}/export/ideas.csv"), PRIVATE_EXPORT),
+        row("/campaigns/{id}/dashboard", "GET", format!("/campaigns/{private}/dashboard"), PRIVATE_EXPORT),
         row("/campaigns/{id}/{action}", "POST", format!("/campaigns/{campaign}/publish"), MANAGERS),
         row("/campaigns/{id}/edit", "GET", format!("/campaigns/{campaign}/edit"), MANAGERS),
         row("/campaigns/{id}/edit", "POST", format!("/campaigns/{campaign}/edit"), MANAGERS),

@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
 /// The campaign a path names, if the viewer may see it; a 404 otherwise.
 pub async fn find(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<Campaign, AppError> {
     let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    store::find_campaign(&mut state.db.clone(), id, current.user.id, is_manager(&current.user))
+    store::find_campaign(&mut state.db.clone(), id, current.user.id, super::campaign_reach(&current.user))
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -50,7 +50,8 @@ struct IndexTemplate {
 
 async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let manager = is_manager(&current.user);
-    let campaigns = store::list_campaigns_counted(&mut state.db.clone(), current.user.id, manager).await?;
+    let reach = super::campaign_reach(&current.user);
+    let campaigns = store::list_campaigns_counted(&mut state.db.clone(), current.user.id, reach).await?;
     let at = now();
     let mut sections: Vec<(&'static str, Vec<ListedCampaign>)> = Vec::new();
     for (title, phase) in [

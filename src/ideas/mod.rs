@@ -19,6 +19,18 @@ pub fn is_manager(user: &User) -> bool {
     matches!(user.role(), Role::Manager | Role::Admin)
 }
 
+/// Which campaigns a person may see, as the campaign queries take it: 0, the open and closed ones
+/// of the whole company and of their communities; 1 (managers), drafts too; 2 (admins), every
+/// campaign. A community's campaigns are for its members, managers included: a manager outside a
+/// private community does not see its campaigns or their ideas.
+pub fn campaign_reach(user: &User) -> i64 {
+    match user.role() {
+        Role::Admin => 2,
+        Role::Manager => 1,
+        _ => 0,
+    }
+}
+
 /// Refuses anyone who does not run campaigns.
 pub fn require_manager(current: &crate::web::CurrentUser) -> Result<(), crate::web::AppError> {
     if is_manager(&current.user) {

@@ -241,16 +241,16 @@ async fn search(
             });
         }
         if wants("ideas") && filters.community.is_empty() {
-            let manager = crate::ideas::is_manager(me);
+            let reach = crate::ideas::campaign_reach(me);
             let rows = match outside {
                 Some(meili) => {
-                    let campaigns: Vec<i64> = crate::ideas::store::list_campaigns(&mut db, me.id, manager)
+                    let campaigns: Vec<i64> = crate::ideas::store::list_campaigns(&mut db, me.id, reach)
                         .await?
                         .into_iter()
                         .map(|c| c.id)
                         .collect();
                     match meili.ideas(&text, &campaigns, &filters, offset, limit + 1).await {
-                        Ok(ids) => Some(store::ideas_by_ids(&mut db, &ids, me.id, manager, &filters).await?),
+                        Ok(ids) => Some(store::ideas_by_ids(&mut db, &ids, me.id, reach, &filters).await?),
                         Err(e) => fallback(e),
                     }
                 }
@@ -258,7 +258,7 @@ async fn search(
             };
             let rows = match rows {
                 Some(rows) => rows,
-                None => store::ideas(&mut db, &parsed, false, me.id, manager, &filters, offset, limit + 1).await?,
+                None => store::ideas(&mut db, &parsed, false, me.id, reach, &filters, offset, limit + 1).await?,
             };
             page.ideas = section(rows, limit, next("ideas"), |i| IdeaHitView {
                 id: i.id,

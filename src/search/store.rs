@@ -125,10 +125,10 @@ macro_rules! idea_search_rules {
     () => {
         " JOIN users u ON u.id = i.author_id JOIN campaigns ca ON ca.id = i.campaign_id
           WHERE i.hidden_at IS NULL
-            AND ($3 OR (ca.status <> 'draft'
-                        AND (ca.community_id IS NULL
-                             OR EXISTS (SELECT 1 FROM community_members m
-                                        WHERE m.community_id = ca.community_id AND m.user_id = $2))))
+            AND ($3 = 2 OR ((ca.status <> 'draft' OR $3 = 1)
+                            AND (ca.community_id IS NULL
+                                 OR EXISTS (SELECT 1 FROM community_members m
+                                            WHERE m.community_id = ca.community_id AND m.user_id = $2))))
             AND ($4 = '' OR (u.username = $4 AND NOT i.anonymous))
             AND ($5 = 0 OR i.campaign_id = $5)
             AND i.created_at >= $6 AND i.created_at < $7 "
@@ -145,7 +145,7 @@ pub async fn ideas(
     query: &Parsed,
     any: bool,
     viewer_id: i64,
-    manager: bool,
+    reach: i64,
     filters: &Filters,
     offset: i64,
     limit: i64,
@@ -171,15 +171,15 @@ pub async fn ideas(
             "ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC LIMIT $8 OFFSET $9"
         )),
     };
-    let statement = bind_idea_rules(statement.bind(query.expression(engine, any)), viewer_id, manager, filters);
+    let statement = bind_idea_rules(statement.bind(query.expression(engine, any)), viewer_id, reach, filters);
     db.fetch_all(statement.bind(limit).bind(offset).bind(RANKED_AMONG).planned_per_call()).await
 }
 
 /// Binds `$2` to `$7` of `idea_search_rules!`.
-fn bind_idea_rules(query: Query, viewer_id: i64, manager: bool, filters: &Filters) -> Query {
+fn bind_idea_rules(query: Query, viewer_id: i64, reach: i64, filters: &Filters) -> Query {
     query
         .bind(viewer_id)
-        .bind(manager)
+        .bind(reach)
         .bind(filters.author.clone())
         .bind(filters.campaign.unwrap_or(0))
         .bind(filters.from.unwrap_or(i64::MIN))
@@ -357,7 +357,7 @@ pub async fn ideas_by_ids(
     db: &mut impl Exec,
     ids: &[i64],
     viewer_id: i64,
-    manager: bool,
+    reach: i64,
     filters: &Filters,
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
     let statement = crate::db::sql_in(
@@ -365,7 +365,7 @@ pub async fn ideas_by_ids(
         8,
         ids.len(),
     );
-    let query = bind_idea_rules(statement.bind(0_i64), viewer_id, manager, filters).bind_list(ids);
+    let query = bind_idea_rules(statement.bind(0_i64), viewer_id, reach, filters).bind_list(ids);
     let rows: Vec<IdeaHit> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |i| i.id))
 }

@@ -26,9 +26,10 @@ macro_rules! campaign_from {
 /// published and archived campaigns, of the whole company or of communities they belong to.
 macro_rules! campaign_visible {
     () => {
-        "($2 OR (c.status <> 'draft'
-                 AND (c.community_id IS NULL
-                      OR EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = c.community_id AND m.user_id = $1))))"
+        "($2 = 2 OR ((c.status <> 'draft' OR $2 = 1)
+                     AND (c.community_id IS NULL
+                          OR EXISTS (SELECT 1 FROM community_members m
+                                     WHERE m.community_id = c.community_id AND m.user_id = $1))))"
     };
 }
 
@@ -89,12 +90,12 @@ pub async fn find_campaign(
     db: &mut impl Exec,
     id: i64,
     viewer_id: i64,
-    manager: bool,
+    reach: i64,
 ) -> Result<Option<Campaign>, sqlx::Error> {
     db.fetch_optional(
         sql(concat!(campaign_columns!(), campaign_from!(), "WHERE c.id = $3 AND ", campaign_visible!()))
             .bind(viewer_id)
-            .bind(manager)
+            .bind(reach)
             .bind(id),
     )
     .await
@@ -114,8 +115,8 @@ macro_rules! campaign_list {
     };
 }
 
-pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -> Result<Vec<Campaign>, sqlx::Error> {
-    db.fetch_all(sql(campaign_list!("")).bind(viewer_id).bind(manager)).await
+pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, reach: i64) -> Result<Vec<Campaign>, sqlx::Error> {
+    db.fetch_all(sql(campaign_list!("")).bind(viewer_id).bind(reach)).await
 }
 
 /// The campaigns' page: what `list_campaigns` lists, each with its number of ideas (merged ones not
@@ -123,12 +124,12 @@ pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, manager: bool) -
 pub async fn list_campaigns_counted(
     db: &mut impl Exec,
     viewer_id: i64,
-    manager: bool,
+    reach: i64,
 ) -> Result<Vec<ListedCampaign>, sqlx::Error> {
     let counted = campaign_list!(
         ", (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count"
     );
-    db.fetch_all(sql(counted).bind(viewer_id).bind(manager)).await
+    db.fetch_all(sql(counted).bind(viewer_id).bind(reach)).await
 }
 
 pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(), sqlx::Error> {
@@ -523,7 +524,7 @@ pub async fn similar(
     }
     let filters = crate::search::store::Filters { campaign: Some(campaign_id), ..Default::default() };
     // The caller has checked that the person may see the campaign.
-    let hits = crate::search::store::ideas(db, &query, true, 0, true, &filters, 0, 10).await?;
+    let hits = crate::search::store::ideas(db, &query, true, 0, 2, &filters, 0, 10).await?;
     Ok(hits.into_iter().filter(|h| h.merged_into_id.is_none()).take(5).map(|h| (h.id, h.title, h.vote_count)).collect())
 }
 
