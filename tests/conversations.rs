@@ -185,7 +185,7 @@ async fn notifications_tell_of_replies_mentions_likes_and_follows_grouped_and_ma
     assert!(ana.get("/").await.contains("class=\"badge\""), "reading the page changes nothing");
     // What arrives after the page was shown stays unread when it is marked read.
     cy.write_post("@ana one more").await;
-    assert_eq!(ana.post("/notifications/read", &[("up_to", &shown_up_to(&page))]).await.status, 303);
+    assert_eq!(ana.post("/notifications/read", &[("up_to", &page.notifications_up_to())]).await.status, 303);
     assert!(ana.get("/").await.contains(r#"aria-label="1 unread""#), "only what was shown is read");
 
     // Undoing a like before it is seen takes its notification back.
@@ -212,14 +212,8 @@ async fn the_unread_badge_counts_to_99_and_then_says_99_plus(engine: Engine) {
     // The notifications page still lists every one of them.
     let page = ana.get("/notifications").await;
     assert_eq!(page.body.matches("Bo Example mentioned you").count(), 100, "{}", page.body);
-    assert_eq!(ana.post("/notifications/read", &[("up_to", &shown_up_to(&page))]).await.status, 303);
+    assert_eq!(ana.post("/notifications/read", &[("up_to", &page.notifications_up_to())]).await.status, 303);
     assert!(!ana.get("/").await.contains("class=\"badge\""), "marked read");
-}
-
-/// The newest notification a notifications page showed, as its "Mark all as read" form sends it.
-fn shown_up_to(page: &common::Page) -> String {
-    let at = page.body.find(r#"name="up_to" value=""#).expect("a Mark all as read button") + 20;
-    page.body[at..].split('"').next().unwrap_or_default().to_owned()
 }
 
 async fn following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away(engine: Engine) {

@@ -17,6 +17,7 @@ on_both_engines!(
     two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once,
     nobody_can_take_a_deleted_accounts_name_or_pose_as_a_former_employee,
     a_hidden_post_takes_no_new_likes_replies_or_votes_and_its_likers_are_hidden,
+    losing_access_ends_notifications_and_live_updates_about_it,
 );
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
@@ -427,4 +428,64 @@ async fn a_hidden_post_takes_no_new_likes_replies_or_votes_and_its_likers_are_hi
     assert_eq!(md.post(&format!("/moderation/post/{post}/restore"), &[]).await.status, 303);
     assert_eq!(cy.post(&format!("/posts/{post}/like"), &[("back", "")]).await.status, 303);
     assert_eq!(cy.post(&format!("/posts/{post}/replies"), &[("body", "Welcome back")]).await.status, 303);
+}
+
+/// Reads an event stream until the server ends it (within 15 s); what it said meanwhile.
+async fn until_ended(stream: &mut common::Stream) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match tokio::time::timeout(left, stream.response.chunk()).await {
+            Ok(Ok(Some(chunk))) => stream.text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(_) => return stream.text.clone(),
+            Err(_) => panic!("the stream was still open 15 s later; it said {:?}", stream.text),
+        }
+    }
+}
+
+async fn losing_access_ends_notifications_and_live_updates_about_it(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    ana.post("/communities/new", &[("name", "Lab"), ("slug", "lab"), ("visibility", "private")]).await;
+    ana.post("/c/lab/invite", &[("username", "bo")]).await;
+    assert_eq!(bo.post("/c/lab/join", &[]).await.status, 303);
+    let at = now();
+    let (opens, closes) = (input_time(at - 3600), input_time(at + 7 * 86_400));
+    let form = [
+        ("title", "Lab ideas"),
+        ("question", "What?"),
+        ("opens_at", &opens),
+        ("closes_at", &closes),
+        ("community", "lab"),
+    ];
+    let made = ana.post("/campaigns/new", &form).await;
+    let campaign: i64 = made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    assert_eq!(ana.post(&format!("/campaigns/{campaign}/publish"), &[]).await.status, 303);
+    let idea = submit_idea(&bo, campaign, "A secret microscope").await;
+    let stage = |to: &'static str| [("stage", to), ("reason", "Looking into it")];
+    assert_eq!(ana.post(&format!("/ideas/{idea}/stage"), &stage("under_review")).await.status, 303);
+    let page = bo.get("/notifications").await;
+    assert!(page.contains("A secret microscope"));
+    assert_eq!(bo.post("/notifications/read", &[("up_to", &page.notifications_up_to())]).await.status, 303);
+
+    // Bo leaves while his page of the community is open.
+    let mut lab = common::Stream::open(&bo, "c/lab").await;
+    assert_eq!(bo.post("/c/lab/leave", &[]).await.status, 303);
+    assert_eq!(ana.post("/c/lab/posts", &[("body", "Only for the lab")]).await.status, 303);
+    let said = until_ended(&mut lab).await;
+    assert!(!said.contains("event: posts"), "a former member heard of the lab's posts: {said:?}");
+    assert_eq!(ana.post(&format!("/ideas/{idea}/stage"), &stage("selected")).await.status, 303);
+    let page = bo.get("/notifications").await;
+    assert!(!page.contains("A secret microscope"), "{}", page.body);
+    assert!(!bo.get("/").await.contains("class=\"badge\""), "the lab's notifications still count");
+
+    // A suspended person's open pages stop hearing anything.
+    let mut all = common::Stream::open(&cy, "all").await;
+    let suspended = ana.post("/admin/users/cy/suspend", &[("duration", "1d"), ("reason", "Cooling off")]).await;
+    assert_eq!(suspended.status, 303);
+    ana.write_post("For everyone").await;
+    let said = until_ended(&mut all).await;
+    assert!(!said.contains("event: posts"), "a suspended person heard of new posts: {said:?}");
 }

@@ -173,6 +173,8 @@ async fn suspend(
     let mut tx = state.db.begin().await?;
     suspend_account(&mut tx, &current.user, &user, until, &reason).await?;
     tx.commit().await?;
+    // Their open pages' live streams end now.
+    state.live.publish(crate::live::Event::Notified { user_id: user.id }).await;
     tracing::info!(admin = current.user.id, user = user.id, until, "account suspended");
     current.set_notice(format!("{} is suspended and was signed out everywhere.", user.display_name)).await?;
     Ok(back_to_user(&user))

@@ -16,7 +16,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::Event;
 use crate::communities;
-use crate::db::Db;
+use crate::db::{Db, Exec, now, sql};
 use crate::web::{AppError, AppState, CurrentUser};
 
 /// How often a page's unread count is checked when no event named the viewer.
@@ -67,6 +67,7 @@ async fn events(
     let watcher = Watcher {
         db,
         user_id: current.user.id,
+        session_id: current.session.id().map(|id| id.to_string()).unwrap_or_default(),
         feed,
         events: state.live.subscribe(),
         new_posts: 0,
@@ -87,6 +88,8 @@ async fn events(
 struct Watcher {
     db: Db,
     user_id: i64,
+    /// The session the stream was opened in: when it ends, so does the stream.
+    session_id: String,
     feed: Feed,
     events: tokio::sync::broadcast::Receiver<Event>,
     new_posts: u64,
@@ -98,8 +101,32 @@ struct Watcher {
 }
 
 impl Watcher {
-    /// The next thing to tell the page; `None` ends the stream (the process is shutting down).
+    /// The next thing to tell the page; `None` ends the stream: the process is shutting down, or the
+    /// person may no longer hear it (checked before anything is said, and at every check).
     async fn next(&mut self) -> Option<SseEvent> {
+        let event = self.next_event().await?;
+        self.still_allowed().await.then_some(event)
+    }
+
+    /// Whether the stream may go on: its session still stands (not signed out, nor ended by a
+    /// suspension or deletion, which delete the account's sessions), the account is not suspended,
+    /// and a community's page is still readable by them (they may have left or been removed).
+    async fn still_allowed(&mut self) -> bool {
+        let session = sql("SELECT CAST(COUNT(*) AS BIGINT) FROM sessions s JOIN users u ON u.id = s.user_id
+                           WHERE s.id = $1 AND u.id = $2 AND s.expires_at > $3 AND u.deleted_at IS NULL
+                             AND (u.suspended_until IS NULL OR u.suspended_until <= $3)");
+        let standing: Result<(i64,), _> =
+            self.db.fetch_one(session.bind(self.session_id.clone()).bind(self.user_id).bind(now())).await;
+        if !matches!(standing, Ok((1,))) {
+            return false;
+        }
+        let Feed::Community(id) = self.feed else { return true };
+        let community = communities::store::find_by_id(&mut self.db, id).await;
+        let standing = communities::store::standing(&mut self.db, id, self.user_id).await;
+        matches!((community, standing), (Ok(Some(c)), Ok(s)) if c.readable_by(s))
+    }
+
+    async fn next_event(&mut self) -> Option<SseEvent> {
         loop {
             tokio::select! {
                 received = self.events.recv() => match received {
@@ -125,6 +152,10 @@ impl Watcher {
                         }
                     }
                     Ok(Event::Notified { user_id }) if user_id == self.user_id => {
+                        // Suspending someone tells their streams at once.
+                        if !self.still_allowed().await {
+                            return None;
+                        }
                         if let Some(event) = self.recount().await {
                             return Some(event);
                         }
@@ -133,6 +164,9 @@ impl Watcher {
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.tick.tick() => {
+                    if !self.still_allowed().await {
+                        return None;
+                    }
                     if let Some(event) = self.recount().await {
                         return Some(event);
                     }

@@ -497,6 +497,10 @@ async fn act(
         _ => return Err(AppError::NotFound),
     };
     tx.commit().await?;
+    if matches!(action.as_str(), "warn" | "suspend") {
+        // The author's open pages hear of the warning, or end their live streams.
+        state.live.publish(crate::live::Event::Notified { user_id: target.author_id }).await;
+    }
     tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
     current.set_notice(notice).await?;
     Ok(Redirect::to("/moderation").into_response())

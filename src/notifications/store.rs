@@ -154,9 +154,26 @@ pub async fn retract(
 /// The most unread notifications the header counts; beyond it shows "99+".
 pub const UNREAD_SHOWN: i64 = 99;
 
+/// Whether a notification's idea (if any) is one `$who` may still see: an idea of a community's
+/// campaign is for that community's members, so someone who left it hears no more of its ideas.
+macro_rules! idea_readable {
+    ($who:literal) => {
+        concat!(
+            "(n.idea_id IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM ideas ri JOIN campaigns rc ON rc.id = ri.campaign_id
+                 WHERE ri.id = n.idea_id AND rc.community_id IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM community_members rm
+                                   WHERE rm.community_id = rc.community_id AND rm.user_id = ",
+            $who,
+            ")))"
+        )
+    };
+}
+pub(crate) use idea_readable;
+
 /// `SELECT COUNT(*)` of someone's unread notifications as the page shows them: likes of one post and
-/// new followers count once, and notifications about posts the person can no longer see (they left a
-/// private community) not at all. `$who` is their id (a placeholder or a column of an outer query),
+/// new followers count once, and notifications about posts or ideas the person can no longer see
+/// (they left a private community) not at all. `$who` is their id (a placeholder or a column of an outer query),
 /// `$limit` the placeholder of the most to count, so someone with thousands unread costs no more than
 /// `UNREAD_SHOWN + 1`: every page's header shows it.
 macro_rules! unread_count_select {
@@ -170,7 +187,9 @@ macro_rules! unread_count_select {
             $who,
             " AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
             $crate::posts::store::visible_to!($who),
-            ") LIMIT ",
+            ") AND ",
+            $crate::notifications::store::idea_readable!($who),
+            " LIMIT ",
             $limit,
             ") unread"
         )
@@ -201,7 +220,9 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
              LEFT JOIN ideas i ON i.id = n.idea_id
              WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ",
             visible_to!("$1"),
-            ") ORDER BY n.id DESC LIMIT $2"
+            ") AND ",
+            idea_readable!("$1"),
+            " ORDER BY n.id DESC LIMIT $2"
         ))
         .bind(user_id)
         .bind(RECENT),

@@ -258,6 +258,13 @@ impl Page {
     pub fn contains(&self, text: &str) -> bool {
         self.body.contains(text)
     }
+
+    /// On a notifications page, the newest notification shown, as its "Mark all as read" form
+    /// sends it.
+    pub fn notifications_up_to(&self) -> String {
+        let at = self.body.find(r#"name="up_to" value=""#).expect("a Mark all as read button") + 20;
+        self.body[at..].split('"').next().unwrap_or_default().to_owned()
+    }
 }
 
 /// Someone with a browser-like HTTP client: a cookie jar, and an Origin header on every form post
