@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::store::StepDown;
 use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::{self, profile_text};
 use crate::db::unique_violation;
@@ -244,12 +245,11 @@ async fn leave(
 ) -> Result<Redirect, AppError> {
     let (community, standing) = community(&state, &current, &slug).await?;
     let mut db = state.db.clone();
-    if standing == Standing::Admin && store::admin_count(&mut db, community.id).await? == 1 {
+    if standing.is_member() && !store::step_down(&state.db, community.id, current.user.id, StepDown::Leave).await? {
         return Err(AppError::BadRequest(
             "You are the community's only admin: make someone else an admin first.".into(),
         ));
     }
-    store::leave(&state.db, community.id, current.user.id).await?;
     store::deny(&mut db, community.id, current.user.id).await?;
     current.set_notice(format!("You left {}.", community.name)).await?;
     Ok(Redirect::to(&format!("/c/{}", community.slug)))
@@ -332,15 +332,13 @@ async fn manage_member(
             format!("{name} is an admin of the community now.")
         }
         "demote" | "remove" => {
-            let standing = store::standing(&mut db, community.id, person.id).await?;
-            if standing == Standing::Admin && store::admin_count(&mut db, community.id).await? == 1 {
+            let how = if action == "demote" { StepDown::Demote } else { StepDown::Leave };
+            if !store::step_down(&state.db, community.id, person.id, how).await? {
                 return Err(AppError::BadRequest("A community keeps at least one admin.".into()));
             }
-            if action == "demote" {
-                store::set_admin(&mut db, community.id, person.id, false).await?;
+            if how == StepDown::Demote {
                 format!("{name} is no longer an admin of the community.")
             } else {
-                store::leave(&state.db, community.id, person.id).await?;
                 format!("{name} was removed from the community.")
             }
         }

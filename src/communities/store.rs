@@ -2,7 +2,7 @@
 //! timeline in step in the same transaction.
 
 use super::{Community, Standing};
-use crate::db::{Db, Exec, now, sql};
+use crate::db::{Db, Engine, Exec, now, sql};
 use crate::notifications::{self, Kind};
 use crate::timeline;
 
@@ -211,8 +211,39 @@ pub async fn invite(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> 
 }
 
 /// Leaves a community (or is removed from it): its posts leave their home as the rule says.
-pub async fn leave(db: &Db, community_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
+/// How a member stops being one of a community's admins, or a member at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepDown {
+    Demote,
+    Leave,
+}
+
+/// Demotes a member or takes them out of the community, unless they are its last admin (then
+/// false, nothing changed). The count is taken with the community's row locked (PostgreSQL; SQLite's
+/// writers take turns), so two admins leaving or demoting each other at once cannot leave the
+/// community without one.
+pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
+    if tx.engine() == Engine::Postgres {
+        let _: Option<(i64,)> =
+            tx.fetch_optional(sql("SELECT id FROM communities WHERE id = $1 FOR UPDATE").bind(community_id)).await?;
+    }
+    let (admins, is_admin): (i64, i64) = tx
+        .fetch_one(
+            sql("SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN user_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM community_members WHERE community_id = $1 AND is_admin")
+            .bind(community_id)
+            .bind(user_id),
+        )
+        .await?;
+    if is_admin == 1 && admins <= 1 {
+        return Ok(false);
+    }
+    if how == StepDown::Demote {
+        set_admin(&mut tx, community_id, user_id, false).await?;
+        tx.commit().await?;
+        return Ok(true);
+    }
     let removed = tx
         .execute(
             sql("DELETE FROM community_members WHERE community_id = $1 AND user_id = $2")
@@ -223,7 +254,8 @@ pub async fn leave(db: &Db, community_id: i64, user_id: i64) -> Result<(), sqlx:
     if removed == 1 {
         timeline::store::after_leave(&mut tx, user_id, community_id).await?;
     }
-    tx.commit().await
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn admin_count(db: &mut impl Exec, community_id: i64) -> Result<i64, sqlx::Error> {
