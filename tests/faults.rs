@@ -8,8 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Engine, TestApp};
-use townhall::db::{Exec, sql};
+use common::{Engine, PASSWORD, Person, TestApp, start_process, wait_until_healthy};
+use townhall::db::{Exec, now, sql};
+
+on_both_engines!(acknowledged_writes_of_every_kind_survive_kill_9_under_load);
 
 /// A tmpfs of a few megabytes, unmounted when dropped.
 struct SmallDisk {
@@ -406,4 +408,78 @@ async fn half_open_connections_cannot_take_the_server_down() {
     let _ = server.kill();
     let _ = server.wait();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Posts, replies and idea comments from six writers at once; the process is killed (SIGKILL) while
+/// requests are still in flight. Everything it acknowledged is there after a restart.
+async fn acknowledged_writes_of_every_kind_survive_kill_9_under_load(engine: Engine) {
+    let mut app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let _bo = app.signed_up("bo").await;
+    let (opens, closes) = (townhall::ideas::input_time(now() - 3600), townhall::ideas::input_time(now() + 86_400));
+    let made = ana
+        .post("/campaigns/new", &[("title", "T"), ("question", "Q?"), ("opens_at", &opens), ("closes_at", &closes)])
+        .await;
+    let campaign: i64 = made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    assert_eq!(ana.post(&format!("/campaigns/{campaign}/publish"), &[]).await.status, 303);
+    let made = ana
+        .post(&format!("/campaigns/{campaign}/ideas"), &[("title", "An idea"), ("body", "b"), ("confirmed", "y")])
+        .await;
+    let idea: i64 = made.location.unwrap().trim_start_matches("/ideas/").parse().unwrap();
+    ana.write_post("The thread everyone answers").await;
+    let thread = common::post_ids(&ana.get("/@ana").await.body)[0];
+    app.stop().await;
+    let url = app.config.database_url.clone();
+
+    let mut process = start_process(&url);
+    wait_until_healthy(&process.base).await;
+    let mut writers = Vec::new();
+    for w in 0..6 {
+        let person = Person::new(&process.base);
+        assert_eq!(person.sign_in(if w % 2 == 0 { "ana" } else { "bo" }, PASSWORD).await.status, 303);
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            for n in 0..2_000 {
+                let body = format!("kill-{w}-{n}");
+                let (path, kind) = match n % 3 {
+                    0 => ("/posts".to_owned(), "posts"),
+                    1 => (format!("/posts/{thread}/replies"), "posts"),
+                    _ => (format!("/ideas/{idea}/comments"), "idea_comments"),
+                };
+                let sent = person.client.post(format!("{}{path}", person.base)).header("origin", &person.base);
+                match sent.form(&[("body", &body)]).send().await {
+                    Ok(r) if r.status().as_u16() == 303 => acknowledged.push((kind, body)),
+                    Ok(r) => assert!(r.status().as_u16() == 503, "{path} answered {}", r.status()),
+                    Err(_) => break, // the process is gone
+                }
+            }
+            acknowledged
+        }));
+    }
+    // Kill it mid-stream, once every writer has had some writes acknowledged.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await.unwrap());
+    }
+    assert!(acknowledged.len() >= 30, "only {} writes were acknowledged before the kill", acknowledged.len());
+    eprintln!("{} writes acknowledged before the kill", acknowledged.len());
+
+    let mut process = start_process(&url);
+    wait_until_healthy(&process.base).await;
+    let mut db = townhall::db::Db::connect(&url).await.unwrap();
+    let posts: Vec<(String,)> = db.fetch_all(sql("SELECT body FROM posts")).await.unwrap();
+    let comments: Vec<(String,)> = db.fetch_all(sql("SELECT body FROM idea_comments")).await.unwrap();
+    let stored: std::collections::HashSet<(&str, String)> = posts
+        .into_iter()
+        .map(|(b,)| ("posts", b))
+        .chain(comments.into_iter().map(|(b,)| ("idea_comments", b)))
+        .collect();
+    let lost: Vec<_> = acknowledged.iter().filter(|(kind, body)| !stored.contains(&(*kind, body.clone()))).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged writes lost: {lost:?}", lost.len(), acknowledged.len());
+    process.child.kill().unwrap();
+    process.child.wait().unwrap();
+    db.close().await;
 }
