@@ -22,5 +22,7 @@ ENV TOWNHALL_LISTEN=0.0.0.0:8080 \
     TOWNHALL_DATA_DIR=/data
 VOLUME ["/data"]
 EXPOSE 8080
+# Each connection is an open file: Townhall raises its soft limit to the hard one and allows that many
+# connections less 128. Give busy sites more with `docker run --ulimit nofile=65536:65536`.
 ENTRYPOINT ["/usr/local/bin/townhall"]
 CMD ["serve"]
