@@ -29,8 +29,9 @@ async fn newest_post(person: &Person, username: &str) -> i64 {
     post_ids(&person.get(&format!("/@{username}")).await.body)[0]
 }
 
-/// An open campaign that takes anonymous ideas, made by `manager`.
-async fn anonymous_campaign(manager: &Person) -> i64 {
+/// An open campaign that takes anonymous ideas, made by `manager`, for the whole company or (with a
+/// `community` address) for that community's members.
+async fn open_campaign(manager: &Person, community: &str) -> i64 {
     let at = now();
     let (opens, closes) = (input_time(at - 3600), input_time(at + 7 * 86_400));
     let form = [
@@ -39,6 +40,7 @@ async fn anonymous_campaign(manager: &Person) -> i64 {
         ("opens_at", &opens),
         ("closes_at", &closes),
         ("allow_anonymous", "on"),
+        ("community", community),
     ];
     let made = manager.post("/campaigns/new", &form).await;
     assert_eq!(made.status, 303, "{}", made.body);
@@ -64,7 +66,7 @@ async fn hiding_an_anonymous_idea_tells_moderators_nothing_about_its_author(engi
         let post = newest_post(&rep, name).await;
         assert_eq!(rep.post(&format!("/report/post/{post}"), &[("reason", "other")]).await.status, 303);
     }
-    let campaign = anonymous_campaign(&mo).await;
+    let campaign = open_campaign(&mo, "").await;
     let form =
         [("title", "The canteen is a disgrace"), ("body", "Details."), ("confirmed", "yes"), ("anonymous", "on")];
     let made = bo.post(&format!("/campaigns/{campaign}/ideas"), &form).await;
@@ -320,7 +322,7 @@ async fn two_managers_merging_at_once_leave_one_merge_and_count_each_voter_once(
     promote(&app, "mo", Role::Manager).await;
     promote(&app, "mu", Role::Manager).await;
     let voters = [app.signed_up("v1").await, app.signed_up("v2").await, app.signed_up("v3").await];
-    let campaign = anonymous_campaign(&mo).await;
+    let campaign = open_campaign(&mo, "").await;
     let merge = |manager: &'static str, source: i64, target: i64| {
         let person = if manager == "mo" { &mo } else { &mu };
         let target = target.to_string();
@@ -453,18 +455,7 @@ async fn losing_access_ends_notifications_and_live_updates_about_it(engine: Engi
     ana.post("/communities/new", &[("name", "Lab"), ("slug", "lab"), ("visibility", "private")]).await;
     ana.post("/c/lab/invite", &[("username", "bo")]).await;
     assert_eq!(bo.post("/c/lab/join", &[]).await.status, 303);
-    let at = now();
-    let (opens, closes) = (input_time(at - 3600), input_time(at + 7 * 86_400));
-    let form = [
-        ("title", "Lab ideas"),
-        ("question", "What?"),
-        ("opens_at", &opens),
-        ("closes_at", &closes),
-        ("community", "lab"),
-    ];
-    let made = ana.post("/campaigns/new", &form).await;
-    let campaign: i64 = made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
-    assert_eq!(ana.post(&format!("/campaigns/{campaign}/publish"), &[]).await.status, 303);
+    let campaign = open_campaign(&ana, "lab").await;
     let idea = submit_idea(&bo, campaign, "A secret microscope").await;
     let stage = |to: &'static str| [("stage", to), ("reason", "Looking into it")];
     assert_eq!(ana.post(&format!("/ideas/{idea}/stage"), &stage("under_review")).await.status, 303);
