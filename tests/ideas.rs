@@ -200,8 +200,14 @@ async fn hidden_counts_are_for_managers_until_the_close(engine: Engine) {
     assert!(bo.get(&format!("/ideas/{a}")).await.contains("Vote counts are hidden until the campaign closes."));
     assert!(bo.get(&format!("/ideas/{a}")).await.contains("Take back my vote"), "you still see your own vote");
     assert!(admin.get(&format!("/ideas/{a}")).await.contains("<strong>1</strong> vote"), "managers see counts");
+    // The author's own data export hides them too.
+    let b = submit(&bo, id, "Beta", false).await;
+    vote(&admin, b).await;
+    let export = bo.get("/settings/data.json").await;
+    assert!(export.contains(r#""votes":null"#) && !export.contains(r#""votes":1"#), "{}", export.body);
     admin.post(&format!("/campaigns/{id}/close"), &[]).await;
     assert!(bo.get(&format!("/ideas/{a}")).await.contains("<strong>1</strong> vote"), "after the close everyone does");
+    assert!(bo.get("/settings/data.json").await.contains(r#""votes":1"#));
 }
 
 async fn managers_move_ideas_with_a_reason_and_answer_them_and_people_are_told(engine: Engine) {

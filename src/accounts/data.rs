@@ -35,6 +35,17 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
     let ideas = crate::ideas::store::ideas_by_author(&mut db, me.id).await?;
     let votes = crate::ideas::store::votes_by(&mut db, me.id).await?;
     let comments = crate::ideas::store::comments_by(&mut db, me.id).await?;
+    // A campaign that hides its counts until the close hides them here too (reach 2: every
+    // campaign's rules, only to read them; an idea whose campaign is not found shows none).
+    let campaigns = crate::ideas::store::list_campaigns(&mut db, me.id, 2).await?;
+    let at = now();
+    let votes_shown = |idea: &crate::ideas::store::IdeaRow| {
+        let campaign = campaigns.iter().find(|c| c.id == idea.campaign_id);
+        match campaign {
+            Some(c) if !c.counts_hidden_for(me, at) => serde_json::json!(idea.vote_count),
+            _ => serde_json::Value::Null,
+        }
+    };
     let document = serde_json::json!({
         "exported_at": iso_time(now()),
         "profile": {
@@ -58,7 +69,7 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
         })).collect::<Vec<_>>(),
         "ideas": ideas.iter().map(|i| serde_json::json!({
             "id": i.id, "campaign_id": i.campaign_id, "title": i.title, "body": i.body, "anonymous": i.anonymous,
-            "stage": i.stage, "votes": i.vote_count, "created_at": iso_time(i.created_at),
+            "stage": i.stage, "votes": votes_shown(i), "created_at": iso_time(i.created_at),
         })).collect::<Vec<_>>(),
         "votes": votes.iter().map(|(idea, title, at)| serde_json::json!({
             "idea_id": idea, "idea_title": title, "at": iso_time(*at),
