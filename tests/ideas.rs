@@ -218,6 +218,8 @@ async fn managers_move_ideas_with_a_reason_and_answer_them_and_people_are_told(e
     let id = open_campaign(&admin, "Less waste", PLAIN).await;
     let idea = submit(&bo, id, "Reusable crates", false).await;
     vote(&cy, idea).await;
+    let review = [("stage", "under_review"), ("reason", "Checking the costs")];
+    assert_eq!(admin.post(&format!("/ideas/{idea}/stage"), &review).await.status, 303);
     assert_eq!(
         bo.post(&format!("/ideas/{idea}/stage"), &[("stage", "selected"), ("reason", "I like it")]).await.status,
         403
@@ -233,10 +235,14 @@ async fn managers_move_ideas_with_a_reason_and_answer_them_and_people_are_told(e
     assert_eq!(moved.status, 303);
     let page = bo.get(&format!("/ideas/{idea}")).await;
     assert!(page.contains(">Selected</span>"));
-    assert!(page.contains("New → Selected</strong> by Ana Example"));
+    assert!(page.contains("Under review → Selected</strong> by Ana Example"));
     assert!(page.contains("Cheap and quick to try"));
+    // Each notification names the stage and the reason it was sent for.
     for person in [&bo, &cy] {
-        assert!(person.get("/notifications").await.contains("moved the idea “Reusable crates” to Selected"));
+        let page = person.get("/notifications").await;
+        assert!(page.contains("moved the idea “Reusable crates” to Selected"), "{}", page.body);
+        assert!(page.contains("moved the idea “Reusable crates” to Under review"), "{}", page.body);
+        assert!(page.contains("Checking the costs") && page.contains("Cheap and quick to try"));
     }
     assert_eq!(bo.post(&format!("/ideas/{idea}/response"), &[("response", "Mine")]).await.status, 403);
     admin.post(&format!("/ideas/{idea}/response"), &[("response", "We will pilot this in Lyon.")]).await;

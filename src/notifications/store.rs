@@ -108,23 +108,27 @@ pub async fn notify_idea(
     Ok(())
 }
 
-/// Tells an idea's author and everyone who voted for it (but not the actor) that it moved.
-pub async fn notify_idea_followers(
+/// Tells an idea's author and voters (but not `actor_id`) that it moved to `stage`, with the reason:
+/// each notification keeps the stage it was sent for.
+pub async fn notify_stage_change(
     db: &mut impl Exec,
     idea_id: i64,
     author_id: i64,
-    kind: Kind,
     actor_id: i64,
+    stage: &str,
+    reason: &str,
 ) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at)
-             SELECT user_id, $5, $2, $1, $3 FROM idea_votes WHERE idea_id = $1 AND user_id <> $2 AND user_id <> $4
-             UNION SELECT $4, $5, $2, $1, $3 WHERE $4 <> $2")
+        sql("INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at, stage, message)
+             SELECT user_id, $5, $2, $1, $3, $6, $7 FROM idea_votes WHERE idea_id = $1 AND user_id <> $2 AND user_id <> $4
+             UNION SELECT $4, $5, $2, $1, $3, $6, $7 WHERE $4 <> $2")
         .bind(idea_id)
         .bind(actor_id)
         .bind(now())
         .bind(author_id)
-        .bind(kind.as_str()),
+        .bind(Kind::IdeaStage.as_str())
+        .bind(stage)
+        .bind(reason),
     )
     .await?;
     Ok(())
@@ -212,7 +216,7 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
                     CASE WHEN p.hidden_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
                     n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
                     c.slug AS community_slug, c.name AS community_name,
-                    i.id AS idea_id, i.title AS idea_title, i.stage AS idea_stage, n.message
+                    i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
              FROM notifications n
              JOIN users a ON a.id = n.actor_id
              LEFT JOIN posts p ON p.id = n.post_id

@@ -36,7 +36,7 @@ pub async fn change_stage(
     let mut tx = db.begin().await?;
     let Some((_, from)) = lock_standing(&mut tx, &[idea.id]).await?.pop() else { return Ok(false) };
     record_stage(&mut tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
-    notifications::store::notify_idea_followers(&mut tx, idea.id, idea.author_id, Kind::IdeaStage, actor_id).await?;
+    notifications::store::notify_stage_change(&mut tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
     tx.commit().await?;
     Ok(true)
 }
