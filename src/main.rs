@@ -86,6 +86,8 @@ fn main() -> ExitCode {
             _ => "townhall=info,tower_http=warn,sqlx=warn".into(),
         }))
         .with_writer(std::io::stderr)
+        // Colour codes only on a terminal: in a file or a log collector they are noise.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match Config::from_env() {
         Ok(config) => config,

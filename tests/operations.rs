@@ -304,3 +304,25 @@ async fn every_page(person: &Person, feed: &str) -> String {
         }
     }
 }
+
+/// Logs written to a file or a pipe carry no terminal colour codes.
+#[tokio::test]
+async fn logs_to_a_pipe_have_no_colour_codes() {
+    let dir = std::env::temp_dir().join(format!("townhall-logs-{}", uuid::Uuid::new_v4().simple()));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_townhall"))
+        .arg("serve")
+        .env("DATABASE_URL", format!("sqlite://{}", dir.join("townhall.db").display()))
+        .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_until_healthy(&format!("http://127.0.0.1:{port}")).await;
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(log.contains("Townhall is listening"), "{log}");
+    assert!(!log.contains('\u{1b}'), "colour codes in a piped log: {log:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
