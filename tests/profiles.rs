@@ -34,7 +34,7 @@ async fn a_profile_shows_details_counts_and_posts_and_follow_buttons_change_them
     {
         assert!(profile.contains(text), "{text}");
     }
-    assert!(profile.contains("<strong>1</strong> posts"));
+    assert!(profile.contains("<strong>1</strong> post</li>"));
     assert!(profile.contains("<strong>0</strong> followers"));
     assert!(profile.contains("action=\"/people/bo/follow\""));
 
@@ -42,11 +42,11 @@ async fn a_profile_shows_details_counts_and_posts_and_follow_buttons_change_them
     assert_eq!(followed.location.as_deref(), Some("/@bo"));
     let profile = ana.follow(&followed).await;
     assert!(profile.contains("You follow Bo Berg now"));
-    assert!(profile.contains("<strong>1</strong> followers"));
+    assert!(profile.contains("<strong>1</strong> follower</li>"));
     assert!(profile.contains("action=\"/people/bo/unfollow\""));
     // Following twice changes nothing.
     ana.post("/people/bo/follow", &[]).await;
-    assert!(ana.get("/@bo").await.contains("<strong>1</strong> followers"));
+    assert!(ana.get("/@bo").await.contains("<strong>1</strong> follower</li>"));
     assert!(ana.get("/@ana").await.contains("<strong>1</strong> following"));
     assert!(ana.get("/@BO").await.contains("Bo Berg"), "profile addresses ignore case");
 
