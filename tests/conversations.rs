@@ -18,6 +18,7 @@ on_both_engines!(
     following_a_topic_brings_its_posts_home_and_unfollowing_takes_them_away,
     unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic,
     a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes,
+    a_reply_that_names_its_author_tells_them_once,
 );
 
 /// The id of the newest post on a person's home.
@@ -305,4 +306,20 @@ async fn a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes(en
         expected_likes.sort();
         assert_eq!(liked, expected_likes, "likes among {} posts", on_page.len());
     }
+}
+
+async fn a_reply_that_names_its_author_tells_them_once(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    ana.write_post("Who wants to help with the move?").await;
+    let id = newest_on_home(&ana).await;
+    assert_eq!(bo.post(&format!("/posts/{id}/replies"), &[("body", "@ana me, and @cy too")]).await.status, 303);
+    let page = ana.get("/notifications").await;
+    assert!(page.contains("Bo Example replied to your post"), "{}", page.body);
+    assert!(!page.contains("Bo Example mentioned you"), "a second notification for the same reply");
+    assert!(ana.get("/").await.contains(r#"aria-label="1 unread""#));
+    // Others the reply names are told of the mention.
+    assert!(cy.get("/notifications").await.contains("Bo Example mentioned you"));
 }

@@ -140,7 +140,9 @@ pub async fn create(
             notifications::store::notify(&mut tx, parent.author_id, Kind::Reply, author_id, Some(id)).await?;
         }
     }
-    for recipient in user_ids(&mut tx, &mentioned).await? {
+    // The person answered hears of it once, as a reply, even when the reply also names them.
+    let answered = parent.map(|p| p.author_id);
+    for recipient in user_ids(&mut tx, &mentioned).await?.into_iter().filter(|r| Some(*r) != answered) {
         notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, Some(id)).await?;
     }
     tx.commit().await?;
