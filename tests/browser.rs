@@ -408,3 +408,30 @@ async fn an_admin_suspends_someone_signed_in_elsewhere_and_their_session_ends() 
     wait_for_text(&browser, "Suspended").await;
     browser.close().await.unwrap();
 }
+
+/// A checkbox outside a fieldset is a small box on the line of its words, not a box stretched
+/// across the form with its words below.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checkboxes_sit_beside_their_words() {
+    if !browser_available("checkboxes_sit_beside_their_words") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+    browser.goto(&format!("{}/moderation/keywords", app.base)).await.unwrap();
+    wait_for_text(&browser, "This is a regular expression").await;
+    let measured = browser
+        .execute(
+            "const box = document.querySelector('input[name=regex]').getBoundingClientRect();
+             const label = box && document.querySelector('input[name=regex]').parentElement.getBoundingClientRect();
+             return [box.width, box.top - label.top];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let width = measured[0].as_f64().unwrap();
+    let below_label_top = measured[1].as_f64().unwrap();
+    assert!(width < 40.0, "the checkbox is {width}px wide");
+    assert!(below_label_top < 10.0, "the checkbox sits {below_label_top}px below its label's top");
+}
