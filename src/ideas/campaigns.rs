@@ -225,6 +225,8 @@ struct CampaignTemplate {
     manager: bool,
     counts_hidden: bool,
     votes_left: Option<i64>,
+    /// The budget is spent: Vote buttons say so and are disabled.
+    out_of_votes: bool,
     ideas: Vec<IdeaItem>,
     sort: &'static str,
     stage: String,
@@ -273,6 +275,7 @@ async fn show(
         campaign,
         manager,
         counts_hidden,
+        out_of_votes: votes_left == Some(0),
         votes_left,
         ideas,
         sort: sort.as_str(),

@@ -221,6 +221,8 @@ struct IdeaTemplate {
     counts_hidden: bool,
     voted: bool,
     votes_left: Option<i64>,
+    /// The budget is spent: the Vote button says so and is disabled.
+    out_of_votes: bool,
     manager: bool,
     admin: bool,
     comments: Vec<CommentView>,
@@ -287,6 +289,7 @@ pub(super) async fn idea_page(
         counts_hidden: campaign.counts_hidden_for(&current.user, at),
         voted: mine.contains(&idea.id),
         votes_left: campaign.vote_budget.map(|b| (b - mine.len() as i64).max(0)),
+        out_of_votes: campaign.vote_budget.is_some_and(|b| mine.len() as i64 >= b),
         manager,
         admin: current.user.is_admin(),
         comments,
@@ -346,12 +349,17 @@ async fn vote(
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
     let (idea, campaign) = votable(&state, &current, &id).await?;
-    match store::vote(&state.db, &idea, current.user.id, campaign.vote_budget).await? {
-        Ok(()) => Ok(back_to(&form, idea.id)),
-        Err(VoteRefused::BudgetSpent(budget)) => Err(AppError::BadRequest(format!(
-            "You have used all {budget} of your votes in this campaign. Take one back to vote for this idea."
-        ))),
+    // A refused vote goes back to the page it came from, with the reason at the top.
+    if let Err(VoteRefused::BudgetSpent(budget)) =
+        store::vote(&state.db, &idea, current.user.id, campaign.vote_budget).await?
+    {
+        current
+            .set_notice(format!(
+                "You have used all {budget} of your votes in this campaign. Take one back to vote for this idea."
+            ))
+            .await?;
     }
+    Ok(back_to(&form, idea.id))
 }
 
 async fn unvote(
