@@ -100,7 +100,9 @@ async fn a_deleted_account_leaves_its_words_to_a_former_employee_or_takes_them_a
     assert!(all.contains("Cy legacy: label the recycling bins") && all.contains("Former employee"));
     assert_eq!(bo.get("/@cy").await.status, 404);
     let bo_profile = ana.get("/@bo").await;
-    assert!(bo_profile.contains("<strong>1</strong> followers") && bo_profile.contains("<strong>1</strong> following"));
+    assert!(
+        bo_profile.contains("<strong>1</strong> follower</li>") && bo_profile.contains("<strong>1</strong> following")
+    );
     assert!(!bo.get("/people?q=cy").await.contains("Cy Example"));
     assert_eq!(cy.get("/").await.status, 303, "the session ended");
     assert_eq!(cy.sign_in("cy", PASSWORD).await.status, 422);
