@@ -14,6 +14,7 @@ on_both_engines!(
     keyword_rules_flag_matching_text_and_refuse_bad_expressions,
     a_suspension_ends_sessions_refuses_sign_in_and_shows_on_the_profile,
     moderators_cannot_suspend_their_equals_and_anonymous_authors_stay_hidden,
+    a_moderator_restores_a_hidden_post_from_its_own_page,
 );
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
@@ -337,4 +338,31 @@ async fn moderators_cannot_suspend_their_equals_and_anonymous_authors_stay_hidde
     assert!(bo.get("/notifications").await.contains("Tone it down"));
     let log = ana.get("/admin/audit").await;
     assert!(log.contains("idea.warn_author") && !log.contains("user @bo"));
+}
+
+async fn a_moderator_restores_a_hidden_post_from_its_own_page(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let _admin = app.signed_up("admin").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let md = app.signed_up("md").await;
+    promote(&app, "md", Role::Moderator).await;
+    bo.write_post("A post that is fine after all").await;
+    let post = newest_post(&cy, "bo").await;
+    assert_eq!(cy.post(&format!("/report/post/{post}"), &[("reason", "other")]).await.status, 303);
+    assert_eq!(md.post(&format!("/moderation/post/{post}/hide"), &[]).await.status, 303);
+    assert!(!md.get("/moderation").await.contains("A post that is fine after all"), "the queue is empty");
+
+    // The post's own page offers the moderator a Restore button; its author sees only the mark.
+    let restore = format!("action=\"/moderation/post/{post}/restore\"");
+    let page = md.get(&format!("/posts/{post}")).await;
+    assert!(page.contains("Hidden by a moderator") && page.contains(&restore), "{}", page.body);
+    let own = bo.get(&format!("/posts/{post}")).await;
+    assert!(own.contains("Hidden by a moderator") && !own.contains(&restore));
+    let back = format!("/posts/{post}#post-{post}");
+    let restored = md.post(&format!("/moderation/post/{post}/restore"), &[("back", &back)]).await;
+    assert_eq!(restored.status, 303);
+    assert_eq!(restored.location.as_deref(), Some(back.as_str()));
+    assert!(md.follow(&restored).await.contains("The post is visible again."));
+    assert!(cy.get(&format!("/posts/{post}")).await.contains("A post that is fine after all"));
 }

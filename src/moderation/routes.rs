@@ -20,7 +20,7 @@ use crate::notifications::{self, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
 use crate::posts::views::relative_time;
-use crate::web::form::FormErrors;
+use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -403,6 +403,8 @@ struct ActionForm {
     /// A warning's text, or why the author is suspended.
     message: String,
     duration: String,
+    /// Where to go afterwards (the post a Restore button was on); the queue when empty.
+    back: String,
 }
 
 const MAX_MESSAGE_CHARS: usize = 1000;
@@ -503,7 +505,8 @@ async fn act(
     }
     tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
     current.set_notice(notice).await?;
-    Ok(Redirect::to("/moderation").into_response())
+    let back = if form.back.is_empty() { "/moderation".to_owned() } else { local_path(Some(&form.back)) };
+    Ok(Redirect::to(&back).into_response())
 }
 
 #[derive(Template)]
