@@ -150,6 +150,7 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/settings/password", "POST", "/settings/password", SIGNED),
         row("/notifications", "GET", "/notifications", SIGNED),
         row("/notifications/read", "POST", "/notifications/read", SIGNED),
+        row("/moderation/handled", "GET", "/moderation/handled", MODERATORS),
         row("/events", "GET", "/events?feed=home", SIGNED),
         row("/posts", "POST", "/posts", SIGNED),
         row("/posts/{id}", "GET", format!("/posts/{post}"), SIGNED),

@@ -15,6 +15,7 @@ on_both_engines!(
     a_suspension_ends_sessions_refuses_sign_in_and_shows_on_the_profile,
     moderators_cannot_suspend_their_equals_and_anonymous_authors_stay_hidden,
     a_moderator_restores_a_hidden_post_from_its_own_page,
+    the_handled_view_lists_what_moderators_did_and_restores_what_is_hidden,
 );
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
@@ -365,4 +366,48 @@ async fn a_moderator_restores_a_hidden_post_from_its_own_page(engine: Engine) {
     assert_eq!(restored.location.as_deref(), Some(back.as_str()));
     assert!(md.follow(&restored).await.contains("The post is visible again."));
     assert!(cy.get(&format!("/posts/{post}")).await.contains("A post that is fine after all"));
+}
+
+async fn the_handled_view_lists_what_moderators_did_and_restores_what_is_hidden(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("admin").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let (md, mx) = (app.signed_up("md").await, app.signed_up("mx").await);
+    promote(&app, "md", Role::Moderator).await;
+    promote(&app, "mx", Role::Moderator).await;
+    bo.write_post("First questionable post").await;
+    let first = newest_post(&cy, "bo").await;
+    bo.write_post("Second questionable post").await;
+    let second = newest_post(&cy, "bo").await;
+    for post in [first, second] {
+        assert_eq!(cy.post(&format!("/report/post/{post}"), &[("reason", "other")]).await.status, 303);
+    }
+    assert_eq!(md.post(&format!("/moderation/post/{first}/hide"), &[("message", "Off topic")]).await.status, 303);
+    assert_eq!(mx.post(&format!("/moderation/post/{second}/dismiss"), &[]).await.status, 303);
+    assert_eq!(cy.get("/moderation/handled").await.status, 403, "for moderators only");
+    assert_eq!(admin.post("/admin/users/cy/role", &[("role", "manager")]).await.status, 303);
+
+    let restore = format!("action=\"/moderation/post/{first}/restore\"");
+    let all = md.get("/moderation/handled").await;
+    assert!(
+        all.contains("<code>post.hide</code>")
+            && all.contains("<code>post.dismiss_reports</code>")
+            && all.contains("Off topic")
+    );
+    assert!(all.contains(&restore), "a hidden post offers Restore: {}", all.body);
+    let by_mx = md.get("/moderation/handled?moderator=mx").await;
+    assert!(by_mx.contains("<code>post.dismiss_reports</code>") && !by_mx.contains("<code>post.hide</code>"));
+    let hides = md.get("/moderation/handled?action=post.hide").await;
+    assert!(hides.contains("<code>post.hide</code>") && !hides.contains("<code>post.dismiss_reports</code>"));
+    assert!(!md.get("/moderation/handled?from=2000-01-01&to=2000-01-02").await.contains("<code>post.hide</code>"));
+    // Admin actions are not listed here.
+    assert!(!all.contains("<code>settings.update</code>") && !all.contains("<code>user.role</code>"));
+
+    let back = "/moderation/handled?action=post.hide&moderator=&from=&to=";
+    let restored = md.post(&format!("/moderation/post/{first}/restore"), &[("back", back)]).await;
+    assert_eq!(restored.location.as_deref(), Some(back));
+    let after = md.follow(&restored).await;
+    assert!(after.contains("The post is visible again.") && !after.contains(&restore));
+    assert!(md.get("/moderation/handled").await.contains("<code>post.restore</code>"));
 }

@@ -43,6 +43,7 @@ impl AuditQuery {
             action: self.action.chars().take(60).collect(),
             from: parse_day(&self.from, "from")?,
             until: parse_day(&self.to, "to")?.map(|d| d + 86_400),
+            only: &[],
         })
     }
 

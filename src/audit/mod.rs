@@ -3,7 +3,7 @@
 //! trigger on `audit_log`). The actor's username is copied into the entry, so it reads the same after
 //! the account is anonymised.
 
-use crate::db::{Exec, Query, now, sql};
+use crate::db::{Exec, Query, now, sql, sql_in};
 
 pub async fn record(
     db: &mut impl Exec,
@@ -48,17 +48,24 @@ pub struct Filter {
     pub action: String,
     pub from: Option<i64>,
     pub until: Option<i64>,
+    /// Only these actions (the moderators' own view); empty: any.
+    pub only: &'static [&'static str],
 }
 
 /// Entries matching `filter`, newest first, below the id `before`.
 pub async fn entries(db: &mut impl Exec, filter: &Filter, before: i64, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
-    let query: Query = sql("SELECT a.id, a.actor_name, a.action, a.object_type, a.object_id,
+    let query: Query = sql_in(
+        "SELECT a.id, a.actor_name, a.action, a.object_type, a.object_id,
                 CASE WHEN a.object_type = 'user' THEN u.username END AS object_username, a.reason, a.created_at
          FROM audit_log a LEFT JOIN users u ON u.id = a.object_id AND a.object_type = 'user'
          WHERE a.id < $1 AND ($2 = '' OR a.actor_name = $2)
            AND ($3 = '' OR a.action = $3 OR a.action LIKE $4 ESCAPE '\\')
            AND a.created_at >= $5 AND a.created_at < $6
-         ORDER BY a.id DESC LIMIT $7");
+           AND ($8 = 0 OR a.action IN ({list}))
+         ORDER BY a.id DESC LIMIT $7",
+        9,
+        filter.only.len(),
+    );
     db.fetch_all(
         query
             .bind(before)
@@ -68,6 +75,8 @@ pub async fn entries(db: &mut impl Exec, filter: &Filter, before: i64, limit: i6
             .bind(filter.from.unwrap_or(i64::MIN))
             .bind(filter.until.unwrap_or(i64::MAX))
             .bind(limit)
+            .bind(filter.only.len() as i64)
+            .bind_list(filter.only)
             .planned_per_call(),
     )
     .await

@@ -2,6 +2,7 @@
 //! edited text; moderators work the queue (dismiss, hide and restore, delete, warn, suspend), and every
 //! action closes the reports, tells the reporters and is written to the audit log.
 
+pub mod handled;
 pub mod routes;
 pub mod store;
 pub mod watch;

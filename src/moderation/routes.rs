@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/report/{kind}/{id}", get(report_page).post(report))
         .route("/reports", get(my_reports))
         .route("/moderation", get(queue))
+        .route("/moderation/handled", get(super::handled::handled))
         .route("/moderation/{kind}/{id}/{action}", post(act))
         .route("/moderation/keywords", get(keywords).post(add_keyword))
         .route("/moderation/keywords/{id}/delete", post(remove_keyword))
@@ -105,7 +106,7 @@ async fn comment_target(db: &mut impl Exec, id: i64) -> Result<Option<(Target, i
 }
 
 /// The object as a moderator sees it (whoever may see it otherwise); `None` when it is gone.
-async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Result<Option<Target>, sqlx::Error> {
+pub(super) async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Result<Option<Target>, sqlx::Error> {
     Ok(match kind {
         ObjectKind::Post => posts::find_any(db, id).await?.filter(|p| !p.is_deleted()).map(post_target),
         ObjectKind::Idea => ideas::find_idea(db, id).await?.map(idea_target),
