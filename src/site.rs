@@ -118,6 +118,7 @@ impl Cache {
     /// Saves every setting in one transaction and makes them this process's copy at once.
     pub async fn save(&self, db: &Db, site: Site, actor_id: i64) -> Result<(), sqlx::Error> {
         let mut tx = db.begin().await?;
+        let before = load(&mut tx, &self.defaults).await?;
         for (key, value) in site.pairs() {
             tx.execute(
                 sql("INSERT INTO site_settings (key, value) VALUES ($1, $2)
@@ -127,11 +128,31 @@ impl Cache {
             )
             .await?;
         }
-        crate::audit::record(&mut tx, actor_id, "settings.update", "site", 0, "").await?;
+        crate::audit::record(&mut tx, actor_id, "settings.update", "site", 0, &changes(&before, &site)).await?;
         tx.commit().await?;
         self.put(site);
         Ok(())
     }
+}
+
+/// What a save changed, for the audit log: `name: “Townhall” → “Acme Talk”; signup: open → closed`
+/// (each value cut at 80 characters), or "no change".
+fn changes(before: &Site, after: &Site) -> String {
+    let shown = |value: &str| {
+        let mut cut: String = value.chars().take(80).collect();
+        if value.chars().count() > 80 {
+            cut.push('…');
+        }
+        format!("“{cut}”")
+    };
+    let lines: Vec<String> = before
+        .pairs()
+        .into_iter()
+        .zip(after.pairs())
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((key, old), (_, new))| format!("{key}: {} → {}", shown(&old), shown(&new)))
+        .collect();
+    if lines.is_empty() { "no change".to_owned() } else { lines.join("; ") }
 }
 
 async fn load(db: &mut impl Exec, defaults: &Site) -> Result<Site, sqlx::Error> {

@@ -266,6 +266,10 @@ async fn site_settings_rename_the_site_and_limit_posts(engine: Engine) {
         )
         .await;
     assert_eq!(saved.status, 303);
+    // The audit log says what changed, old and new.
+    let log = ana.get("/admin/audit?action=settings.update").await;
+    assert!(log.contains("name: “Townhall” → “Acme Voice”"), "{}", log.body);
+    assert!(log.contains("max_post_chars: “1000” → “20”") && !log.contains("signup: "), "{}", log.body);
     let login = app.person().get("/login").await;
     assert!(login.contains("Sign in to Acme Voice") && login.contains("Hello, Acme people &#60;3"), "{}", login.body);
     assert!(bo.get("/").await.contains("<title>Home · Acme Voice</title>"));
