@@ -145,6 +145,7 @@ async fn moderators_warn_authors_delete_comments_and_dismiss_reports(engine: Eng
     assert_eq!(warned.status, 303);
     let told = bo.get("/notifications").await;
     assert!(told.contains("sent you a warning") && told.contains("Please keep proposals constructive."));
+    assert!(told.contains("About your idea “Ban all meetings forever”:"), "the warning names what it is about");
 
     // Deleting the comment removes it and its count.
     assert_eq!(md.post(&format!("/moderation/comment/{comment}/delete"), &[]).await.status, 303);

@@ -466,7 +466,10 @@ async fn act(
             if message.is_empty() {
                 return Err(AppError::BadRequest("Write the warning the author will read.".into()));
             }
-            notifications::store::notify_message(&mut tx, target.author_id, Kind::Warning, me, &message).await?;
+            // The warning says what it is about: the first line of the text (an idea's title).
+            let about = excerpt(target.text.lines().next().unwrap_or_default(), 80);
+            let told = format!("About your {noun} “{about}”: {message}");
+            notifications::store::notify_message(&mut tx, target.author_id, Kind::Warning, me, &told).await?;
             store::resolve(&mut tx, kind, id, Outcome::Warned, me).await?;
             // An anonymous author stays anonymous in the log too: the entry names the idea.
             if target.anonymous {
