@@ -147,8 +147,14 @@ async fn moderators_warn_authors_delete_comments_and_dismiss_reports(engine: Eng
     assert!(told.contains("sent you a warning") && told.contains("Please keep proposals constructive."));
     assert!(told.contains("About your idea “Ban all meetings forever”:"), "the warning names what it is about");
 
-    // Deleting the comment removes it and its count.
-    assert_eq!(md.post(&format!("/moderation/comment/{comment}/delete"), &[]).await.status, 303);
+    // Deleting asks for confirmation (it cannot be undone), then removes the comment and its count.
+    let queue = md.get("/moderation").await;
+    assert!(queue.contains("<summary>Delete…</summary>") && queue.contains("Delete for good"));
+    let unconfirmed = md.post(&format!("/moderation/comment/{comment}/delete"), &[]).await;
+    assert_eq!(unconfirmed.status, 400);
+    assert!(di.get(&format!("/ideas/{idea}")).await.contains("stupid idea"), "nothing was deleted");
+    let confirmed = md.post(&format!("/moderation/comment/{comment}/delete"), &[("confirm", "yes")]).await;
+    assert_eq!(confirmed.status, 303);
     let idea_page = di.get(&format!("/ideas/{idea}")).await;
     assert!(!idea_page.contains("stupid idea"));
     assert!(idea_page.contains("Discussion (0)"));

@@ -406,6 +406,8 @@ struct ActionForm {
     duration: String,
     /// Where to go afterwards (the post a Restore button was on); the queue when empty.
     back: String,
+    /// "yes" from the confirmation a deletion asks for.
+    confirm: String,
 }
 
 const MAX_MESSAGE_CHARS: usize = 1000;
@@ -450,6 +452,11 @@ async fn act(
             }
         }
         "delete" => {
+            if form.confirm != "yes" {
+                return Err(AppError::BadRequest(format!(
+                    "Confirm that the {noun} is to be deleted: it cannot be undone."
+                )));
+            }
             store::resolve(&mut tx, kind, id, Outcome::Deleted, me).await?;
             match kind {
                 ObjectKind::Post => {
