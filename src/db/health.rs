@@ -11,6 +11,9 @@ const DOWN_FOR: Duration = Duration::from_secs(2);
 
 #[derive(Debug)]
 pub struct Health {
+    /// A database server over the network (PostgreSQL), which can be away; an SQLite file cannot,
+    /// and its time-outs only mean a busy moment (a writer's turn, a reader's connection).
+    remote: bool,
     started: Instant,
     /// Milliseconds since `started` until which the database counts as out of reach; 0 when it
     /// answered last.
@@ -19,13 +22,11 @@ pub struct Health {
     storage_full: AtomicBool,
 }
 
-impl Default for Health {
-    fn default() -> Self {
-        Health { started: Instant::now(), down_until: AtomicU64::new(0), storage_full: AtomicBool::new(false) }
-    }
-}
-
 impl Health {
+    pub fn new(remote: bool) -> Health {
+        Health { remote, started: Instant::now(), down_until: AtomicU64::new(0), storage_full: AtomicBool::new(false) }
+    }
+
     fn now(&self) -> u64 {
         u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
     }
@@ -46,6 +47,13 @@ impl Health {
         match self.down_until.compare_exchange(until, next, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => Ok(()),
             Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
+    }
+
+    /// Counts the database as out of reach from now (no connection could be had).
+    pub fn mark_down(&self) {
+        if self.remote {
+            self.down_until.store(self.now() + DOWN_FOR.as_millis() as u64, Ordering::Release);
         }
     }
 
@@ -73,9 +81,7 @@ impl Health {
                     tracing::info!("writes succeed again");
                 }
             }
-            Err(e) if unreachable(e) => {
-                self.down_until.store(self.now() + DOWN_FOR.as_millis() as u64, Ordering::Release);
-            }
+            Err(e) if self.remote && connection_broke(e) => self.mark_down(),
             Err(e) if storage_full(e) => {
                 self.storage_full.store(true, Ordering::Release);
             }
@@ -85,9 +91,15 @@ impl Health {
     }
 }
 
-/// Whether an error means the database could not be reached at all (no connection to be had).
+/// Whether an error means the database could not be reached, or not in time: people get a 503.
 pub fn unreachable(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}
+
+/// Whether the connection itself failed. A pool time-out is not that by itself: it also happens
+/// when every connection is busy, so the pool's owner decides ([`Health::mark_down`]).
+fn connection_broke(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
 }
 
 /// Whether the database refused a write because its disk is full: SQLite's SQLITE_FULL (13, also as
@@ -115,9 +127,11 @@ mod tests {
 
     #[test]
     fn after_a_failure_requests_are_refused_at_once_then_one_tries_again() {
-        let health = Health::default();
+        let health = Health::new(true);
         assert!(health.admit().is_ok());
         let _ = health.observe::<()>(Err(sqlx::Error::PoolTimedOut), false);
+        assert!(!health.is_down(), "a busy pool is not a database away");
+        health.mark_down();
         assert!(health.is_down());
         assert!(health.admit().is_err(), "refused while down");
         // Pretend the refusal time has passed.
@@ -126,5 +140,9 @@ mod tests {
         assert!(health.admit().is_err(), "the others wait for its answer");
         let _ = health.observe(Ok(()), false);
         assert!(!health.is_down() && health.admit().is_ok());
+        let file = Health::new(false);
+        file.mark_down();
+        let _ = file.observe::<()>(Err(sqlx::Error::Io(std::io::ErrorKind::Other.into())), false);
+        assert!(!file.is_down(), "an SQLite file is never away");
     }
 }

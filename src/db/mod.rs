@@ -42,6 +42,29 @@ pub struct PgDb {
     health: Arc<Health>,
 }
 
+impl PgDb {
+    /// A pool time-out means either that every connection was busy (a slow moment) or that none
+    /// could be made (the server is away); a new connection, tried for a second, tells which.
+    async fn noted<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, sqlx::Error> {
+        if matches!(result, Err(sqlx::Error::PoolTimedOut)) && !self.answers().await {
+            self.health.mark_down();
+        }
+        result
+    }
+
+    async fn answers(&self) -> bool {
+        let options = self.pool.connect_options();
+        let connect = sqlx::ConnectOptions::connect(&*options);
+        match tokio::time::timeout(Duration::from_secs(1), connect).await {
+            Ok(Ok(connection)) => {
+                let _ = sqlx::Connection::close(connection).await;
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 /// An SQLite pool and its one writer's turn. SQLite lets one transaction write at a time; writers
 /// that find the lock taken poll it with growing sleeps (up to 100 ms each), so under a stream of
 /// writes some wait far longer than their turn. Taking turns here, first come first served, lets
@@ -427,7 +450,9 @@ impl Exec for Db {
                 Ok(_turn) => sqlite_query(query).execute(&p.writes).await.map(|r| r.rows_affected()),
                 Err(e) => Err(e),
             },
-            on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await.map(|r| r.rows_affected())
+            p.noted(on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await)
+                .await
+                .map(|r| r.rows_affected())
         );
         // Only a statement that changed rows shows that the disk took a write.
         let wrote = matches!(done, Ok(n) if n > 0);
@@ -438,7 +463,7 @@ impl Exec for Db {
         let rows = on_engine!(
             self,
             |p| sqlite_query_as(query).fetch_all(&p.pool).await,
-            on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await
+            p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await).await
         );
         self.health().observe(rows, false)
     }
@@ -447,7 +472,7 @@ impl Exec for Db {
         let row = on_engine!(
             self,
             |p| sqlite_query_as(query).fetch_optional(&p.pool).await,
-            on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await
+            p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await).await
         );
         self.health().observe(row, false)
     }
@@ -498,10 +523,11 @@ impl Tx {
 impl Db {
     /// Opens the pool for a `sqlite:` or `postgres:` URL, creating an SQLite file if it is missing.
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
-        let health = Arc::new(Health::default());
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let health = Arc::new(Health::new(true));
             Ok(Db::Postgres(PgDb { pool: connect_postgres(url).await?, health }))
         } else {
+            let health = Arc::new(Health::new(false));
             let pool = connect_sqlite(url, READ_CONNECTIONS).await?;
             // An in-memory database exists once per connection: there the writes share the pool.
             let writes = if url.contains(":memory:") { pool.clone() } else { connect_sqlite(url, 1).await? };
@@ -527,9 +553,10 @@ impl Db {
                 Err(e) => Err(e),
             },
             // Nothing has run yet: a dropped connection is replaced like a read's.
-            Db::Postgres(p) => {
-                on_live_connection(true, || p.pool.begin()).await.map(|tx| Tx::Postgres(PgTx { tx, health }))
-            }
+            Db::Postgres(p) => p
+                .noted(on_live_connection(true, || p.pool.begin()).await)
+                .await
+                .map(|tx| Tx::Postgres(PgTx { tx, health })),
         };
         self.health().observe(begun, false)
     }
