@@ -141,3 +141,24 @@ async fn the_directory_finds_people_by_name_department_and_title(engine: Engine)
     assert!(ana.get("/people?q=b_r").await.contains("Nobody matches"));
     assert!(ana.get("/people?q=%27%22%3B--").await.contains("Nobody matches"));
 }
+
+/// The menu marks the section the page is in (`aria-current="page"`), and only that one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_menu_marks_where_the_person_is() {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let ana = app.signed_up("ana").await;
+    for (page, link) in [
+        ("/", r#"<a href="/" aria-current="page">"#),
+        ("/people?q=an", r#"<a href="/people" aria-current="page">"#),
+        ("/campaigns", r#"<a href="/campaigns" aria-current="page">"#),
+        ("/@ana", r#"<a href="/@ana" aria-current="page">"#),
+        ("/settings/data", r#"<a href="/settings/profile" aria-current="page">"#),
+        ("/admin/audit", r#"<a href="/admin/users" aria-current="page">"#),
+    ] {
+        let body = ana.get(page).await.body;
+        let start = body.find(r#"<nav aria-label="Main">"#).expect("the main menu");
+        let menu = &body[start..start + body[start..].find("</nav>").expect("the menu's end")];
+        assert!(menu.contains(link), "{page}: {menu}");
+        assert_eq!(menu.matches(r#"aria-current="page""#).count(), 1, "{page}: {menu}");
+    }
+}

@@ -17,6 +17,8 @@ const NOTICE_KEY: &str = "notice";
 pub struct CurrentUser {
     pub user: User,
     pub session: Session,
+    /// The path the request asked for, for the menu's "you are here".
+    pub path: String,
     /// Their unread notifications as the request began, when the session's load read them.
     unread: Option<i64>,
     db: Db,
@@ -76,7 +78,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         match signed_in(parts, state).await? {
-            (Some((user, unread)), session) => Ok(CurrentUser { user, session, unread, db: state.db.clone() }),
+            (Some((user, unread)), session) => {
+                let path = parts.uri.path().to_owned();
+                Ok(CurrentUser { user, session, path, unread, db: state.db.clone() })
+            }
             (None, _) => {
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {

@@ -17,6 +17,8 @@ pub struct Layout {
     pub notice: Option<String>,
     /// Unread notifications, for the header.
     pub unread: i64,
+    /// The page's path, so the menu can mark where the person is.
+    pub path: String,
 }
 
 impl Layout {
@@ -24,12 +26,22 @@ impl Layout {
     pub async fn for_user(current: &CurrentUser, title: impl Into<String>) -> Result<Layout, AppError> {
         let unread = current.unread_notifications().await?;
         let notice = current.take_notice().await;
-        Ok(Layout { title: title.into(), me: Some(current.user.clone()), notice, unread })
+        Ok(Layout { title: title.into(), me: Some(current.user.clone()), notice, unread, path: current.path.clone() })
     }
 
     /// For pages shown to someone not signed in, and for error pages.
     pub fn bare(title: impl Into<String>) -> Layout {
-        Layout { title: title.into(), me: None, notice: None, unread: 0 }
+        Layout { title: title.into(), me: None, notice: None, unread: 0, path: String::new() }
+    }
+
+    /// Whether this page is in the menu's `section`: home only on `/`, other sections with the
+    /// pages below them (`/campaigns` marks `/campaigns/7` too).
+    pub fn is_current(&self, section: &str) -> bool {
+        if section == "/" {
+            self.path == "/"
+        } else {
+            self.path == section || self.path.strip_prefix(section).is_some_and(|rest| rest.starts_with('/'))
+        }
     }
 
     /// The header's unread badge.
