@@ -6,6 +6,7 @@ use common::{Engine, PASSWORD, TestApp};
 use townhall::db::Exec;
 
 on_both_engines!(
+    download_my_data_holds_likes_poll_votes_follows_memberships_notifications_and_reports,
     the_first_account_becomes_the_admin_and_is_told_so,
     a_taken_username_is_refused_whatever_its_case_and_the_form_keeps_its_input,
     a_taken_email_is_refused,
@@ -294,4 +295,37 @@ async fn each_request_sees_the_account_as_it_is_now(engine: Engine) {
     assert_eq!(visitor.get("/login").await.status, 200);
     assert_eq!(visitor.sign_in("bo", PASSWORD).await.status, 303);
     assert!(visitor.get("/").await.contains("Bo Example"));
+}
+
+async fn download_my_data_holds_likes_poll_votes_follows_memberships_notifications_and_reports(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let form = [("body", "Lunch?"), ("option1", "Soup"), ("option2", "Salad"), ("poll_hours", "24")];
+    assert_eq!(ana.post("/posts", &form).await.status, 303);
+    let page = bo.get("/all").await;
+    let post = common::post_ids(&page.body)[0];
+    let at = page.body.find(r#"name="option" value=""#).unwrap() + 21;
+    let soup: String = page.body[at..].chars().take_while(char::is_ascii_digit).collect();
+    assert_eq!(bo.post(&format!("/posts/{post}/vote"), &[("option", soup.as_str())]).await.status, 303);
+    assert_eq!(bo.post(&format!("/posts/{post}/like"), &[]).await.status, 303);
+    assert_eq!(bo.post("/people/ana/follow", &[]).await.status, 303);
+    assert_eq!(bo.post("/topics/lunch/follow", &[]).await.status, 303);
+    assert_eq!(
+        bo.post("/communities/new", &[("name", "Cooks"), ("slug", "cooks"), ("visibility", "public")]).await.status,
+        303
+    );
+    assert_eq!(bo.post(&format!("/report/post/{post}"), &[("reason", "spam")]).await.status, 303);
+    ana.write_post("Thanks @bo").await;
+
+    let mine: serde_json::Value = serde_json::from_str(&bo.get("/settings/data.json").await.body).unwrap();
+    assert_eq!(mine["likes"][0]["post_id"], post);
+    assert_eq!(mine["poll_votes"][0]["option"], "Soup");
+    assert_eq!(mine["following"][0]["username"], "ana");
+    assert_eq!(mine["topics"][0]["topic"], "lunch");
+    assert_eq!(mine["communities"][0]["community"], "cooks");
+    assert_eq!(mine["communities"][0]["admin"], true);
+    assert_eq!(mine["reports"][0]["reason"], "spam");
+    assert_eq!(mine["notifications"][0]["kind"], "mention");
+    assert_eq!(mine["notifications"][0]["from"], "ana");
 }

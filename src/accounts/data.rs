@@ -35,6 +35,13 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
     let ideas = crate::ideas::store::ideas_by_author(&mut db, me.id).await?;
     let votes = crate::ideas::store::votes_by(&mut db, me.id).await?;
     let comments = crate::ideas::store::comments_by(&mut db, me.id).await?;
+    let likes = crate::posts::store::likes_by(&mut db, me.id).await?;
+    let poll_votes = crate::polls::store::votes_by(&mut db, me.id).await?;
+    let people = crate::follows::store::followed_by(&mut db, me.id).await?;
+    let topics = crate::topics::store::followed_by(&mut db, me.id).await?;
+    let memberships = crate::communities::store::memberships(&mut db, me.id).await?;
+    let notifications = crate::notifications::store::all_for(&mut db, me.id).await?;
+    let reports = crate::moderation::store::mine(&mut db, me.id).await?;
     // A campaign that hides its counts until the close hides them here too (reach 2: every
     // campaign's rules, only to read them; an idea whose campaign is not found shows none).
     let campaigns = crate::ideas::store::list_campaigns(&mut db, me.id, 2).await?;
@@ -76,6 +83,29 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
         })).collect::<Vec<_>>(),
         "comments": comments.iter().map(|(id, idea, body, at)| serde_json::json!({
             "id": id, "idea_id": idea, "body": body, "created_at": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "likes": likes.iter().map(|(post, at)| serde_json::json!({
+            "post_id": post, "at": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "poll_votes": poll_votes.iter().map(|(post, option, at)| serde_json::json!({
+            "post_id": post, "option": option, "at": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "following": people.iter().map(|(username, at)| serde_json::json!({
+            "username": username, "since": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "topics": topics.iter().map(|(topic, at)| serde_json::json!({
+            "topic": topic, "since": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "communities": memberships.iter().map(|(slug, admin, at)| serde_json::json!({
+            "community": slug, "admin": admin, "since": iso_time(*at),
+        })).collect::<Vec<_>>(),
+        "notifications": notifications.iter().map(|(kind, from, post, idea, message, at, read)| serde_json::json!({
+            "kind": kind, "from": from, "post_id": post, "idea_id": idea, "message": message,
+            "at": iso_time(*at), "read_at": read.map(iso_time),
+        })).collect::<Vec<_>>(),
+        "reports": reports.iter().map(|r| serde_json::json!({
+            "object_type": r.object_type, "object_id": r.object_id, "reason": r.reason,
+            "at": iso_time(r.created_at), "outcome": r.outcome,
         })).collect::<Vec<_>>(),
     });
     let disposition = format!("attachment; filename=\"townhall-{}.json\"", me.username);

@@ -318,3 +318,13 @@ pub async fn forget_member(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx:
     db.execute(sql("DELETE FROM community_invitations WHERE user_id = $1").bind(user_id)).await?;
     Ok(())
 }
+
+/// The communities a person belongs to: (address, admin of it, since), for their data export.
+pub async fn memberships(db: &mut impl Exec, user_id: i64) -> Result<Vec<(String, bool, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT c.slug, m.is_admin, m.created_at FROM community_members m JOIN communities c ON c.id = m.community_id
+             WHERE m.user_id = $1 ORDER BY m.created_at")
+        .bind(user_id),
+    )
+    .await
+}

@@ -116,3 +116,13 @@ pub async fn forget(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error>
     db.execute(sql("DELETE FROM topic_follows WHERE user_id = $1").bind(user_id)).await?;
     timeline::store::forget_reader(db, user_id).await
 }
+
+/// Whom a person follows: (username, since), for their data export.
+pub async fn followed_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT u.username, f.created_at FROM follows f JOIN users u ON u.id = f.followee_id
+             WHERE f.follower_id = $1 ORDER BY f.created_at")
+        .bind(user_id),
+    )
+    .await
+}

@@ -127,3 +127,13 @@ pub async fn forget_voter(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::
     db.execute(sql("DELETE FROM poll_votes WHERE user_id = $1").bind(user_id)).await?;
     Ok(())
 }
+
+/// A person's poll votes: (post id, the option's label, voted at), for their data export.
+pub async fn votes_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT v.post_id, o.label, v.created_at FROM poll_votes v JOIN poll_options o ON o.id = v.option_id
+             WHERE v.user_id = $1 ORDER BY v.created_at")
+        .bind(user_id),
+    )
+    .await
+}

@@ -526,3 +526,9 @@ pub async fn all_by_author(db: &mut impl Exec, author_id: i64) -> Result<Vec<Pos
     )
     .await
 }
+
+/// The posts a person likes, with when: (post id, liked at), for their data export.
+pub async fn likes_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+    db.fetch_all(sql("SELECT post_id, created_at FROM likes WHERE user_id = $1 ORDER BY created_at").bind(user_id))
+        .await
+}

@@ -38,3 +38,11 @@ pub async fn unfollow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Er
     }
     tx.commit().await
 }
+
+/// The topics a person follows: (topic, since), for their data export.
+pub async fn followed_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(String, i64)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT topic, created_at FROM topic_follows WHERE user_id = $1 ORDER BY created_at").bind(user_id),
+    )
+    .await
+}
