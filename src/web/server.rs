@@ -35,6 +35,9 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Open files kept back from connections: the database, its journal, sockets to PostgreSQL or
 /// Meilisearch, logs.
 const FILES_KEPT_BACK: usize = 128;
+/// The most connections counted, however high the file limit (an unlimited one reads as
+/// `u64::MAX`, more than a semaphore can hold).
+const MOST_CONNECTIONS: usize = 1_000_000;
 
 /// The answer to a connection over a limit, written once before it is closed.
 const TOO_MANY_CONNECTIONS: &[u8] = b"HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\nretry-after: 5\r\n\
@@ -53,7 +56,9 @@ impl ConnectionLimits {
     /// `configured`, or else what the open-file limit allows (after raising it as far as the
     /// system lets this process).
     pub fn new(configured: Option<usize>, per_address: usize, exempt: TrustedProxies) -> ConnectionLimits {
-        let total = configured.unwrap_or_else(|| raise_file_limit().saturating_sub(FILES_KEPT_BACK).max(16));
+        let total = configured
+            .unwrap_or_else(|| raise_file_limit().saturating_sub(FILES_KEPT_BACK))
+            .clamp(16, MOST_CONNECTIONS);
         ConnectionLimits { total, per_address, exempt }
     }
 }
@@ -205,4 +210,17 @@ fn closing(status: StatusCode, message: &'static str) -> Response {
     let mut response = (status, message).into_response();
     response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unlimited_file_limit_still_gives_a_bound_a_semaphore_can_hold() {
+        let limits = ConnectionLimits::new(Some(usize::MAX), 1, TrustedProxies::default());
+        assert_eq!(limits.total, MOST_CONNECTIONS);
+        let _fits = Semaphore::new(limits.total);
+        assert_eq!(ConnectionLimits::new(Some(3), 1, TrustedProxies::default()).total, 16);
+    }
 }
