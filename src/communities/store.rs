@@ -258,15 +258,6 @@ pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) 
     Ok(true)
 }
 
-pub async fn admin_count(db: &mut impl Exec, community_id: i64) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) = db
-        .fetch_one(
-            sql("SELECT COUNT(*) FROM community_members WHERE community_id = $1 AND is_admin").bind(community_id),
-        )
-        .await?;
-    Ok(count)
-}
-
 pub async fn set_admin(
     db: &mut impl Exec,
     community_id: i64,

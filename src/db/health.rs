@@ -92,8 +92,14 @@ impl Health {
 }
 
 /// Whether an error means the database could not be reached, or not in time: people get a 503.
-pub fn unreachable(error: &sqlx::Error) -> bool {
+fn unreachable(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_))
+}
+
+/// Whether people should be told "try again in a moment" (503) for this error: the database could
+/// not be reached, or PostgreSQL ended the session. Pages and the session store decide alike.
+pub fn unavailable(error: &sqlx::Error) -> bool {
+    unreachable(error) || server_going_away(error)
 }
 
 /// Whether the connection itself failed. A pool time-out is not that by itself: it also happens
@@ -115,7 +121,7 @@ pub fn storage_full(error: &sqlx::Error) -> bool {
 
 /// Whether PostgreSQL ended the session or refused connections for now (an administrator's command,
 /// a crash, a start-up or shutdown in progress, or a broken connection): a passing outage, not a bug.
-pub fn server_going_away(error: &sqlx::Error) -> bool {
+fn server_going_away(error: &sqlx::Error) -> bool {
     let sqlx::Error::Database(e) = error else { return false };
     e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().is_some()
         && e.code().is_some_and(|code| matches!(code.as_ref(), "57P01" | "57P02" | "57P03") || code.starts_with("08"))

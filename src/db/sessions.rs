@@ -89,7 +89,7 @@ impl DbSessionStore {
 pub const UNAVAILABLE: &str = "database unavailable: ";
 
 fn backend(error: sqlx::Error) -> session_store::Error {
-    if super::health::unreachable(&error) || super::health::server_going_away(&error) {
+    if super::health::unavailable(&error) {
         session_store::Error::Backend(format!("{UNAVAILABLE}{error}"))
     } else {
         session_store::Error::Backend(error.to_string())

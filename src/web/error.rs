@@ -37,7 +37,7 @@ impl From<sqlx::Error> for AppError {
         use crate::db::health;
         if health::storage_full(&error) {
             AppError::StorageFull(error.to_string())
-        } else if health::unreachable(&error) || health::server_going_away(&error) {
+        } else if health::unavailable(&error) {
             AppError::Unavailable(error.to_string())
         } else {
             AppError::Internal(format!("database: {error}"))
