@@ -55,8 +55,14 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<(User,
     let session = Session::from_request_parts(parts, state)
         .await
         .map_err(|(_, why)| AppError::Internal(format!("session layer missing: {why}")))?;
+    let user = session_user(&session, state).await?;
+    Ok((user, session))
+}
+
+/// The person signed in to `session`, if any (see `signed_in`).
+pub(super) async fn session_user(session: &Session, state: &AppState) -> Result<Option<(User, Option<i64>)>, AppError> {
     let Some(user_id) = session.get::<i64>(USER_ID_KEY).await? else {
-        return Ok((None, session));
+        return Ok(None);
     };
     // The session's load read its account in the same statement; read it again only if not.
     let loaded = session.id().and_then(|id| state.sessions.take_account(&id)).filter(|(u, _)| u.id == user_id);
@@ -68,9 +74,9 @@ async fn signed_in(parts: &mut Parts, state: &AppState) -> Result<(Option<(User,
         // The account is gone or suspended: end this session rather than ask again on every request.
         // (Suspending deletes the account's sessions already; this covers one racing that.)
         session.flush().await?;
-        return Ok((None, session));
+        return Ok(None);
     };
-    Ok((Some((user, unread)), session))
+    Ok(Some((user, unread)))
 }
 
 impl FromRequestParts<AppState> for CurrentUser {

@@ -1,8 +1,12 @@
 //! The one error type of request handlers, and how each kind is shown to a person.
 
-use axum::http::{StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use tower_sessions::Session;
 
+use super::AppState;
 use super::layout::{ErrorPage, Layout, render_status};
 use super::request_id;
 
@@ -28,6 +32,9 @@ pub enum AppError {
     /// The database refused a write for want of disk space.
     #[error("storage full: {0}")]
     StorageFull(String),
+    /// The signed-in person's account was suspended since their last request; says until when and why.
+    #[error("suspended: {0}")]
+    Suspended(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -80,6 +87,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
             AppError::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", (*why).to_owned()),
             AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed meanwhile", (*why).to_owned()),
+            AppError::Suspended(why) => (StatusCode::FORBIDDEN, "Your account is suspended", why.clone()),
             AppError::Unavailable(cause) => {
                 tracing::error!(cause = %cause, "database unavailable");
                 (
@@ -107,11 +115,118 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let page = ErrorPage { layout: Layout::bare(title), message, request_id: request_id::current() };
+        let shown = Shown { title: title.to_owned(), message };
+        let mut response = shown.render(status, Layout::bare(title), None);
+        response.extensions_mut().insert(shown);
+        response
+    }
+}
+
+/// What an error page said, kept on its response so that `with_header` can show it again inside
+/// the signed-in person's own header and menu.
+#[derive(Clone)]
+pub struct Shown {
+    title: String,
+    message: String,
+}
+
+impl Shown {
+    fn render(&self, status: StatusCode, layout: Layout, back: Option<Back>) -> Response {
+        let page = ErrorPage { layout, message: self.message.clone(), request_id: request_id::current(), back };
         match render_status(status, &page) {
             Ok(response) => response,
             // The error page itself failed to render: answer in plain text rather than not at all.
-            Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], title).into_response(),
+            Err(_) => {
+                (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], self.title.clone()).into_response()
+            }
         }
     }
+}
+
+/// A link from an error page back to where the person was.
+pub struct Back {
+    pub href: String,
+    pub label: &'static str,
+}
+
+/// Shows error pages to a signed-in person with their header and menu, and a way back to where they
+/// were: the page they came from, or the campaign, thread or community the failed address belongs to.
+/// Also turns the framework's plain-text refusals (a malformed id or filter value) into such pages.
+pub async fn with_header(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let session = request.extensions().get::<Session>().cloned();
+    let path = request.uri().path().to_owned();
+    let came_from = came_from(request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (shown, response) = match response.extensions().get::<Shown>().cloned() {
+        Some(shown) => (shown, response),
+        None if is_plain_text(&response) => {
+            let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
+            let mut message = String::from_utf8_lossy(&text).trim().to_owned();
+            if message.is_empty() {
+                message = match status {
+                    StatusCode::METHOD_NOT_ALLOWED => "This address does not take that kind of request.".to_owned(),
+                    _ => format!("The request was refused ({status})."),
+                };
+            }
+            let shown = Shown { title: "That did not work".to_owned(), message };
+            let bare = shown.render(status, Layout::bare("That did not work"), None);
+            (shown, bare)
+        }
+        None => return response,
+    };
+    // Only an error page for someone signed in changes; the database being away keeps the plain one.
+    let Some(session) = session else { return response };
+    let Ok(Some((user, unread))) = super::auth::session_user(&session, &state).await else {
+        return response;
+    };
+    let unread = match unread {
+        Some(count) => count,
+        None => match crate::notifications::store::unread_count(&mut state.db.clone(), user.id).await {
+            Ok(count) => count,
+            Err(_) => return response,
+        },
+    };
+    let back =
+        came_from.filter(|from| from != &path).map(|href| Back { href, label: "Back to the page you came from" });
+    let back = back.or_else(|| enclosing(&path));
+    let layout = Layout { title: shown.title.clone(), me: Some(user), notice: None, unread, path };
+    let mut shown_again = shown.render(status, layout, back);
+    shown_again.extensions_mut().insert(shown);
+    shown_again
+}
+
+/// The framework's own refusals: plain text, or no body at all (405).
+fn is_plain_text(response: &Response) -> bool {
+    match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.to_str().is_ok_and(|value| value.starts_with("text/plain")),
+    }
+}
+
+/// The path of a same-site `Referer` (the site sends it only to itself: `Referrer-Policy: same-origin`).
+fn came_from(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer.strip_prefix("http://").or_else(|| referer.strip_prefix("https://"))?;
+    let (referer_host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (referer_host.eq_ignore_ascii_case(host) && !path.is_empty()).then(|| super::form::local_path(Some(path)))
+}
+
+/// The campaign, idea, thread or community an address belongs to, when it names one below it.
+fn enclosing(path: &str) -> Option<Back> {
+    let mut parts = path.trim_start_matches('/').split('/');
+    let (section, key, below) = (parts.next()?, parts.next()?, parts.next());
+    below?;
+    let label = match section {
+        "campaigns" => "Back to the campaign",
+        "ideas" => "Back to the idea",
+        "posts" => "Back to the thread",
+        "c" => "Back to the community",
+        _ => return None,
+    };
+    Some(Back { href: format!("/{section}/{key}"), label })
 }

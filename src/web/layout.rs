@@ -60,6 +60,7 @@ pub struct ErrorPage {
     pub layout: Layout,
     pub message: String,
     pub request_id: String,
+    pub back: Option<super::error::Back>,
 }
 
 /// Renders a page with status 200.

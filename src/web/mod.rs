@@ -97,6 +97,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::accounts::invitations::router())
         .merge(crate::accounts::data::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_header))
         .layer(axum::middleware::from_fn_with_state((state.site.clone(), state.db.clone()), crate::site::middleware))
         .with_state(state.clone())
         .layer(sessions)
