@@ -307,20 +307,52 @@ fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer: &User) 
     }
 }
 
+/// The publish form's choice: open at once (the default) or at the start planned in the campaign.
+#[derive(Deserialize, Default)]
+struct PublishForm {
+    #[serde(default)]
+    opens: String,
+}
+
 /// Publish, close or archive a campaign (managers).
 async fn change(
     State(state): State<AppState>,
     current: CurrentUser,
     Path((id, action)): Path<(String, String)>,
+    Form(choice): Form<PublishForm>,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let campaign = find(&state, &current, &id).await?;
+    let mut campaign = find(&state, &current, &id).await?;
     let mut db = state.db.clone();
+    let at = now();
     let notice = match action.as_str() {
         "publish" if campaign.status == "draft" => {
-            store::set_status(&mut db, campaign.id, "published").await?;
+            if campaign.closes_at <= at {
+                return Err(AppError::BadRequest(
+                    "The campaign's closing time has passed. Edit the campaign to give it a later close, then                      publish it."
+                        .into(),
+                ));
+            }
+            let open_at = match choice.opens.as_str() {
+                "" | "now" => Some(at),
+                "planned" => None,
+                _ => {
+                    return Err(AppError::BadRequest("Choose to open the campaign now or at its planned start.".into()));
+                }
+            };
+            if !store::publish(&mut db, campaign.id, open_at).await? {
+                return Err(AppError::Conflict("The campaign was published meanwhile."));
+            }
+            if let Some(open_at) = open_at {
+                campaign.opens_at = campaign.opens_at.min(open_at);
+            }
+            campaign.status = "published".to_owned();
             announce(&state, &current, &campaign).await?;
-            "The campaign is published and announced in the feed."
+            if campaign.phase(at) == Phase::Open {
+                "The campaign is open and announced in the feed."
+            } else {
+                "The campaign is published and announced in the feed; it opens at its planned start."
+            }
         }
         "close" if campaign.phase(now()) == Phase::Open => {
             store::close_now(&mut db, campaign.id).await?;
@@ -345,12 +377,13 @@ async fn announce(state: &AppState, current: &CurrentUser, campaign: &Campaign) 
         Some(url) => format!("{url}/campaigns/{}", campaign.id),
         None => "Find it under Campaigns.".to_owned(),
     };
-    let text = format!(
-        "New idea campaign: {}\n{}\nOpen until {}. {link}",
-        campaign.title,
-        campaign.question,
-        campaign.closes_label()
-    );
+    // Say when it opens only when that is not now, so the announcement never claims an open door.
+    let when = if campaign.phase(now()) == Phase::Open {
+        format!("Open until {}.", campaign.closes_label())
+    } else {
+        format!("Opens {}, open until {}.", campaign.opens_label(), campaign.closes_label())
+    };
+    let text = format!("New idea campaign: {}\n{}\n{when} {link}", campaign.title, campaign.question);
     let max = state.site().await.max_post_chars;
     let body = PostBody::parse(&text.chars().take(max).collect::<String>(), max).map_err(AppError::BadRequest)?;
     let placement = match campaign.community_id {

@@ -137,6 +137,21 @@ pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(),
     Ok(())
 }
 
+/// Publishes a draft, opening it at `open_at` when that is earlier than its planned start. False when
+/// it was no longer a draft (published meanwhile by someone else), so it is announced only once.
+pub async fn publish(db: &mut impl Exec, id: i64, open_at: Option<i64>) -> Result<bool, sqlx::Error> {
+    let changed = db
+        .execute(
+            sql("UPDATE campaigns SET status = 'published',
+                        opens_at = CASE WHEN $1 IS NOT NULL AND opens_at > $1 THEN $1 ELSE opens_at END
+                 WHERE id = $2 AND status = 'draft'")
+            .bind(open_at)
+            .bind(id),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
 /// Ends the campaign now (no more ideas or votes).
 pub async fn close_now(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Error> {
     let at = now();
