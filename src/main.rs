@@ -75,6 +75,9 @@ enum UserCommand {
     },
     /// Give an account one of the roles member, manager, moderator or admin.
     SetRole { username: String, role: String },
+    /// Print a one-time link (24 hours) with which the person chooses a new password; using it signs
+    /// out their other devices. Links use TOWNHALL_PUBLIC_URL, else the listening address.
+    ResetPassword { username: String },
 }
 
 fn main() -> ExitCode {
@@ -136,6 +139,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 email: email.as_str(),
                 display_name: &display_name,
                 password_hash: &hash,
+                department: "",
                 role: Some(role),
                 invitation: None,
             };
@@ -157,6 +161,27 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 return Err(format!("no account is called @{name}"));
             }
             println!("@{name} is now {role}.");
+            Ok(())
+        }
+        Command::User(UserCommand::ResetPassword { username }) => {
+            let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
+            let name = username.trim().trim_start_matches('@').to_lowercase();
+            let user = accounts::store::find_by_username(&mut db.clone(), &name)
+                .await
+                .map_err(|e| e.to_string())?
+                .filter(|u| u.deleted_at.is_none())
+                .ok_or_else(|| format!("no account is called @{name}"))?;
+            let token = accounts::password_links::issue(&db, user.id, accounts::password_links::Purpose::Reset, None)
+                .await
+                .map_err(|e| e.to_string())?;
+            let origin = config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen));
+            println!(
+                "Send this link to @{} ({}). It works once, for {} hours; earlier links stop working:",
+                user.username,
+                user.email,
+                accounts::password_links::RESET_HOURS
+            );
+            println!("{}", accounts::password_links::link(&origin, &token));
             Ok(())
         }
         Command::Seed { people, posts, ideas, seed, password } => {

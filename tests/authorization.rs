@@ -244,6 +244,12 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/invitations/{id}/withdraw", "POST", "/invitations/999999/withdraw", HIDDEN),
         row("/admin", "GET", "/admin", ADMINS),
         row("/admin/users", "GET", "/admin/users?q=o", ADMINS),
+        row("/admin/users/new", "GET", "/admin/users/new", ADMINS),
+        row("/admin/users/new", "POST", "/admin/users/new", ADMINS),
+        row("/admin/users/{username}/reset-link", "POST", "/admin/users/ow/reset-link", ADMINS),
+        // A set-password link is for whoever holds it; an unknown token is gone for everyone.
+        row("/password/{token}", "GET", format!("/password/{}", "0".repeat(64)), OPEN),
+        row("/password/{token}", "POST", format!("/password/{}", "0".repeat(64)), OPEN),
         row("/admin/users/{username}/role", "POST", "/admin/users/ow/role", ADMINS),
         row("/admin/users/{username}/suspend", "POST", "/admin/users/ow/suspend", ADMINS),
         row("/admin/users/{username}/reinstate", "POST", "/admin/users/ow/reinstate", ADMINS),

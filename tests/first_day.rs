@@ -11,7 +11,24 @@ use townhall::ideas::input_time;
 on_both_engines!(
     error_pages_keep_the_persons_header_and_a_way_back,
     publishing_opens_the_campaign_now_unless_the_planned_start_is_chosen,
+    admins_create_accounts_from_a_csv_and_each_person_sets_a_password_by_link,
+    a_reset_link_works_once_and_signs_out_the_other_devices,
+    invitation_links_are_absolute_say_whom_they_are_for_and_stop_when_sign_up_closes,
+    the_admin_people_table_filters_by_role_and_pages,
 );
+
+/// The value of the first `<input ... readonly value="…">` copy field on a page.
+fn copy_fields(page: &common::Page) -> Vec<String> {
+    page.body
+        .match_indices(r#"readonly value=""#)
+        .map(|(at, m)| page.body[at + m.len()..].split('"').next().unwrap_or_default().replace("&#x2f;", "/"))
+        .collect()
+}
+
+/// The path of an absolute link on this test server.
+fn path_of(app: &TestApp, link: &str) -> String {
+    link.strip_prefix(&app.base).unwrap_or_else(|| panic!("{link} is not an absolute link to {}", app.base)).to_owned()
+}
 
 async fn promote(app: &TestApp, username: &str, role: Role) {
     townhall::accounts::store::set_role(&mut app.db.clone(), username, role).await.unwrap();
@@ -121,4 +138,146 @@ async fn publishing_opens_the_campaign_now_unless_the_planned_start_is_chosen(en
     // Publishing twice announces once.
     assert_eq!(manager.post(&format!("/campaigns/{later}/publish"), &[]).await.status, 400);
     assert_eq!(bo.get("/").await.body.matches("New idea campaign: Fewer meetings").count(), 1);
+}
+
+async fn admins_create_accounts_from_a_csv_and_each_person_sets_a_password_by_link(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ada").await;
+    let bo = app.signed_up("bo").await;
+    assert_eq!(bo.get("/admin/users/new").await.status, 403);
+    assert!(admin.get("/admin/users").await.contains(r#"href="/admin/users/new""#));
+
+    let csv = "name,e-mail,department\n\"Lee, Ana\",ana.lee@acme.example,Sales\nCem Kaya;cem@acme.example;Plant 2\n\
+               Bad Line,not-an-address,\nBo Again,bo@example.com,";
+    let made = admin.post("/admin/users/new", &[("csv", csv)]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let links = copy_fields(&made);
+    assert_eq!(links.len(), 2, "two accounts made: {}", made.body);
+    assert!(made.contains("@ana_lee") && made.contains("@cem"), "{}", made.body);
+    assert!(made.contains("Line 4: Not made."), "a bad address is named by its line");
+    assert!(made.contains("Line 5: Not made. An account with this e-mail address exists already."));
+    assert!(made.contains(r#"data-copy="link-"#), "a copy button beside each link");
+
+    // The person opens the link, chooses a password and is in; the directory has their department.
+    let ana = app.person();
+    let welcome = ana.get(&path_of(&app, &links[0])).await;
+    assert_eq!(welcome.status, 200);
+    assert!(welcome.contains("Set your password") && welcome.contains("ana_lee"), "{}", welcome.body);
+    let short = ana.post(&path_of(&app, &links[0]), &[("new_password", "short"), ("confirm_password", "short")]).await;
+    assert_eq!(short.status, 422);
+    let form = [("new_password", "a fine new password"), ("confirm_password", "a fine new password")];
+    let set = ana.post(&path_of(&app, &links[0]), &form).await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    let home = ana.get("/").await;
+    assert!(home.contains("Lee, Ana") && home.contains("Your password is set"), "{}", home.body);
+    assert!(ana.get("/@ana_lee").await.contains("Sales"));
+    // The link works once; the password works from anywhere.
+    let again = app.person().get(&path_of(&app, &links[0])).await;
+    assert_eq!(again.status, 410);
+    assert!(again.contains("This link no longer works"));
+    assert_eq!(app.person().sign_in("ana.lee@acme.example", "a fine new password").await.status, 303);
+    // Before its link is used, an account cannot be signed in to with any password.
+    assert_ne!(app.person().sign_in("cem", "!").await.status, 303);
+    assert_ne!(app.person().sign_in("cem", "").await.status, 303);
+
+    // One person from the single fields.
+    let one = admin.post("/admin/users/new", &[("name", "Dee Diaz"), ("email", "dee@acme.example")]).await;
+    assert_eq!(copy_fields(&one).len(), 1, "{}", one.body);
+    let empty = admin.post("/admin/users/new", &[("csv", "")]).await;
+    assert_eq!(empty.status, 422);
+
+    let audit = admin.get("/admin/audit").await;
+    assert!(audit.contains("user.create") && audit.contains("password_link.welcome"), "{}", audit.body);
+}
+
+async fn a_reset_link_works_once_and_signs_out_the_other_devices(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ada").await;
+    let bo = app.signed_up("bo").await;
+    assert_eq!(bo.post("/admin/users/ada/reset-link", &[]).await.status, 403);
+
+    let first = admin.post("/admin/users/bo/reset-link", &[]).await;
+    assert_eq!(first.status, 200);
+    let first = copy_fields(&first).remove(0);
+    let page = admin.post("/admin/users/bo/reset-link", &[]).await;
+    assert!(page.contains("Any earlier link for this account no longer works"));
+    let link = copy_fields(&page).remove(0);
+    assert_eq!(app.person().get(&path_of(&app, &first)).await.status, 410, "a newer link replaces the older");
+
+    let phone = app.person();
+    let form = [("new_password", "another good password"), ("confirm_password", "another good password")];
+    assert_eq!(phone.post(&path_of(&app, &link), &form).await.status, 303);
+    assert!(phone.get("/").await.contains("Bo Example"), "the link signs its user in");
+    // Bo's old session is over, the old password too; the link is spent.
+    assert_eq!(bo.get("/").await.status, 303, "the other device is signed out");
+    assert_ne!(app.person().sign_in("bo", common::PASSWORD).await.status, 303);
+    assert_eq!(app.person().sign_in("bo", "another good password").await.status, 303);
+    assert_eq!(app.person().post(&path_of(&app, &link), &form).await.status, 410);
+    let audit = admin.get("/admin/audit").await;
+    assert!(audit.contains("password_link.reset") && audit.contains("password.set_by_link"), "{}", audit.body);
+
+    // The command line makes the same kind of link.
+    let url = app.config.database_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_townhall"))
+            .args(["user", "reset-password", "@Bo"])
+            .env("DATABASE_URL", url)
+            .env("TOWNHALL_PUBLIC_URL", "https://townhall.acme.example")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let link = printed.lines().find_map(|l| l.strip_prefix("https://townhall.acme.example")).expect(&printed);
+    let form = [("new_password", "a third good password"), ("confirm_password", "a third good password")];
+    assert_eq!(app.person().post(link, &form).await.status, 303);
+    assert_eq!(app.person().sign_in("bo", "a third good password").await.status, 303);
+}
+
+async fn invitation_links_are_absolute_say_whom_they_are_for_and_stop_when_sign_up_closes(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ada").await;
+    let made = admin.post("/invitations", &[("days", "7"), ("note", "Cem from the plant")]).await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let link = copy_fields(&made).remove(0);
+    assert!(link.starts_with(&format!("{}/signup?invite=", app.base)), "an absolute link: {link}");
+    assert!(made.contains("Send this link to Cem from the plant") && made.contains(r#"data-copy="invitation-link""#));
+    let list = admin.get("/invitations").await;
+    assert!(list.contains("Cem from the plant") && list.contains("open until"), "{}", list.body);
+    let signup = app.person().get(&path_of(&app, &link)).await;
+    assert_eq!(signup.status, 200, "the link opens the sign-up form");
+
+    // Closed sign-up: the invitation stops working, and no new ones are made.
+    let settings =
+        [("name", "Townhall"), ("welcome", ""), ("max_post_chars", "1000"), ("signup", "closed"), ("domains", "")];
+    assert_eq!(admin.post("/admin/settings", &settings).await.status, 303);
+    let cem = app.person();
+    assert_eq!(cem.get(&path_of(&app, &link)).await.status, 403);
+    let token = link.split("invite=").nth(1).unwrap();
+    let form = [
+        ("username", "cem"),
+        ("display_name", "Cem"),
+        ("email", "cem@example.com"),
+        ("password", common::PASSWORD),
+        ("invite", token),
+    ];
+    assert_eq!(cem.post("/signup", &form).await.status, 403);
+    assert_eq!(admin.post("/invitations", &[("days", "7")]).await.status, 400);
+    assert!(admin.get("/invitations").await.contains("invitation links do not work"));
+}
+
+async fn the_admin_people_table_filters_by_role_and_pages(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ada").await;
+    let csv: String = (0..55).map(|i| format!("Person {i},p{i:02}@acme.example,\n")).collect();
+    assert_eq!(copy_fields(&admin.post("/admin/users/new", &[("csv", &csv)]).await).len(), 55);
+    promote(&app, "p07", Role::Manager).await;
+    let page = admin.get("/admin/users?role=manager").await;
+    assert!(page.contains("<table") && page.contains("@p07"), "{}", page.body);
+    assert!(!page.contains("@p08"));
+    let all = admin.get("/admin/users").await;
+    assert!(all.contains("More people") && all.contains("@p40") && !all.contains("@p54"));
+    assert_eq!(admin.get("/admin/users?role=emperor").await.status, 400);
 }

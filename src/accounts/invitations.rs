@@ -9,6 +9,8 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use crate::config::SignupPolicy;
+use crate::web::client::SiteOrigin;
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
 
@@ -38,20 +40,28 @@ pub mod store {
         pub expires_at: i64,
         pub used_at: Option<i64>,
         pub used_by_username: Option<String>,
+        /// Whom the link was meant for, as its creator noted.
+        pub note: String,
     }
 
     /// Creates an invitation valid for `days` and returns its token (shown once, never stored).
-    pub async fn create(db: &mut impl Exec, creator_id: i64, days: i64) -> Result<(i64, String), sqlx::Error> {
+    pub async fn create(
+        db: &mut impl Exec,
+        creator_id: i64,
+        days: i64,
+        note: &str,
+    ) -> Result<(i64, String), sqlx::Error> {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let at = now();
         let (id,): (i64,) = db
             .fetch_one(
-                sql("INSERT INTO invitations (token_hash, created_by, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4) RETURNING id")
+                sql("INSERT INTO invitations (token_hash, created_by, created_at, expires_at, note)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(token_hash(&token))
                 .bind(creator_id)
                 .bind(at)
-                .bind(at + days * 86_400),
+                .bind(at + days * 86_400)
+                .bind(note),
             )
             .await?;
         Ok((id, token))
@@ -87,7 +97,7 @@ pub mod store {
     pub async fn recent(db: &mut impl Exec, creator_id: Option<i64>) -> Result<Vec<InvitationRow>, sqlx::Error> {
         db.fetch_all(
             sql("SELECT i.id, i.created_by, c.username AS creator_username, i.created_at, i.expires_at, i.used_at,
-                        u.username AS used_by_username
+                        u.username AS used_by_username, i.note
                  FROM invitations i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by
                  WHERE ($1 IS NULL OR i.created_by = $1) ORDER BY i.id DESC LIMIT 100")
             .bind(creator_id),
@@ -98,7 +108,7 @@ pub mod store {
     pub async fn find(db: &mut impl Exec, id: i64) -> Result<Option<InvitationRow>, sqlx::Error> {
         db.fetch_optional(
             sql("SELECT i.id, i.created_by, c.username AS creator_username, i.created_at, i.expires_at, i.used_at,
-                        u.username AS used_by_username
+                        u.username AS used_by_username, i.note
                  FROM invitations i JOIN users c ON c.id = i.created_by LEFT JOIN users u ON u.id = i.used_by
                  WHERE i.id = $1")
             .bind(id),
@@ -124,6 +134,7 @@ async fn may_invite(state: &AppState, current: &CurrentUser) -> bool {
 struct InvitationLine {
     id: i64,
     creator: String,
+    note: String,
     state: String,
     open: bool,
 }
@@ -133,13 +144,20 @@ struct InvitationLine {
 struct InvitationsPage {
     layout: Layout,
     allowed: bool,
+    /// Sign-up is closed, so invitation links do not work.
+    closed: bool,
     lines: Vec<InvitationLine>,
-    /// The link just made, shown once.
-    new_link: Option<String>,
+    /// The link just made, and whom it is for; shown once.
+    new_link: Option<(String, String)>,
 }
 
-async fn page(state: &AppState, current: &CurrentUser, new_link: Option<String>) -> Result<Response, AppError> {
-    let allowed = may_invite(state, current).await;
+async fn page(
+    state: &AppState,
+    current: &CurrentUser,
+    new_link: Option<(String, String)>,
+) -> Result<Response, AppError> {
+    let closed = state.site().await.signup == SignupPolicy::Closed;
+    let allowed = may_invite(state, current).await && !closed;
     let scope = if current.user.is_admin() { None } else { Some(current.user.id) };
     let rows = store::recent(&mut state.db.clone(), scope).await?;
     let at = crate::db::now();
@@ -153,10 +171,11 @@ async fn page(state: &AppState, current: &CurrentUser, new_link: Option<String>)
                 _ if open => format!("open until {}", crate::ideas::date_label(r.expires_at)),
                 _ => "expired or withdrawn".to_owned(),
             };
-            InvitationLine { id: r.id, creator: r.creator_username, state, open }
+            InvitationLine { id: r.id, creator: r.creator_username, note: r.note, state, open }
         })
         .collect();
-    render(&InvitationsPage { layout: Layout::for_user(current, "Invitations").await?, allowed, lines, new_link })
+    let layout = Layout::for_user(current, "Invitations").await?;
+    render(&InvitationsPage { layout, allowed, closed, lines, new_link })
 }
 
 async fn list(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
@@ -167,15 +186,27 @@ async fn list(State(state): State<AppState>, current: CurrentUser) -> Result<Res
 #[serde(default)]
 struct CreateForm {
     days: String,
+    note: String,
 }
 
 async fn create(
     State(state): State<AppState>,
     current: CurrentUser,
+    SiteOrigin(origin): SiteOrigin,
     Form(form): Form<CreateForm>,
 ) -> Result<Response, AppError> {
     if !may_invite(&state, &current).await {
         return Err(AppError::Forbidden("Only administrators can create invitation links here."));
+    }
+    if state.site().await.signup == SignupPolicy::Closed {
+        return Err(AppError::BadRequest(
+            "Sign-up is closed, so invitation links do not work. Administrators create accounts under Admin → People."
+                .into(),
+        ));
+    }
+    let note = form.note.trim();
+    if note.chars().count() > 200 || note.chars().any(char::is_control) {
+        return Err(AppError::BadRequest("The note has at most 200 characters on one line.".into()));
     }
     let days = match form.days.trim() {
         "" => DEFAULT_DAYS,
@@ -186,11 +217,10 @@ async fn create(
             .ok_or_else(|| AppError::BadRequest("An invitation lasts 1 to 30 days.".into()))?,
     };
     let mut tx = state.db.begin().await?;
-    let (id, token) = store::create(&mut tx, current.user.id, days).await?;
-    crate::audit::record(&mut tx, current.user.id, "invitation.create", "invitation", id, "").await?;
+    let (id, token) = store::create(&mut tx, current.user.id, days, note).await?;
+    crate::audit::record(&mut tx, current.user.id, "invitation.create", "invitation", id, note).await?;
     tx.commit().await?;
-    let base = state.config.public_url.clone().unwrap_or_default();
-    page(&state, &current, Some(format!("{}/signup?invite={token}", base.trim_end_matches('/')))).await
+    page(&state, &current, Some((format!("{origin}/signup?invite={token}"), note.to_owned()))).await
 }
 
 async fn withdraw(

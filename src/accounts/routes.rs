@@ -73,6 +73,10 @@ struct SignupQuery {
 
 /// Why a sign-up cannot go ahead without (or with this) invitation, if it cannot.
 async fn signup_refusal(state: &AppState, site: &Site, invite: &str) -> Result<Option<&'static str>, AppError> {
+    // Closed means closed: the settings page says invitation links stop working with it.
+    if site.signup == SignupPolicy::Closed {
+        return Ok(Some("Sign-up is closed. An administrator creates accounts and sends each person a link."));
+    }
     if !invite.is_empty() {
         let valid = invitations::store::is_valid(&mut state.db.clone(), invite).await?;
         return Ok((!valid).then_some(
@@ -80,7 +84,6 @@ async fn signup_refusal(state: &AppState, site: &Site, invite: &str) -> Result<O
         ));
     }
     Ok(match site.signup {
-        SignupPolicy::Closed => Some("Sign-up is closed. An administrator creates accounts."),
         SignupPolicy::Invitation => Some("Sign-up needs an invitation link. Ask a colleague or an administrator."),
         _ => None,
     })
@@ -144,6 +147,7 @@ async fn signup(
         email: email.as_str(),
         display_name: &display_name,
         password_hash: &hash,
+        department: "",
         role: None,
         invitation: (!form.invite.is_empty()).then_some(form.invite.as_str()),
     };
@@ -180,7 +184,7 @@ async fn signup(
 }
 
 /// Signs a person in: a fresh session id (against fixation) that holds their account id.
-async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> {
+pub(super) async fn start_session(session: &Session, user_id: i64) -> Result<(), AppError> {
     session.cycle_id().await?;
     session.insert(USER_ID_KEY, user_id).await?;
     Ok(())

@@ -17,6 +17,7 @@ pub struct NewAccount<'a> {
     pub email: &'a str,
     pub display_name: &'a str,
     pub password_hash: &'a str,
+    pub department: &'a str,
     /// `None`: the first account becomes the admin, every later one a member.
     pub role: Option<Role>,
     /// The token of the invitation link used, which this sign-up spends.
@@ -34,9 +35,9 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
     let user: User = tx
         .fetch_one(
             sql(concat!(
-                "INSERT INTO users (username, email, display_name, password_hash, role, created_at)
+                "INSERT INTO users (username, email, display_name, password_hash, role, created_at, department)
                  VALUES ($1, $2, $3, $4,
-                         COALESCE($5, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END), $6)
+                         COALESCE($5, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END), $6, $7)
                  RETURNING ",
                 user_columns!()
             ))
@@ -45,7 +46,8 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
             .bind(account.display_name)
             .bind(account.password_hash)
             .bind(account.role.map(|r| r.as_str().to_owned()))
-            .bind(now()),
+            .bind(now())
+            .bind(account.department),
         )
         .await?;
     if let Some(token) = account.invitation
@@ -55,6 +57,34 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
     }
     tx.commit().await?;
     Ok(user)
+}
+
+/// The first free username made from `wanted` (an e-mail's local part, say): lower case, letters,
+/// digits and underscores, 2 to 30 characters, with a number added when taken.
+pub async fn free_username(db: &mut impl Exec, wanted: &str) -> Result<String, sqlx::Error> {
+    let mut base: String = wanted
+        .to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() { c } else { '_' })
+        .collect::<String>()
+        .trim_matches('_')
+        .chars()
+        .take(26)
+        .collect();
+    while base.len() < 2 {
+        base.push('_');
+    }
+    let pattern = format!("{}%", crate::db::escape_like(&base));
+    let taken: Vec<(String,)> =
+        db.fetch_all(sql("SELECT username FROM users WHERE username LIKE $1 ESCAPE '\\'").bind(pattern)).await?;
+    let taken: std::collections::HashSet<String> = taken.into_iter().map(|(u,)| u).collect();
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while taken.contains(&candidate) {
+        n += 1;
+        candidate = format!("{base}{n}");
+    }
+    Ok(candidate)
 }
 
 /// The advisory lock key sign-ups take on PostgreSQL (votes lock on user ids, which are positive).
@@ -195,22 +225,30 @@ pub async fn erase(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> 
     anonymise(db, user_id).await
 }
 
-/// People whose username, name, e-mail or department contains `query` (all when empty), by username,
+/// People whose username, name, e-mail or department contains `query` (all when empty), with `role`
+/// when given, by username,
 /// after `after`; former employees are left out.
-pub async fn search(db: &mut impl Exec, query: &str, after: &str, limit: i64) -> Result<Vec<User>, sqlx::Error> {
+pub async fn search(
+    db: &mut impl Exec,
+    query: &str,
+    role: Option<Role>,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<User>, sqlx::Error> {
     let pattern = format!("%{}%", crate::db::escape_like(&query.trim().to_lowercase()));
     db.fetch_all(
         sql(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE deleted_at IS NULL AND username > $2
+            " FROM users WHERE deleted_at IS NULL AND username > $2 AND ($4 IS NULL OR role = $4)
                AND (LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
                     OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(department) LIKE $1 ESCAPE '\\')
              ORDER BY username LIMIT $3"
         ))
         .bind(pattern)
         .bind(after)
-        .bind(limit),
+        .bind(limit)
+        .bind(role.map(|r| r.as_str().to_owned())),
     )
     .await
 }

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod exports;
+pub mod new_accounts;
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{username}/delete", get(delete_page).post(delete))
         .route("/admin/settings", get(settings_page).post(save_settings))
         .merge(audit::router())
+        .merge(new_accounts::router())
         .merge(exports::router())
 }
 
@@ -57,6 +59,8 @@ struct UserLine {
 struct UsersPage {
     layout: Layout,
     q: String,
+    /// The role filter (empty: every role).
+    role: &'static str,
     lines: Vec<UserLine>,
     next_url: Option<String>,
     roles: [Role; 4],
@@ -67,6 +71,7 @@ struct UsersPage {
 #[serde(default)]
 struct UsersQuery {
     q: String,
+    role: String,
     after: String,
 }
 
@@ -78,13 +83,18 @@ async fn users(
     require_admin(&current)?;
     let q: String = query.q.chars().take(100).collect();
     let after: String = query.after.chars().take(30).collect();
-    let mut rows = accounts::store::search(&mut state.db.clone(), &q, &after, USERS_PAGE + 1).await?;
+    let role = match query.role.as_str() {
+        "" => None,
+        name => Some(Role::parse(name).ok_or_else(|| AppError::BadRequest(format!("There is no role “{name}”.")))?),
+    };
+    let mut rows = accounts::store::search(&mut state.db.clone(), &q, role, &after, USERS_PAGE + 1).await?;
     let more = rows.len() as i64 > USERS_PAGE;
     rows.truncate(USERS_PAGE as usize);
     let next_url = match (more, rows.last()) {
         (true, Some(last)) => Some(format!(
-            "/admin/users?q={}&after={}",
+            "/admin/users?q={}&role={}&after={}",
             crate::web::form::percent_encode(&q),
+            role.map_or("", Role::as_str),
             crate::web::form::percent_encode(&last.username)
         )),
         _ => None,
@@ -101,6 +111,7 @@ async fn users(
     render(&UsersPage {
         layout: Layout::for_user(&current, "People and roles").await?,
         q,
+        role: role.map_or("", Role::as_str),
         lines,
         next_url,
         roles: Role::ALL,

@@ -337,7 +337,9 @@ async fn change(
                 "" | "now" => Some(at),
                 "planned" => None,
                 _ => {
-                    return Err(AppError::BadRequest("Choose to open the campaign now or at its planned start.".into()));
+                    return Err(AppError::BadRequest(
+                        "Choose to open the campaign now or at its planned start.".into(),
+                    ));
                 }
             };
             if !store::publish(&mut db, campaign.id, open_at).await? {

@@ -126,6 +126,27 @@ impl FromRequestParts<AppState> for ClientAddress {
     }
 }
 
+/// The site's own origin, for links people copy and send on: `TOWNHALL_PUBLIC_URL` when set, else
+/// the origin this request came to (its `Host`, and `https` when `X-Forwarded-Proto` says so). A
+/// forged `Host` only changes the link shown to whoever forged it.
+pub struct SiteOrigin(pub String);
+
+impl FromRequestParts<AppState> for SiteOrigin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(url) = &state.config.public_url {
+            return Ok(SiteOrigin(url.trim_end_matches('/').to_owned()));
+        }
+        let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+        let host = header("host")
+            .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+            .map_or_else(|| state.config.listen.to_string(), str::to_owned);
+        let https = header("x-forwarded-proto").is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+        Ok(SiteOrigin(format!("{}://{host}", if https { "https" } else { "http" })))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

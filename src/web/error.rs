@@ -32,6 +32,9 @@ pub enum AppError {
     /// The database refused a write for want of disk space.
     #[error("storage full: {0}")]
     StorageFull(String),
+    /// A one-time link that was used, expired or withdrawn; says what to do instead.
+    #[error("gone: {0}")]
+    Gone(&'static str),
     /// The signed-in person's account was suspended since their last request; says until when and why.
     #[error("suspended: {0}")]
     Suspended(String),
@@ -87,6 +90,7 @@ impl IntoResponse for AppError {
             AppError::BadRequest(why) => (StatusCode::BAD_REQUEST, "That did not work", why.clone()),
             AppError::TooMany(why) => (StatusCode::TOO_MANY_REQUESTS, "Please wait a moment", (*why).to_owned()),
             AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed meanwhile", (*why).to_owned()),
+            AppError::Gone(why) => (StatusCode::GONE, "This link no longer works", (*why).to_owned()),
             AppError::Suspended(why) => (StatusCode::FORBIDDEN, "Your account is suspended", why.clone()),
             AppError::Unavailable(cause) => {
                 tracing::error!(cause = %cause, "database unavailable");

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::admin::router())
         .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
+        .merge(crate::accounts::password_links::router())
         .merge(crate::accounts::data::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_header))
@@ -138,6 +139,7 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
         "compose.js" => (include_str!("../../static/compose.js"), "text/javascript; charset=utf-8"),
         "live.js" => (include_str!("../../static/live.js"), "text/javascript; charset=utf-8"),
         "ideas.js" => (include_str!("../../static/ideas.js"), "text/javascript; charset=utf-8"),
+        "copy.js" => (include_str!("../../static/copy.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())

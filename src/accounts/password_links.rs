@@ -1,0 +1,237 @@
+//! One-time links that set an account's password: a "welcome" link for an account an admin made, a
+//! "reset" link for someone who forgot theirs. Admins make them (or `townhall user reset-password`);
+//! the person opens the link, chooses a password, and is signed in. A link works once, expires, and
+//! ends the account's other sessions when used. Only a hash of each token is stored.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use super::{Password, hash_password};
+use crate::web::auth::set_notice;
+use crate::web::form::FormErrors;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, MaybeUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/password/{token}", get(page).post(set))
+}
+
+/// How long a welcome link works: people may not read it on the day it was made.
+pub const WELCOME_DAYS: i64 = 7;
+/// How long a reset link works.
+pub const RESET_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Welcome,
+    Reset,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Welcome => "welcome",
+            Purpose::Reset => "reset",
+        }
+    }
+
+    fn lifetime(self) -> i64 {
+        match self {
+            Purpose::Welcome => WELCOME_DAYS * 86_400,
+            Purpose::Reset => RESET_HOURS * 3600,
+        }
+    }
+}
+
+pub mod store {
+    use super::Purpose;
+    use crate::accounts::invitations::store::token_hash;
+    use crate::db::{Exec, now, sql};
+
+    /// Makes a link for `user_id` and returns its token (shown once, never stored). The account's
+    /// earlier unused links stop working: only the newest one handed out is live.
+    pub async fn create(
+        db: &mut impl Exec,
+        user_id: i64,
+        purpose: Purpose,
+        created_by: Option<i64>,
+    ) -> Result<String, sqlx::Error> {
+        let at = now();
+        db.execute(
+            sql("UPDATE password_links SET expires_at = $1 WHERE user_id = $2 AND used_at IS NULL AND expires_at > $1")
+                .bind(at)
+                .bind(user_id),
+        )
+        .await?;
+        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        db.execute(
+            sql("INSERT INTO password_links (user_id, token_hash, purpose, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)")
+            .bind(user_id)
+            .bind(token_hash(&token))
+            .bind(purpose.as_str())
+            .bind(created_by)
+            .bind(at)
+            .bind(at + purpose.lifetime()),
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// The account and purpose of a live link.
+    pub async fn find(db: &mut impl Exec, token: &str) -> Result<Option<(i64, Purpose)>, sqlx::Error> {
+        let row: Option<(i64, String)> = db
+            .fetch_optional(
+                sql("SELECT l.user_id, l.purpose FROM password_links l JOIN users u ON u.id = l.user_id
+                     WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2 AND u.deleted_at IS NULL")
+                .bind(token_hash(token))
+                .bind(now()),
+            )
+            .await?;
+        Ok(row
+            .map(|(user_id, purpose)| (user_id, if purpose == "welcome" { Purpose::Welcome } else { Purpose::Reset })))
+    }
+
+    /// Uses the link up; the account's id when it was still live (so of two tabs, one wins).
+    pub async fn spend(db: &mut impl Exec, token: &str) -> Result<Option<i64>, sqlx::Error> {
+        let at = now();
+        let row: Option<(i64,)> = db
+            .fetch_optional(
+                sql("UPDATE password_links SET used_at = $1
+                     WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING user_id")
+                .bind(at)
+                .bind(token_hash(token)),
+            )
+            .await?;
+        Ok(row.map(|(id,)| id))
+    }
+}
+
+/// A fresh link for `user_id`, audit-logged as made by `actor` (an admin) or by the command line.
+pub async fn issue(
+    db: &crate::db::Db,
+    user_id: i64,
+    purpose: Purpose,
+    actor: Option<i64>,
+) -> Result<String, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let token = store::create(&mut tx, user_id, purpose, actor).await?;
+    let action = match purpose {
+        Purpose::Welcome => "password_link.welcome",
+        Purpose::Reset => "password_link.reset",
+    };
+    // The command line has no signed-in actor: the entry names the account and says where it came from.
+    let (actor, detail) = match actor {
+        Some(actor) => (actor, ""),
+        None => (user_id, "made on the command line"),
+    };
+    crate::audit::record(&mut tx, actor, action, "user", user_id, detail).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// The address a link's token is opened at, under the site's origin.
+pub fn link(origin: &str, token: &str) -> String {
+    format!("{}/password/{token}", origin.trim_end_matches('/'))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/set_password.html")]
+struct SetPasswordPage {
+    layout: Layout,
+    token: String,
+    username: String,
+    welcome: bool,
+    errors: FormErrors,
+}
+
+const GONE: &str =
+    "This link has been used, has expired, or a newer one was made. Ask an administrator for a new link.";
+
+async fn page(
+    State(state): State<AppState>,
+    _visitor: MaybeUser,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let Some((user_id, purpose)) = live(&mut db, &token).await? else {
+        return Err(AppError::Gone(GONE));
+    };
+    let user = super::store::find_by_id(&mut db, user_id).await?.ok_or(AppError::NotFound)?;
+    let welcome = purpose == Purpose::Welcome;
+    let title = if welcome { "Set your password" } else { "Choose a new password" };
+    render(&SetPasswordPage {
+        layout: Layout::bare(title),
+        token,
+        username: user.username,
+        welcome,
+        errors: FormErrors::default(),
+    })
+}
+
+async fn live(db: &mut crate::db::Db, token: &str) -> Result<Option<(i64, Purpose)>, AppError> {
+    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    Ok(store::find(db, token).await?)
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SetForm {
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn set(
+    State(state): State<AppState>,
+    session: Session,
+    Path(token): Path<String>,
+    Form(form): Form<SetForm>,
+) -> Result<Response, AppError> {
+    let mut db = state.db.clone();
+    let Some((user_id, purpose)) = live(&mut db, &token).await? else {
+        return Err(AppError::Gone(GONE));
+    };
+    let mut errors = FormErrors::default();
+    let password = errors.check("new_password", Password::parse(&form.new_password));
+    if form.new_password != form.confirm_password {
+        errors.add("confirm_password", "The two passwords differ.");
+    }
+    let (Some(password), true) = (password, errors.is_empty()) else {
+        let user = super::store::find_by_id(&mut db, user_id).await?.ok_or(AppError::NotFound)?;
+        let welcome = purpose == Purpose::Welcome;
+        let title = if welcome { "Set your password" } else { "Choose a new password" };
+        let page = SetPasswordPage { layout: Layout::bare(title), token, username: user.username, welcome, errors };
+        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    let hash = hash_password(password).await?;
+    let mut tx = state.db.begin().await?;
+    let Some(user_id) = store::spend(&mut tx, &token).await? else {
+        return Err(AppError::Gone(GONE));
+    };
+    super::store::set_password_hash(&mut tx, user_id, &hash).await?;
+    // Whoever knew the old password (or holds a stolen session) is out.
+    super::store::delete_sessions(&mut tx, user_id).await?;
+    crate::audit::record(&mut tx, user_id, "password.set_by_link", "user", user_id, purpose.as_str()).await?;
+    tx.commit().await?;
+    let user = super::store::find_by_id(&mut state.db.clone(), user_id).await?;
+    if user.as_ref().is_some_and(|u| u.is_suspended(crate::db::now())) {
+        return Ok(Redirect::to("/login").into_response());
+    }
+    super::routes::start_session(&session, user_id).await?;
+    let notice = match purpose {
+        Purpose::Welcome => {
+            "Your password is set. Welcome to Townhall! Follow a few colleagues to fill your home feed."
+        }
+        Purpose::Reset => "Your password was changed, and every other device was signed out.",
+    };
+    set_notice(&session, notice).await?;
+    Ok(Redirect::to("/").into_response())
+}

@@ -1,0 +1,258 @@
+//! Accounts made by admins (one, or many from pasted CSV lines "name,e-mail,department"), each with a
+//! one-time welcome link to set a password; and reset links for people who forgot theirs. E-mail
+//! delivery comes later: the admin copies each link and sends it on.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::require_admin;
+use crate::accounts::password_links::{self, Purpose};
+use crate::accounts::{self, Email, store};
+use crate::db::unique_violation;
+use crate::web::client::SiteOrigin;
+use crate::web::layout::{Layout, render, render_status};
+use crate::web::{AppError, AppState, CurrentUser};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/users/new", get(new_page).post(create))
+        .route("/admin/users/{username}/reset-link", post(reset_link))
+}
+
+/// Accounts one form may make (a department's worth; larger lists go in several pastes).
+const MOST_AT_ONCE: usize = 200;
+
+/// One account to make, as typed.
+struct Wanted {
+    line: usize,
+    name: String,
+    email: String,
+    department: String,
+}
+
+/// What became of one line.
+struct Made {
+    line: usize,
+    name: String,
+    email: String,
+    username: String,
+    /// The welcome link, or why this line made no account.
+    outcome: Result<String, String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/new_users.html")]
+struct NewUsersPage {
+    layout: Layout,
+    form: NewUsersForm,
+    error: Option<String>,
+    made: Vec<Made>,
+    welcome_days: i64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct NewUsersForm {
+    name: String,
+    email: String,
+    department: String,
+    csv: String,
+}
+
+async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let layout = Layout::for_user(&current, "Create accounts").await?;
+    render(&NewUsersPage {
+        layout,
+        form: NewUsersForm::default(),
+        error: None,
+        made: Vec::new(),
+        welcome_days: password_links::WELCOME_DAYS,
+    })
+}
+
+/// The fields of one CSV line; a field may be quoted ("Lee, Ana"), with `""` for a quote inside.
+fn csv_fields(line: &str) -> Vec<String> {
+    let mut fields = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' | ';' | '\t' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields.into_iter().map(|f| f.trim().to_owned()).collect()
+}
+
+/// The accounts the form asks for: the single fields, then each CSV line (a header line is skipped).
+fn wanted(form: &NewUsersForm) -> Result<Vec<Wanted>, String> {
+    let mut wanted = Vec::new();
+    if !(form.name.trim().is_empty() && form.email.trim().is_empty()) {
+        let (name, email, department) = (form.name.trim(), form.email.trim(), form.department.trim());
+        wanted.push(Wanted {
+            line: 0,
+            name: name.to_owned(),
+            email: email.to_owned(),
+            department: department.to_owned(),
+        });
+    }
+    for (index, line) in form.csv.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let fields = csv_fields(line);
+        let field = |i: usize| fields.get(i).cloned().unwrap_or_default();
+        if index == 0 && !field(1).contains('@') && field(1).to_lowercase().contains("mail") {
+            continue;
+        }
+        wanted.push(Wanted { line: index + 1, name: field(0), email: field(1), department: field(2) });
+    }
+    if wanted.is_empty() {
+        return Err("Type a name and an e-mail address, or paste lines of name,e-mail,department.".into());
+    }
+    if wanted.len() > MOST_AT_ONCE {
+        return Err(format!("At most {MOST_AT_ONCE} accounts at once; paste the rest in a second round."));
+    }
+    Ok(wanted)
+}
+
+/// Makes one account with a welcome link, or says why not.
+async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Result<(String, String), String> {
+    let name = accounts::display_name(&wanted.name, "The name")?;
+    let email = Email::parse(&wanted.email)?;
+    if wanted.department.chars().count() > 100 {
+        return Err("The department has at most 100 characters.".into());
+    }
+    let local = email.as_str().split('@').next().unwrap_or_default().to_owned();
+    let db_error = |e: sqlx::Error| {
+        tracing::error!(error = %e, "an account was not created");
+        "The database refused this account; try this line again.".to_owned()
+    };
+    // Two admins pasting the same names at once may pick the same free name: try the next one.
+    for _ in 0..3 {
+        let username = store::free_username(&mut state.db.clone(), &local).await.map_err(db_error)?;
+        let account = store::NewAccount {
+            username: &username,
+            email: email.as_str(),
+            display_name: &name,
+            password_hash: "!",
+            department: &wanted.department,
+            role: Some(accounts::Role::Member),
+            invitation: None,
+        };
+        match store::insert(&state.db, account).await {
+            Ok(user) => {
+                let mut db = state.db.clone();
+                crate::audit::record(&mut db, admin, "user.create", "user", user.id, email.as_str())
+                    .await
+                    .map_err(db_error)?;
+                let token =
+                    password_links::issue(&state.db, user.id, Purpose::Welcome, Some(admin)).await.map_err(db_error)?;
+                return Ok((username, password_links::link(origin, &token)));
+            }
+            Err(e) => match unique_violation(&e) {
+                Some(what) if what.contains("username") => continue,
+                Some(_) => return Err("An account with this e-mail address exists already.".into()),
+                None => return Err(db_error(e)),
+            },
+        }
+    }
+    Err("No free username was found; try this line again.".into())
+}
+
+async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    SiteOrigin(origin): SiteOrigin,
+    Form(form): Form<NewUsersForm>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let wanted = match wanted(&form) {
+        Ok(wanted) => wanted,
+        Err(error) => {
+            let layout = Layout::for_user(&current, "Create accounts").await?;
+            let page = NewUsersPage {
+                layout,
+                form,
+                error: Some(error),
+                made: Vec::new(),
+                welcome_days: password_links::WELCOME_DAYS,
+            };
+            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        }
+    };
+    let mut made = Vec::with_capacity(wanted.len());
+    for one in &wanted {
+        let outcome = make(&state, current.user.id, &origin, one).await;
+        let (username, outcome) = match outcome {
+            Ok((username, link)) => (username, Ok(link)),
+            Err(why) => (String::new(), Err(why)),
+        };
+        made.push(Made { line: one.line, name: one.name.clone(), email: one.email.clone(), username, outcome });
+    }
+    let layout = Layout::for_user(&current, "Create accounts").await?;
+    // The form comes back empty: what was made is listed, and a second submit would only repeat it.
+    render(&NewUsersPage {
+        layout,
+        form: NewUsersForm::default(),
+        error: None,
+        made,
+        welcome_days: password_links::WELCOME_DAYS,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "admin/reset_link.html")]
+struct ResetLinkPage {
+    layout: Layout,
+    username: String,
+    display_name: String,
+    link: String,
+    hours: i64,
+}
+
+async fn reset_link(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    SiteOrigin(origin): SiteOrigin,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    require_admin(&current)?;
+    let user = super::other_account(&state, &current, &username).await?;
+    let token = password_links::issue(&state.db, user.id, Purpose::Reset, Some(current.user.id)).await?;
+    render(&ResetLinkPage {
+        layout: Layout::for_user(&current, "Password reset link").await?,
+        username: user.username,
+        display_name: user.display_name,
+        link: password_links::link(&origin, &token),
+        hours: password_links::RESET_HOURS,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_fields;
+
+    #[test]
+    fn csv_lines_split_on_commas_outside_quotes() {
+        assert_eq!(csv_fields("Ana Lee, ana@acme.example ,Sales"), ["Ana Lee", "ana@acme.example", "Sales"]);
+        assert_eq!(
+            csv_fields(r#""Lee, Ana",ana@acme.example,"R&D ""North""""#),
+            ["Lee, Ana", "ana@acme.example", r#"R&D "North""#]
+        );
+        assert_eq!(csv_fields("Bo;bo@acme.example"), ["Bo", "bo@acme.example"]);
+    }
+}
