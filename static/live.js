@@ -22,23 +22,28 @@ function listen() {
     banner.firstChild.textContent = count === 1 ? "1 new post: show it" : `${count} new posts: show them`;
   });
   events.addEventListener("notifications", (event) => {
-    const link = document.querySelector("#notifications-link");
-    let badge = link.querySelector(".badge");
-    // The badge's text as the server shows it ("3", "99+"); "0" takes it away.
-    const shown = event.data;
-    if (shown === "0") {
-      if (badge) badge.remove();
-      return;
-    }
-    if (!badge) {
-      badge = document.createElement("span");
-      badge.className = "badge";
-      link.append(" ", badge);
-    }
-    badge.textContent = shown;
-    badge.setAttribute("aria-label", `${shown} unread`);
+    // The badge's text as the server shows it ("3", "99+"); "0" takes it away. The menu button
+    // carries it too, for phones where the menu is folded.
+    showBadge(document.querySelector("#notifications-link"), event.data, "unread");
+    showBadge(document.querySelector(".site-menu > summary"), event.data, "unread notifications");
   });
   return events;
+}
+
+function showBadge(holder, shown, words) {
+  if (!holder) return;
+  let badge = holder.querySelector(".badge");
+  if (shown === "0") {
+    if (badge) badge.remove();
+    return;
+  }
+  if (!badge) {
+    badge = document.createElement("span");
+    badge.className = "badge";
+    holder.append(" ", badge);
+  }
+  badge.textContent = shown;
+  badge.setAttribute("aria-label", `${shown} ${words}`);
 }
 
 if (document.querySelector("#notifications-link") && "EventSource" in window) {

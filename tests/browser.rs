@@ -435,3 +435,163 @@ async fn checkboxes_sit_beside_their_words() {
     assert!(width < 40.0, "the checkbox is {width}px wide");
     assert!(below_label_top < 10.0, "the checkbox sits {below_label_top}px below its label's top");
 }
+
+/// Every page a person opens in their first day, at phone width: nothing wider than the screen
+/// (no sideways scrolling), a header of one line with a menu button, and home's first post above
+/// the fold.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_main_page_fits_a_phone_screen() {
+    if !browser_available("every_main_page_fits_a_phone_screen") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let ana = app.signed_up("ana").await; // the admin
+    let bo = app.signed_up("bo").await;
+    let long_word = "Supercalifragilisticexpialidocious".repeat(4);
+    let long_link = format!("https://intranet.example/{}", "very-long-path-segment/".repeat(8));
+    ana.write_post(&format!("Welcome, @bo! {long_word} {long_link} #kickoff")).await;
+    bo.write_post("A second post, to have a feed.").await;
+    let post = common::post_ids(&ana.get("/all").await.body)[0];
+    bo.post(&format!("/posts/{post}/replies"), &[("body", "Thanks! @ana")]).await;
+    assert_eq!(
+        ana.post(
+            "/communities/new",
+            &[("name", "Plant Two"), ("slug", "plant2"), ("description", "Shop floor"), ("visibility", "public")]
+        )
+        .await
+        .status,
+        303
+    );
+    let at = townhall::db::now();
+    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
+    let made = ana
+        .post(
+            "/campaigns/new",
+            &[
+                ("title", "Greener office"),
+                ("question", "How do we save energy?"),
+                ("opens_at", &opens),
+                ("closes_at", &closes),
+                ("vote_budget", "3"),
+            ],
+        )
+        .await;
+    let campaign = made.location.unwrap();
+    ana.post(&format!("{campaign}/publish"), &[]).await;
+    let idea = bo
+        .post(
+            &format!("{campaign}/ideas"),
+            &[
+                ("title", &format!("Sensors {}", &long_word[..100])),
+                ("body", "Lights off at night."),
+                ("confirmed", "yes"),
+            ],
+        )
+        .await
+        .location
+        .unwrap();
+    bo.post(&format!("/report/post/{post}"), &[("reason", "spam"), ("note", "test")]).await;
+
+    let (_driver, browser) = start_browser().await;
+    sign_in_in_browser(&browser, &app.base, "ana").await;
+    sign_out_in_browser(&browser).await;
+    browser.set_window_size(360, 800).await.unwrap();
+    sign_in_in_browser(&browser, &app.base, "ana").await;
+    let pages = [
+        "/".to_owned(),
+        "/all".to_owned(),
+        "/people".to_owned(),
+        "/communities".to_owned(),
+        "/c/plant2".to_owned(),
+        "/campaigns".to_owned(),
+        campaign.clone(),
+        format!("{campaign}/dashboard"),
+        format!("{campaign}/edit"),
+        "/campaigns/new".to_owned(),
+        idea.clone(),
+        format!("/posts/{post}"),
+        "/notifications".to_owned(),
+        "/@ana".to_owned(),
+        "/topics/kickoff".to_owned(),
+        "/search?q=welcome".to_owned(),
+        "/moderation".to_owned(),
+        "/moderation/handled".to_owned(),
+        "/moderation/keywords".to_owned(),
+        "/admin/users".to_owned(),
+        "/admin/users/new".to_owned(),
+        "/admin/audit".to_owned(),
+        "/admin/settings".to_owned(),
+        "/admin/export".to_owned(),
+        "/invitations".to_owned(),
+        "/settings/profile".to_owned(),
+        "/settings/password".to_owned(),
+        "/settings/data".to_owned(),
+        "/posts/999999".to_owned(),
+    ];
+    let mut too_wide = Vec::new();
+    for path in &pages {
+        browser.goto(&format!("{}{path}", app.base)).await.unwrap();
+        let measured = browser
+            .execute(
+                "const wide = [...document.querySelectorAll('body *')]
+                   .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                   .map(e => e.tagName + '.' + e.className).slice(0, 3);
+                 return [document.documentElement.scrollWidth, window.innerWidth, wide.join(' ')];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (scroll, inner) = (measured[0].as_f64().unwrap(), measured[1].as_f64().unwrap());
+        assert!(inner <= 400.0, "the window is {inner}px wide, not a phone's");
+        if scroll > inner {
+            too_wide.push(format!("{path}: {scroll}px in {inner}px ({})", measured[2]));
+        }
+    }
+    assert!(too_wide.is_empty(), "pages wider than a 360px screen:\n{}", too_wide.join("\n"));
+
+    // At 390×844 the header is one line with a menu button, and home's first post shows at once.
+    browser.set_window_size(390, 844).await.unwrap();
+    browser.goto(&format!("{}/", app.base)).await.unwrap();
+    // The window's own bars take some height: make the page's viewport the phone's 844px.
+    let bars = browser.execute("return window.outerHeight - window.innerHeight;", vec![]).await.unwrap();
+    browser.set_window_size(390, 844 + bars.as_u64().unwrap_or(0) as u32).await.unwrap();
+    if let Ok(png) = browser.screenshot().await {
+        let _ = std::fs::write(std::env::temp_dir().join("townhall-phone-home.png"), png);
+    }
+    let measured = browser
+        .execute(
+            "return [document.querySelector('.site-header').getBoundingClientRect().height,
+                     document.querySelector('.post').getBoundingClientRect().top,
+                     window.innerHeight,
+                     getComputedStyle(document.querySelector('nav[aria-label=Main]')).display];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (header, first_post, height) =
+        (measured[0].as_f64().unwrap(), measured[1].as_f64().unwrap(), measured[2].as_f64().unwrap());
+    assert!(header < 70.0, "the header is {header}px tall on a phone");
+    assert!(first_post < height, "home's first post starts at {first_post}px, below the fold at {height}px");
+    assert!(
+        !browser
+            .find(Locator::Css("nav[aria-label=Main] a[href='/people']"))
+            .await
+            .unwrap()
+            .is_displayed()
+            .await
+            .unwrap()
+    );
+    // The menu button opens the menu, without a page load.
+    click(&browser, ".site-menu > summary").await;
+    let people = browser.find(Locator::Css("nav[aria-label=Main] a[href='/people']")).await.unwrap();
+    assert!(people.is_displayed().await.unwrap(), "the menu opens");
+    if let Ok(png) = browser.screenshot().await {
+        let _ = std::fs::write(std::env::temp_dir().join("townhall-phone-menu.png"), png);
+    }
+    people.click().await.unwrap();
+    wait_for_text(&browser, "Bo Example").await;
+    if let Ok(png) = browser.screenshot().await {
+        let _ = std::fs::write(std::env::temp_dir().join("townhall-phone.png"), png);
+    }
+    browser.close().await.unwrap();
+}
