@@ -244,6 +244,7 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
         row("/invitations/{id}/withdraw", "POST", "/invitations/999999/withdraw", HIDDEN),
         row("/admin", "GET", "/admin", ADMINS),
         row("/admin/users", "GET", "/admin/users?q=o", ADMINS),
+        row("/people/suggest", "GET", "/people/suggest?q=o", SIGNED),
         row("/admin/users/new", "GET", "/admin/users/new", ADMINS),
         row("/admin/users/new", "POST", "/admin/users/new", ADMINS),
         row("/admin/users/{username}/reset-link", "POST", "/admin/users/ow/reset-link", ADMINS),

@@ -595,3 +595,50 @@ async fn every_main_page_fits_a_phone_screen() {
     }
     browser.close().await.unwrap();
 }
+
+/// Typing "@b" in the post box lists Bo; arrows and Enter pick him, Escape closes the list, and the
+/// post that goes out mentions him.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn typing_an_at_sign_suggests_people_to_mention() {
+    if !browser_available("typing_an_at_sign_suggests_people_to_mention") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    app.signed_up("bo").await;
+    app.signed_up("bea").await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+
+    fill(&browser, "#body", "Thanks @b").await;
+    let list = wait_for_text(&browser, r#"role="option""#).await;
+    assert!(list.contains("Bo Example") && list.contains("Bea Example"), "both match @b");
+    let expanded = browser.find(Locator::Css("#body")).await.unwrap().attr("aria-expanded").await.unwrap();
+    assert_eq!(expanded.as_deref(), Some("true"));
+    // Escape closes the list and leaves the text alone.
+    fill(&browser, "#body", "\u{E00C}").await;
+    let closed = browser.find(Locator::Css("#body")).await.unwrap().attr("aria-expanded").await.unwrap();
+    assert_eq!(closed.as_deref(), Some("false"));
+    // Typing on narrows the list again; Enter picks the one left.
+    fill(&browser, "#body", "o").await;
+    wait_for_text(&browser, "Bo Example").await;
+    let source = browser.source().await.unwrap();
+    assert!(!source.contains("Bea Example"), "@bo no longer matches Bea");
+    fill(&browser, "#body", "\u{E007}").await; // Enter
+    let value = browser.find(Locator::Css("#body")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(value.as_deref(), Some("Thanks @bo "));
+    fill(&browser, "#body", "for the crates").await;
+    click(&browser, "form.compose button[type=submit]").await;
+    let home = wait_for_text(&browser, "for the crates").await;
+    assert!(home.contains(r#"href="/@bo""#), "the picked name is a mention");
+
+    // With two matches, Down then Enter takes the second.
+    fill(&browser, "#body", "@b").await;
+    wait_for_text(&browser, "Bea Example").await;
+    let options = browser.find_all(Locator::Css(".mention-list [role=option]")).await.unwrap();
+    let second = options[1].text().await.unwrap();
+    fill(&browser, "#body", "\u{E015}\u{E007}").await; // Down, Enter
+    let value = browser.find(Locator::Css("#body")).await.unwrap().prop("value").await.unwrap().unwrap();
+    let picked = second.split('@').nth(1).unwrap().trim();
+    assert_eq!(value, format!("@{picked} "));
+    browser.close().await.unwrap();
+}

@@ -15,6 +15,7 @@ on_both_engines!(
     a_reset_link_works_once_and_signs_out_the_other_devices,
     invitation_links_are_absolute_say_whom_they_are_for_and_stop_when_sign_up_closes,
     the_admin_people_table_filters_by_role_and_pages,
+    mention_suggestions_are_json_for_signed_in_people_and_limited,
 );
 
 /// The value of the first `<input ... readonly value="…">` copy field on a page.
@@ -280,4 +281,39 @@ async fn the_admin_people_table_filters_by_role_and_pages(engine: Engine) {
     let all = admin.get("/admin/users").await;
     assert!(all.contains("More people") && all.contains("@p40") && !all.contains("@p54"));
     assert_eq!(admin.get("/admin/users?role=emperor").await.status, 400);
+}
+
+async fn mention_suggestions_are_json_for_signed_in_people_and_limited(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let csv = "Bo Lund,bo@acme.example,\nAnna Bolt,anna@acme.example,\nCy Gone,cy@acme.example,";
+    assert_eq!(copy_fields(&ana.post("/admin/users/new", &[("csv", csv)]).await).len(), 3);
+    let delete = [("mode", "anonymise"), ("reason", "Left the company"), ("confirm", "cy")];
+    assert_eq!(ana.post("/admin/users/cy/delete", &delete).await.status, 303);
+
+    let found = ana.get("/people/suggest?q=bo").await;
+    assert_eq!(found.status, 200);
+    assert!(found.headers["content-type"].to_str().unwrap().starts_with("application/json"));
+    let people: Vec<serde_json::Value> = serde_json::from_str(&found.body).unwrap();
+    let names: Vec<&str> = people.iter().map(|p| p["username"].as_str().unwrap()).collect();
+    assert_eq!(names, ["bo", "anna"], "usernames first, then a word of the name: {}", found.body);
+    assert_eq!(people[0]["name"], "Bo Lund");
+    let gone = ana.get("/people/suggest?q=cy").await;
+    assert_eq!(gone.body, "[]", "former employees are not suggested");
+    let typed_at = ana.get("/people/suggest?q=%40ann").await;
+    assert!(typed_at.body.contains("Anna Bolt"));
+
+    let bad = ana.get("/people/suggest?q=").await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.contains("\"error\""), "{}", bad.body);
+    let stranger = app.person().get("/people/suggest?q=bo").await;
+    assert!(stranger.status == 303 && !stranger.body.contains("Bo Lund"), "signed-in people only");
+
+    let mut refused = 0;
+    for _ in 0..130 {
+        if ana.get("/people/suggest?q=b").await.status == 429 {
+            refused += 1;
+        }
+    }
+    assert!(refused >= 5, "a burst of suggestions is limited ({refused} refused)");
 }

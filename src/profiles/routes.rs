@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/@{username}", get(profile))
         .route("/people", get(directory))
+        .route("/people/suggest", get(suggest))
         .route("/settings", get(settings))
         .route("/settings/profile", get(edit_page).post(update))
 }
@@ -149,4 +150,42 @@ async fn directory(
         _ => None,
     };
     render(&DirectoryTemplate { layout: Layout::for_user(&current, "People").await?, query, people, next_url })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SuggestQuery {
+    q: String,
+}
+
+#[derive(serde::Serialize)]
+struct Suggestion {
+    username: String,
+    name: String,
+}
+
+/// Suggestions shown in the list.
+const SUGGESTIONS: i64 = 8;
+
+/// People to @mention, as JSON for the text boxes' suggestion list: signed-in people only (like the
+/// directory, which shows the same names), limited per person so it cannot be used to page through
+/// the company at speed. Bad input is a JSON error with a 4xx status.
+async fn suggest(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Query(query): Query<SuggestQuery>,
+) -> Result<Response, AppError> {
+    let refuse = |status: StatusCode, message: &str| {
+        (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    };
+    if !state.limits.suggestions.allow(&format!("#{}", current.user.id)) {
+        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, "Too many suggestions asked for; wait a moment."));
+    }
+    let prefix = query.q.trim().trim_start_matches('@');
+    if prefix.is_empty() || prefix.chars().count() > 30 || prefix.chars().any(char::is_control) {
+        return Ok(refuse(StatusCode::BAD_REQUEST, "Type 1 to 30 characters of a name or username."));
+    }
+    let found = store::suggest(&mut state.db.clone(), prefix, SUGGESTIONS).await?;
+    let list: Vec<Suggestion> = found.into_iter().map(|(username, name)| Suggestion { username, name }).collect();
+    Ok(axum::Json(list).into_response())
 }

@@ -58,3 +58,20 @@ pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<V
     )
     .await
 }
+
+/// People whose username, or a word of whose name, starts with `prefix` (any case): at most `limit`,
+/// usernames first, for @mention suggestions. Former employees are left out.
+pub async fn suggest(db: &mut impl Exec, prefix: &str, limit: i64) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let prefix = crate::db::escape_like(&prefix.to_lowercase());
+    db.fetch_all(
+        sql("SELECT username, display_name FROM users
+             WHERE deleted_at IS NULL
+               AND (username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
+                    OR LOWER(display_name) LIKE $2 ESCAPE '\\')
+             ORDER BY CASE WHEN username LIKE $1 ESCAPE '\\' THEN 0 ELSE 1 END, username LIMIT $3")
+        .bind(format!("{prefix}%"))
+        .bind(format!("% {prefix}%"))
+        .bind(limit),
+    )
+    .await
+}

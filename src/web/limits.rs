@@ -68,6 +68,8 @@ pub struct Limits {
     pub password_checks: Throttle,
     /// New accounts from one address.
     pub signup_by_address: Throttle,
+    /// @mention suggestions, per account (a keystroke each, after a short pause).
+    pub suggestions: Throttle,
 }
 
 impl Default for Limits {
@@ -79,6 +81,7 @@ impl Default for Limits {
             slowed: tokio::sync::Mutex::new(()),
             password_checks: Throttle::new(10, Duration::from_secs(300)),
             signup_by_address: Throttle::new(20, Duration::from_secs(3600)),
+            suggestions: Throttle::new(120, Duration::from_secs(60)),
         }
     }
 }

@@ -141,6 +141,7 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
         "ideas.js" => (include_str!("../../static/ideas.js"), "text/javascript; charset=utf-8"),
         "copy.js" => (include_str!("../../static/copy.js"), "text/javascript; charset=utf-8"),
         "menu.js" => (include_str!("../../static/menu.js"), "text/javascript; charset=utf-8"),
+        "mentions.js" => (include_str!("../../static/mentions.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
     Ok(([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response())
