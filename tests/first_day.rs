@@ -16,7 +16,31 @@ on_both_engines!(
     invitation_links_are_absolute_say_whom_they_are_for_and_stop_when_sign_up_closes,
     the_admin_people_table_filters_by_role_and_pages,
     mention_suggestions_are_json_for_signed_in_people_and_limited,
+    idea_comments_link_mentions_and_tell_whom_they_concern,
+    people_edit_and_delete_their_own_comments,
+    authors_edit_or_withdraw_an_idea_until_a_manager_takes_it_on,
+    a_merged_ideas_author_and_voters_are_told,
 );
+
+/// A published campaign open now, with a budget of 3 votes; returns its id.
+async fn open_campaign(manager: &Person, title: &str) -> i64 {
+    let id = draft_campaign(manager, title, 0).await;
+    let form = [("opens", "now")];
+    assert_eq!(manager.post(&format!("/campaigns/{id}/publish"), &form).await.status, 303);
+    id
+}
+
+async fn submit_idea(person: &Person, campaign: i64, title: &str) -> i64 {
+    let form = [("title", title), ("body", "Details."), ("confirmed", "yes")];
+    let page = person.post(&format!("/campaigns/{campaign}/ideas"), &form).await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    page.location.unwrap().trim_start_matches("/ideas/").parse().unwrap()
+}
+
+/// The lines of someone's notifications page, as text.
+async fn notifications(person: &Person) -> String {
+    person.get("/notifications").await.body
+}
 
 /// The value of the first `<input ... readonly value="…">` copy field on a page.
 fn copy_fields(page: &common::Page) -> Vec<String> {
@@ -35,11 +59,17 @@ async fn promote(app: &TestApp, username: &str, role: Role) {
     townhall::accounts::store::set_role(&mut app.db.clone(), username, role).await.unwrap();
 }
 
-/// A draft campaign planned to open in `opens_in` seconds; returns its id.
+/// A draft campaign planned to open in `opens_in` seconds, 3 votes per person; returns its id.
 async fn draft_campaign(manager: &Person, title: &str, opens_in: i64) -> i64 {
     let at = now();
     let (opens, closes) = (input_time(at + opens_in), input_time(at + 14 * 86_400));
-    let form = [("title", title), ("question", "How do we cut waste?"), ("opens_at", &opens), ("closes_at", &closes)];
+    let form = [
+        ("title", title),
+        ("question", "How do we cut waste?"),
+        ("opens_at", &opens),
+        ("closes_at", &closes),
+        ("vote_budget", "3"),
+    ];
     let made = manager.post("/campaigns/new", &form).await;
     assert_eq!(made.status, 303, "{}", made.body);
     made.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap()
@@ -316,4 +346,120 @@ async fn mention_suggestions_are_json_for_signed_in_people_and_limited(engine: E
         }
     }
     assert!(refused >= 5, "a burst of suggestions is limited ({refused} refused)");
+}
+
+async fn idea_comments_link_mentions_and_tell_whom_they_concern(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mia = app.signed_up("mia").await; // admin, runs the campaign
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let campaign = open_campaign(&mia, "Less waste").await;
+    let idea = submit_idea(&ana, campaign, "Reusable crates").await;
+
+    // Bo names Cy and Ana (the author) and links a page: Ana hears once, Cy is mentioned.
+    let body = "@cy has numbers on this, @ana: https://intranet.example/crates";
+    assert_eq!(bo.post(&format!("/ideas/{idea}/comments"), &[("body", body)]).await.status, 303);
+    let page = ana.get(&format!("/ideas/{idea}")).await;
+    assert!(page.contains(r#"<a href="/@cy" class="mention">@cy</a>"#), "{}", page.body);
+    assert!(page.contains(r#"href="https://intranet.example/crates" class="link""#));
+    let cy_hears = notifications(&cy).await;
+    assert!(cy_hears.contains("mentioned you in a comment on the idea “Reusable crates”"), "{cy_hears}");
+    let ana_hears = notifications(&ana).await;
+    assert_eq!(ana_hears.matches("Bo Example").count(), 1, "one notification for the author: {ana_hears}");
+
+    // Cy answers Bo's comment: Bo hears of the answer; Ana of a comment on her idea.
+    let comment = page.body.split(r#"id="comment-"#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let answer = [("body", "Here they are."), ("parent_id", comment.as_str())];
+    assert_eq!(cy.post(&format!("/ideas/{idea}/comments"), &answer).await.status, 303);
+    assert!(notifications(&bo).await.contains("answered your comment on the idea “Reusable crates”"));
+    assert!(notifications(&ana).await.contains("commented on your idea"));
+}
+
+async fn people_edit_and_delete_their_own_comments(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mia = app.signed_up("mia").await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let campaign = open_campaign(&mia, "Less waste").await;
+    let idea = submit_idea(&ana, campaign, "Reusable crates").await;
+    bo.post(&format!("/ideas/{idea}/comments"), &[("body", "Good one")]).await;
+    let page = bo.get(&format!("/ideas/{idea}")).await;
+    let comment = page.body.split(r#"id="comment-"#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    assert!(page.contains(&format!("/ideas/{idea}/comments/{comment}/edit")), "its writer gets an edit form");
+    assert!(!ana.get(&format!("/ideas/{idea}")).await.contains(&format!("/comments/{comment}/edit")));
+
+    let edit = format!("/ideas/{idea}/comments/{comment}/edit");
+    assert_eq!(ana.post(&edit, &[("body", "Hijacked")]).await.status, 403, "only the writer edits");
+    assert_eq!(bo.post(&edit, &[("body", "")]).await.status, 422);
+    assert_eq!(bo.post(&edit, &[("body", "Good one, ask @cy")]).await.status, 303);
+    let page = ana.get(&format!("/ideas/{idea}")).await;
+    assert!(page.contains("Good one, ask ") && page.contains("· edited"), "{}", page.body);
+    assert!(notifications(&cy).await.contains("mentioned you in a comment"), "a new mention is told");
+
+    let delete = format!("/ideas/{idea}/comments/{comment}/delete");
+    assert_eq!(ana.post(&delete, &[("confirm", "yes")]).await.status, 403);
+    assert_eq!(bo.post(&delete, &[]).await.status, 400, "deleting needs the confirmation");
+    assert_eq!(bo.post(&delete, &[("confirm", "yes")]).await.status, 303);
+    let page = ana.get(&format!("/ideas/{idea}")).await;
+    assert!(!page.contains("Good one") && page.contains("Discussion (0)"), "{}", page.body);
+}
+
+async fn authors_edit_or_withdraw_an_idea_until_a_manager_takes_it_on(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mia = app.signed_up("mia").await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let campaign = open_campaign(&mia, "Less waste").await;
+    let idea = submit_idea(&ana, campaign, "Reusable crates").await;
+    assert!(ana.get(&format!("/ideas/{idea}")).await.contains(&format!(r#"href="/ideas/{idea}/edit""#)));
+    assert!(!bo.get(&format!("/ideas/{idea}")).await.contains(&format!(r#"href="/ideas/{idea}/edit""#)));
+    assert_eq!(bo.get(&format!("/ideas/{idea}/edit")).await.status, 403);
+    assert_eq!(bo.post(&format!("/ideas/{idea}/edit"), &[("title", "Mine"), ("body", "x")]).await.status, 403);
+
+    let saved =
+        ana.post(&format!("/ideas/{idea}/edit"), &[("title", "Reusable crates, rented"), ("body", "Rent them.")]).await;
+    assert_eq!(saved.status, 303);
+    let page = bo.get(&format!("/ideas/{idea}")).await;
+    assert!(page.contains("Reusable crates, rented") && page.contains("Edited by its author"), "{}", page.body);
+    let found = bo.get("/search?q=rented").await;
+    assert!(found.contains(&format!("/ideas/{idea}")), "search finds the new title: {}", found.body);
+
+    // Once a manager moves it on, it stays as it was.
+    let moved = mia.post(&format!("/ideas/{idea}/stage"), &[("stage", "under_review"), ("reason", "Looking")]).await;
+    assert_eq!(moved.status, 303);
+    assert!(!ana.get(&format!("/ideas/{idea}")).await.contains(&format!(r#"href="/ideas/{idea}/edit""#)));
+    assert_eq!(ana.post(&format!("/ideas/{idea}/edit"), &[("title", "Late"), ("body", "x")]).await.status, 409);
+    assert_eq!(ana.post(&format!("/ideas/{idea}/withdraw"), &[("confirm", "yes")]).await.status, 409);
+
+    // A new idea can be withdrawn; its voters get their votes back.
+    let second = submit_idea(&ana, campaign, "Fewer prints").await;
+    assert_eq!(bo.post(&format!("/ideas/{second}/vote"), &[]).await.status, 303);
+    assert!(bo.get(&format!("/campaigns/{campaign}")).await.contains("<strong>2</strong> votes left"));
+    assert_eq!(ana.post(&format!("/ideas/{second}/withdraw"), &[]).await.status, 400);
+    assert_eq!(ana.post(&format!("/ideas/{second}/withdraw"), &[("confirm", "yes")]).await.status, 303);
+    assert_eq!(bo.get(&format!("/ideas/{second}")).await.status, 404);
+    assert!(bo.get(&format!("/campaigns/{campaign}")).await.contains("<strong>3</strong> votes left"));
+}
+
+async fn a_merged_ideas_author_and_voters_are_told(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let mia = app.signed_up("mia").await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let campaign = open_campaign(&mia, "Less waste").await;
+    let kept = submit_idea(&mia, campaign, "Reusable crates").await;
+    let duplicate = submit_idea(&ana, campaign, "Crates we can reuse").await;
+    bo.post(&format!("/ideas/{duplicate}/vote"), &[]).await;
+    let merged = mia.post(&format!("/ideas/{duplicate}/merge"), &[("target", &kept.to_string())]).await;
+    assert_eq!(merged.status, 303, "{}", merged.body);
+    for (who, person) in [("author", &ana), ("voter", &bo)] {
+        let heard = notifications(person).await;
+        assert!(
+            heard.contains("the idea “Crates we can reuse” to Merged")
+                && heard.contains("Merged into “Reusable crates”"),
+            "the {who} is told: {heard}"
+        );
+    }
 }

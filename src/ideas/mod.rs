@@ -5,6 +5,7 @@ pub mod campaigns;
 pub mod dashboard;
 pub mod export;
 pub mod manage;
+pub mod own;
 pub mod routes;
 pub mod store;
 

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/ideas/{id}/unvote", post(unvote))
         .route("/ideas/{id}/comments", post(comment))
         .merge(super::manage::router())
+        .merge(super::own::router())
         .route("/posts/{id}/idea", get(from_post_page).post(from_post))
 }
 
@@ -152,7 +153,11 @@ pub struct CommentView {
     pub id: i64,
     pub author_username: String,
     pub author_name: String,
+    /// The text as typed, for its writer's edit form.
     pub body: String,
+    /// The text as shown: links, mentions and topics are links.
+    pub segments: Vec<crate::posts::text::Segment>,
+    pub edited: bool,
     pub when: String,
     pub replies: Vec<CommentView>,
     /// Hidden by a moderator; shown, marked, to its author and moderators.
@@ -173,6 +178,12 @@ fn comment_view(row: &CommentRow, viewer: &User, now: i64) -> CommentView {
         author_username: row.author_username.clone(),
         author_name: row.author_display_name.clone(),
         body: if concealed { String::new() } else { row.body.clone() },
+        segments: if concealed {
+            Vec::new()
+        } else {
+            crate::posts::text::segments(&row.body, &row.mentions.split_whitespace().collect::<Vec<_>>())
+        },
+        edited: row.edited_at.is_some(),
         when: relative_time(row.created_at, now),
         replies: Vec::new(),
     }
@@ -240,6 +251,10 @@ struct IdeaTemplate {
     concealed: bool,
     /// The viewer wrote the idea.
     mine: bool,
+    /// The viewer wrote it and may still edit or withdraw it.
+    editable: bool,
+    /// The discussion takes no more comments or changes (archived campaign).
+    discussion_closed: bool,
 }
 
 pub(super) async fn idea_page(
@@ -303,6 +318,8 @@ pub(super) async fn idea_page(
         hidden,
         concealed,
         mine: idea.author_id == current.user.id,
+        editable: super::own::edit_refusal(&idea, &campaign, current.user.id, at).is_none(),
+        discussion_closed: campaign.phase(at) == Phase::Archived,
         author,
         idea,
         campaign,

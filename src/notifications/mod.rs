@@ -21,6 +21,10 @@ pub enum Kind {
     JoinRequest,
     JoinApproved,
     IdeaComment,
+    /// An answer to a comment of theirs on an idea.
+    CommentReply,
+    /// A comment on an idea names them.
+    IdeaMention,
     IdeaStage,
     IdeaResponse,
     /// A moderator's warning, with its text.
@@ -40,6 +44,8 @@ impl Kind {
             Kind::JoinRequest => "join_request",
             Kind::JoinApproved => "join_approved",
             Kind::IdeaComment => "idea_comment",
+            Kind::CommentReply => "comment_reply",
+            Kind::IdeaMention => "idea_mention",
             Kind::IdeaStage => "idea_stage",
             Kind::IdeaResponse => "idea_response",
             Kind::Warning => "warning",
@@ -113,6 +119,8 @@ impl Group {
             "warning" => "sent you a warning".into(),
             "report_outcome" => "reviewed your report".into(),
             "idea_comment" => format!("commented on your idea “{}”", self.idea_title()),
+            "comment_reply" => format!("answered your comment on the idea “{}”", self.idea_title()),
+            "idea_mention" => format!("mentioned you in a comment on the idea “{}”", self.idea_title()),
             "idea_response" => format!("answered your idea “{}” officially", self.idea_title()),
             "idea_stage" => format!(
                 "moved the idea “{}” to {}",

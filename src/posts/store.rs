@@ -56,13 +56,13 @@ macro_rules! post_select {
 pub(crate) use {post_columns, post_lookups, post_select, visible_to};
 
 /// The usernames among `names` that belong to someone, in the order given.
-async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
+pub(crate) async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
     let query = sql_in("SELECT username FROM users WHERE username IN ({list})", 1, names.len()).bind_list(&names);
     let found: Vec<(String,)> = db.fetch_all(query).await?;
     Ok(names.into_iter().filter(|n| found.iter().any(|(f,)| f == n)).collect())
 }
 
-async fn user_ids(db: &mut impl Exec, usernames: &[String]) -> Result<Vec<i64>, sqlx::Error> {
+pub(crate) async fn user_ids(db: &mut impl Exec, usernames: &[String]) -> Result<Vec<i64>, sqlx::Error> {
     let query = sql_in("SELECT id FROM users WHERE username IN ({list})", 1, usernames.len()).bind_list(usernames);
     let rows: Vec<(i64,)> = db.fetch_all(query).await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -11,7 +11,7 @@ use crate::notifications::{self, Kind};
 /// changing is waited for and then read as that transaction left it; SQLite's writers take turns.
 /// Every curation reads its ideas here, so two managers acting at once see each other's outcome
 /// instead of both acting on what stood before.
-async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub(super) async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
     let lock = match tx.engine() {
         Engine::Sqlite => {
             sql("SELECT id, stage FROM ideas WHERE id IN ($1, $2) AND merged_into_id IS NULL ORDER BY id")
@@ -148,6 +148,16 @@ pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -
     tx.execute(sql("UPDATE ideas SET merged_into_id = $1 WHERE id = $2").bind(target.id).bind(source.id)).await?;
     let reason = format!("Merged into “{}”", target.title);
     record_stage(&mut tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
+    // The author and voters hear where their idea went (their votes moved with it).
+    notifications::store::notify_stage_change(
+        &mut tx,
+        source.id,
+        source.author_id,
+        actor_id,
+        Stage::Merged.as_str(),
+        &reason,
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

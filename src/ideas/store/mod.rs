@@ -187,6 +187,8 @@ pub struct IdeaRow {
     pub responder_name: Option<String>,
     /// When a moderator hid it, if one did.
     pub hidden_at: Option<i64>,
+    /// When its author last edited it.
+    pub edited_at: Option<i64>,
 }
 
 impl IdeaRow {
@@ -200,7 +202,8 @@ macro_rules! idea_columns {
     () => {
         "i.id, i.campaign_id, i.author_id, i.anonymous, i.title, i.body, i.stage, i.official_response, i.response_at,
          i.merged_into_id, i.vote_count, i.comment_count, i.created_at, i.updated_at,
-         u.username AS author_username, u.display_name AS author_display_name, r.display_name AS responder_name, i.hidden_at"
+         u.username AS author_username, u.display_name AS author_display_name, r.display_name AS responder_name, i.hidden_at,
+         i.edited_at"
     };
 }
 
@@ -422,7 +425,10 @@ pub struct CommentRow {
     pub parent_id: Option<i64>,
     pub author_id: i64,
     pub body: String,
+    /// Usernames it mentions that existed when it was written, space-separated.
+    pub mentions: String,
     pub created_at: i64,
+    pub edited_at: Option<i64>,
     pub hidden_at: Option<i64>,
     pub author_username: String,
     pub author_display_name: String,
@@ -430,8 +436,8 @@ pub struct CommentRow {
 
 pub async fn comments(db: &mut impl Exec, idea_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
     db.fetch_all(
-        sql("SELECT c.id, c.parent_id, c.author_id, c.body, c.created_at, c.hidden_at, u.username AS author_username,
-                    u.display_name AS author_display_name
+        sql("SELECT c.id, c.parent_id, c.author_id, c.body, c.mentions, c.created_at, c.edited_at, c.hidden_at,
+                    u.username AS author_username, u.display_name AS author_display_name
              FROM idea_comments c JOIN users u ON u.id = c.author_id
              WHERE c.idea_id = $1 ORDER BY c.id LIMIT 5000")
         .bind(idea_id),
@@ -439,7 +445,8 @@ pub async fn comments(db: &mut impl Exec, idea_id: i64) -> Result<Vec<CommentRow
     .await
 }
 
-/// Adds a comment (an answer to a top-level comment stays one level deep); the idea's author is told.
+/// Adds a comment (an answer to a top-level comment stays one level deep) and tells, once each: the
+/// writer of the comment answered, the people it mentions, and the idea's author.
 pub async fn add_comment(
     db: &Db,
     idea: &IdeaRow,
@@ -451,32 +458,111 @@ pub async fn add_comment(
     // Answers hang under the top-level comment they answer, so threads are one level deep.
     let parent = match parent_id {
         Some(id) => {
-            let row: Option<(i64, Option<i64>)> = tx
+            let row: Option<(i64, Option<i64>, i64)> = tx
                 .fetch_optional(
-                    sql("SELECT id, parent_id FROM idea_comments WHERE id = $1 AND idea_id = $2")
+                    sql("SELECT id, parent_id, author_id FROM idea_comments WHERE id = $1 AND idea_id = $2")
                         .bind(id)
                         .bind(idea.id),
                 )
                 .await?;
-            row.map(|(id, parent)| parent.unwrap_or(id))
+            row.map(|(id, parent, answered)| (parent.unwrap_or(id), answered))
         }
         None => None,
     };
+    let mentioned = crate::posts::store::existing_usernames(&mut tx, crate::posts::text::mentions(body)).await?;
     let (id,): (i64,) = tx
         .fetch_one(
-            sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, created_at)
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, mentions, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
             .bind(idea.id)
-            .bind(parent)
+            .bind(parent.map(|(id, _)| id))
             .bind(author_id)
             .bind(body)
+            .bind(mentioned.join(" "))
             .bind(now()),
         )
         .await?;
     tx.execute(sql("UPDATE ideas SET comment_count = comment_count + 1 WHERE id = $1").bind(idea.id)).await?;
-    notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
+    let mut told = vec![author_id];
+    if let Some((_, answered)) = parent
+        && !told.contains(&answered)
+    {
+        notifications::store::notify_idea(&mut tx, answered, Kind::CommentReply, author_id, idea.id).await?;
+        told.push(answered);
+    }
+    for recipient in crate::posts::store::user_ids(&mut tx, &mentioned).await? {
+        if !told.contains(&recipient) {
+            notifications::store::notify_idea(&mut tx, recipient, Kind::IdeaMention, author_id, idea.id).await?;
+            told.push(recipient);
+        }
+    }
+    if !told.contains(&idea.author_id) {
+        notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
+    }
     tx.commit().await?;
     Ok(id)
+}
+
+/// Replaces a comment's text (its author's edit), marks it edited, and tells the people it now
+/// mentions for the first time.
+pub async fn edit_comment(db: &Db, comment: &CommentRow, idea_id: i64, body: &str) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let mentioned = crate::posts::store::existing_usernames(&mut tx, crate::posts::text::mentions(body)).await?;
+    tx.execute(
+        sql("UPDATE idea_comments SET body = $1, mentions = $2, edited_at = $3 WHERE id = $4")
+            .bind(body)
+            .bind(mentioned.join(" "))
+            .bind(now())
+            .bind(comment.id),
+    )
+    .await?;
+    let before: Vec<&str> = comment.mentions.split_whitespace().collect();
+    let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
+    for recipient in crate::posts::store::user_ids(&mut tx, &new).await? {
+        notifications::store::notify_idea(&mut tx, recipient, Kind::IdeaMention, comment.author_id, idea_id).await?;
+    }
+    tx.commit().await
+}
+
+/// One comment of an idea, with its author.
+pub async fn comment(db: &mut impl Exec, idea_id: i64, comment_id: i64) -> Result<Option<CommentRow>, sqlx::Error> {
+    db.fetch_optional(
+        sql("SELECT c.id, c.parent_id, c.author_id, c.body, c.mentions, c.created_at, c.edited_at, c.hidden_at,
+                    u.username AS author_username, u.display_name AS author_display_name
+             FROM idea_comments c JOIN users u ON u.id = c.author_id
+             WHERE c.idea_id = $1 AND c.id = $2")
+        .bind(idea_id)
+        .bind(comment_id),
+    )
+    .await
+}
+
+/// The author's edit of an idea still new: false when a manager moved (or merged) it meanwhile.
+pub async fn edit_idea(db: &mut impl Exec, id: i64, title: &str, body: &str) -> Result<bool, sqlx::Error> {
+    let changed = db
+        .execute(
+            sql("UPDATE ideas SET title = $1, body = $2, edited_at = $3, updated_at = $3
+                 WHERE id = $4 AND stage = 'new' AND merged_into_id IS NULL")
+            .bind(title)
+            .bind(body)
+            .bind(now())
+            .bind(id),
+        )
+        .await?;
+    Ok(changed == 1)
+}
+
+/// The author takes back an idea still new: it goes with its votes (voters get them back) and
+/// comments. False when a manager moved it meanwhile.
+pub async fn withdraw_idea(db: &Db, idea: &IdeaRow) -> Result<bool, sqlx::Error> {
+    let mut tx = db.begin().await?;
+    let standing = lock_standing(&mut tx, &[idea.id]).await?;
+    if standing.first().is_none_or(|(_, stage)| stage != Stage::New.as_str()) {
+        return Ok(false);
+    }
+    delete_idea(&mut tx, idea.id).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// A comment, for moderation: (id, idea_id, author_id, body, hidden_at).
