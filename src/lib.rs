@@ -142,11 +142,15 @@ pub async fn serve_on(
     served.map_err(StartError::Serve)
 }
 
-/// Lets votes age out of "trending" every ten minutes.
+/// Lets votes age out of "trending" every ten minutes; forgets old suspended sessions (see
+/// `accounts::store::take_suspended_session`) on the same beat.
 async fn refresh_trending(db: Db) {
     every(Duration::from_secs(600), "trending scores not refreshed", || {
         let mut db = db.clone();
-        async move { ideas::store::refresh_trending(&mut db).await.map(drop) }
+        async move {
+            ideas::store::refresh_trending(&mut db).await?;
+            accounts::store::prune_suspended_sessions(&mut db).await
+        }
     })
     .await
 }

@@ -374,8 +374,10 @@ async fn exports_read_back_with_a_csv_reader_and_serde(engine: Engine) {
     assert_eq!(rows.len(), 2);
     assert_eq!(&rows[0][0], campaign.to_string().as_str());
     assert_eq!(&rows[0][2], "Reusable crates, please");
-    assert_eq!(&rows[0][5], "2");
-    assert_eq!(&rows[1][3], "anonymous");
+    assert_eq!(&rows[0][3], "Details, \"quoted\".", "the description, as typed");
+    assert_eq!(&rows[0][5], "New", "the stage as pages name it");
+    assert_eq!(&rows[0][6], "2");
+    assert_eq!(&rows[1][4], "anonymous");
     let ideas_json: serde_json::Value = serde_json::from_str(&ana.get("/admin/export/ideas.json").await.body).unwrap();
     let ideas = ideas_json["ideas"].as_array().unwrap();
     assert_eq!(ideas.len(), 2);

@@ -397,7 +397,11 @@ async fn an_admin_suspends_someone_signed_in_elsewhere_and_their_session_ends() 
     click(&browser, "form[action='/admin/users/bo/suspend'] button").await;
     wait_for_text(&browser, "is suspended and was signed out everywhere").await;
 
-    // Bo's open session, in another client, is over; signing in again is refused with the reason.
+    // Bo's open session, in another client, is over: its next page says why, once; signing in again
+    // is refused with the reason.
+    let told = bo.get("/").await;
+    assert_eq!(told.status, 403);
+    assert!(told.contains("Shared customer data"));
     let home = bo.get("/").await;
     assert_eq!(home.status, 303);
     assert!(home.location.unwrap().starts_with("/login"));
@@ -641,4 +645,29 @@ async fn typing_an_at_sign_suggests_people_to_mention() {
     let picked = second.split('@').nth(1).unwrap().trim();
     assert_eq!(value, format!("@{picked} "));
     browser.close().await.unwrap();
+}
+
+/// After a refused form, the focus is on the problem: the error summary, or the first field in error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_form_puts_the_focus_on_its_first_problem() {
+    if !browser_available("a_refused_form_puts_the_focus_on_its_first_problem") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+    browser.goto(&format!("{}/settings/password", app.base)).await.unwrap();
+    fill(&browser, "#new_password", "short").await;
+    click(&browser, "form[action='/settings/password'] button").await;
+    wait_for_text(&browser, "That is not your current password.").await;
+    let focused = browser.execute("return document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused, "current_password", "the first field in error has the focus");
+
+    sign_out_in_browser(&browser).await;
+    fill(&browser, "#login", "ana").await;
+    fill(&browser, "#password", "not the password").await;
+    click(&browser, "form[action='/login'] button").await;
+    wait_for_text(&browser, "login-error").await;
+    let focused = browser.execute("return document.activeElement.id;", vec![]).await.unwrap();
+    assert_eq!(focused, "login-error", "the error summary has the focus");
 }

@@ -143,6 +143,18 @@ async fn publishing_opens_the_campaign_now_unless_the_planned_start_is_chosen(en
     promote(&app, "mia", Role::Manager).await;
     let bo = app.signed_up("bo").await;
 
+    // The community is picked from a list of names.
+    let made = manager
+        .post(
+            "/communities/new",
+            &[("name", "Plant Two"), ("slug", "plant2"), ("description", ""), ("visibility", "public")],
+        )
+        .await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let form = manager.get("/campaigns/new").await;
+    assert!(form.contains(r#"<option value="plant2">Members of Plant Two</option>"#), "{}", form.body);
+    assert!(form.contains(r#"<option value="" selected>The whole company</option>"#));
+
     // Planned for tomorrow; published with the default choice, it opens now.
     let soon = draft_campaign(&manager, "Less waste", 86_400).await;
     let draft = manager.get(&format!("/campaigns/{soon}")).await;

@@ -375,11 +375,11 @@ async fn exports_open_in_a_spreadsheet_and_carry_the_history(engine: Engine) {
     let csv = admin.get(&format!("/campaigns/{id}/export/ideas.csv")).await;
     assert_eq!(csv.status, 200);
     assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
-    assert!(csv.body.starts_with("\u{feff}id,title,author,stage,votes"));
+    assert!(csv.body.starts_with("\u{feff}id,title,description,author,stage,votes"));
     assert!(csv.contains(&format!("\"{risky}\",\"'=HYPERLINK(\"\"http://evil\"\",\"\"click\"\")\"")));
     assert!(
         csv.contains(&format!(
-            "\"{quoted}\",\"Crates, \"\"reusable\"\" ones\",\"Bo Example (@bo)\",\"selected\",\"1\""
+            "\"{quoted}\",\"Crates, \"\"reusable\"\" ones\",\"Details of the idea.\",\"Bo Example (@bo)\",\"Selected\",\"1\""
         ))
     );
     assert!(csv.body.ends_with("\r\n"));

@@ -258,8 +258,13 @@ async fn a_suspension_ends_sessions_refuses_sign_in_and_shows_on_the_profile(eng
     let done = ana.post("/admin/users/bo/suspend", &[("duration", "7d"), ("reason", "Spamming the feed")]).await;
     assert_eq!(done.status, 303);
 
-    // Both of bo's sessions end at once; signing in is refused with the reason.
+    // Both of bo's sessions end at once. Each device's next page says why, once; then it is signed
+    // out like any other, and signing in is refused with the reason.
     for device in [&bo, &bo_laptop] {
+        let told = device.get("/").await;
+        assert_eq!(told.status, 403);
+        assert!(told.contains("suspended your account until") && told.contains("Spamming the feed"), "{}", told.body);
+        assert!(!told.contains("Sign out"), "the page is not a signed-in one");
         let page = device.get("/").await;
         assert_eq!(page.status, 303);
         assert!(page.location.unwrap().starts_with("/login"));
@@ -288,6 +293,8 @@ async fn a_suspension_ends_sessions_refuses_sign_in_and_shows_on_the_profile(eng
         .post(&format!("/moderation/post/{post}/suspend"), &[("duration", "forever"), ("message", "Repeated spam")])
         .await;
     assert_eq!(suspended.status, 303, "{}", suspended.body);
+    let told = bo.get("/").await;
+    assert!(told.status == 403 && told.contains("suspended your account for good"), "{}", told.body);
     assert_eq!(bo.get("/").await.status, 303);
     let refused = bo.sign_in("bo", PASSWORD).await;
     assert!(refused.contains("suspended for good"));

@@ -160,7 +160,40 @@ pub async fn suspend(db: &mut impl Exec, user_id: i64, until: i64, reason: &str)
             .bind(user_id),
     )
     .await?;
+    // Each ended session leaves its id behind, so its next request can be told why.
+    db.execute(
+        sql("INSERT INTO suspended_sessions (id, user_id, ended_at) SELECT id, user_id, $2 FROM sessions
+             WHERE user_id = $1 ON CONFLICT (id) DO NOTHING")
+        .bind(user_id)
+        .bind(now()),
+    )
+    .await?;
     delete_sessions(db, user_id).await
+}
+
+/// How long an ended session's id is kept to explain a suspension.
+const SUSPENDED_SESSION_DAYS: i64 = 14;
+
+/// The account whose session `session_id` was ended by a suspension, once: the entry goes with the
+/// answer.
+pub async fn take_suspended_session(db: &mut impl Exec, session_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = db
+        .fetch_optional(
+            sql("DELETE FROM suspended_sessions WHERE id = $1 AND ended_at > $2 RETURNING user_id")
+                .bind(session_id)
+                .bind(now() - SUSPENDED_SESSION_DAYS * 86_400),
+        )
+        .await?;
+    Ok(row.map(|(id,)| id))
+}
+
+/// Forgets ended sessions too old to explain anything.
+pub async fn prune_suspended_sessions(db: &mut impl Exec) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("DELETE FROM suspended_sessions WHERE ended_at <= $1").bind(now() - SUSPENDED_SESSION_DAYS * 86_400),
+    )
+    .await?;
+    Ok(())
 }
 
 pub async fn reinstate(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {

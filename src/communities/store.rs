@@ -76,6 +76,11 @@ pub async fn find_by_slug(db: &mut impl Exec, slug: &str) -> Result<Option<Commu
     db.fetch_optional(sql(concat!(community_select!(), "WHERE c.slug = $1")).bind(slug)).await
 }
 
+/// Every community's address and name, by name (for pickers such as the campaign form's).
+pub async fn names(db: &mut impl Exec) -> Result<Vec<(String, String)>, sqlx::Error> {
+    db.fetch_all(sql("SELECT slug, name FROM communities ORDER BY name, slug LIMIT 1000")).await
+}
+
 /// Every community, by name, with the viewer's standing in each.
 pub async fn list(db: &mut impl Exec, viewer_id: i64) -> Result<Vec<(Community, Standing)>, sqlx::Error> {
     let communities: Vec<Community> =

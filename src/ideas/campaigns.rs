@@ -81,10 +81,13 @@ struct FormTemplate {
     /// Where the form posts: `/campaigns/new`, or the campaign's edit address.
     action: String,
     editing: bool,
+    /// The communities to pick from: (address, name).
+    communities: Vec<(String, String)>,
 }
 
 /// The campaign form page, new or editing `campaign_id`, with the given status.
 async fn form_page(
+    state: &AppState,
     current: &CurrentUser,
     form: CampaignForm,
     errors: FormErrors,
@@ -92,12 +95,18 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let title = if campaign_id.is_some() { "Edit campaign" } else { "New campaign" };
+    let mut communities = communities::store::names(&mut state.db.clone()).await?;
+    // A value typed elsewhere (an old bookmark, a refused form) stays visible and chosen.
+    if !form.community.is_empty() && !communities.iter().any(|(slug, _)| *slug == form.community) {
+        communities.push((form.community.clone(), form.community.clone()));
+    }
     let page = FormTemplate {
         layout: Layout::for_user(current, title).await?,
         form,
         errors,
         action: campaign_id.map_or_else(|| "/campaigns/new".to_owned(), |id| format!("/campaigns/{id}/edit")),
         editing: campaign_id.is_some(),
+        communities,
     };
     render_status(status, &page)
 }
@@ -124,7 +133,7 @@ async fn check(
     })
 }
 
-async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
+async fn new_page(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     super::require_manager(&current)?;
     let at = now();
     let form = CampaignForm {
@@ -132,7 +141,7 @@ async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
         closes_at: input_time(at - at % 3600 + 3600 + 21 * 86_400),
         ..CampaignForm::default()
     };
-    form_page(&current, form, FormErrors::default(), None, StatusCode::OK).await
+    form_page(&state, &current, form, FormErrors::default(), None, StatusCode::OK).await
 }
 
 async fn create(
@@ -143,7 +152,7 @@ async fn create(
     super::require_manager(&current)?;
     let (campaign, community_id) = match check(&state, &form).await? {
         Ok(checked) => checked,
-        Err(errors) => return form_page(&current, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(errors) => return form_page(&state, &current, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
     let id = store::create_campaign(&mut state.db.clone(), current.user.id, &campaign, community_id).await?;
     current.set_notice("The campaign is saved as a draft: only managers see it until you publish it.").await?;
@@ -175,7 +184,7 @@ async fn edit_page(
         hide_counts: on(campaign.hide_counts),
         allow_anonymous: on(campaign.allow_anonymous),
     };
-    form_page(&current, form, FormErrors::default(), Some(campaign.id), StatusCode::OK).await
+    form_page(&state, &current, form, FormErrors::default(), Some(campaign.id), StatusCode::OK).await
 }
 
 async fn update(
@@ -189,7 +198,8 @@ async fn update(
     let (changed, community_id) = match check(&state, &form).await? {
         Ok(checked) => checked,
         Err(errors) => {
-            return form_page(&current, form, errors, Some(campaign.id), StatusCode::UNPROCESSABLE_ENTITY).await;
+            return form_page(&state, &current, form, errors, Some(campaign.id), StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     store::update_campaign(&mut state.db.clone(), campaign.id, &changed, community_id).await?;

@@ -141,7 +141,7 @@ impl Exporter {
         match self.format {
             // The byte order mark makes spreadsheets read the file as UTF-8.
             Format::Csv => format!(
-                "{}{}id,title,author,stage,votes,comments,created_at,updated_at,merged_into,official_response\r\n",
+                "{}{}id,title,description,author,stage,votes,comments,created_at,updated_at,merged_into,official_response\r\n",
                 "\u{feff}",
                 if self.campaign.is_none() { "campaign_id," } else { "" }
             ),
@@ -227,8 +227,10 @@ fn idea_csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
     let cells = [
         idea.id.to_string(),
         idea.title.clone(),
+        idea.body.clone(),
         author(idea),
-        idea.stage.clone(),
+        // The stage as the pages name it ("Under review"), for people reading the sheet.
+        super::stage_label(&idea.stage).to_owned(),
         idea.vote_count.to_string(),
         idea.comment_count.to_string(),
         iso_time(idea.created_at),

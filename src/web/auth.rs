@@ -89,6 +89,9 @@ impl FromRequestParts<AppState> for CurrentUser {
                 Ok(CurrentUser { user, session, path, unread, db: state.db.clone() })
             }
             (None, _) => {
+                if let Some(why) = suspended_since_last_request(parts, state).await? {
+                    return Err(AppError::Suspended(why));
+                }
                 // Come back to the page that asked; a refused form post comes back to home.
                 let next = if parts.method == Method::GET {
                     parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned()
@@ -100,6 +103,38 @@ impl FromRequestParts<AppState> for CurrentUser {
         }
     }
 }
+
+/// When this request's session cookie names a session that a suspension ended, what to tell the
+/// person (once): until when, and the reason given.
+async fn suspended_since_last_request(parts: &Parts, state: &AppState) -> Result<Option<String>, AppError> {
+    let cookies = parts.headers.get_all(axum::http::header::COOKIE);
+    let Some(id) = cookies
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(SESSION_COOKIE).and_then(|rest| rest.strip_prefix('=')))
+        .filter(|id| !id.is_empty() && id.len() <= 64)
+    else {
+        return Ok(None);
+    };
+    let mut db = state.db.clone();
+    let Some(user_id) = store::take_suspended_session(&mut db, id).await? else { return Ok(None) };
+    let Some(user) = store::find_by_id(&mut db, user_id).await?.filter(|u| u.is_suspended(crate::db::now())) else {
+        return Ok(None);
+    };
+    let reason = if user.suspension_reason.is_empty() {
+        String::new()
+    } else {
+        format!(" The reason given: {}", user.suspension_reason)
+    };
+    Ok(Some(format!(
+        "You were signed out: an administrator or moderator suspended your account {}.{reason}",
+        user.suspension_label()
+    )))
+}
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "townhall_session";
 
 /// The signed-in person if there is one, for pages open to everyone.
 pub struct MaybeUser {

@@ -65,7 +65,7 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> {
     let sessions = SessionManagerLayer::new(state.sessions.clone())
-        .with_name("townhall_session")
+        .with_name(auth::SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(state.config.secure_cookies())
@@ -139,8 +139,7 @@ async fn static_file(Path(file): Path<String>) -> Result<Response, AppError> {
         "compose.js" => (include_str!("../../static/compose.js"), "text/javascript; charset=utf-8"),
         "live.js" => (include_str!("../../static/live.js"), "text/javascript; charset=utf-8"),
         "ideas.js" => (include_str!("../../static/ideas.js"), "text/javascript; charset=utf-8"),
-        "copy.js" => (include_str!("../../static/copy.js"), "text/javascript; charset=utf-8"),
-        "menu.js" => (include_str!("../../static/menu.js"), "text/javascript; charset=utf-8"),
+        "page.js" => (include_str!("../../static/page.js"), "text/javascript; charset=utf-8"),
         "mentions.js" => (include_str!("../../static/mentions.js"), "text/javascript; charset=utf-8"),
         _ => return Err(AppError::NotFound),
     };
