@@ -7,6 +7,7 @@ pub mod communities;
 pub mod config;
 pub mod db;
 pub mod follows;
+pub mod format;
 pub mod ideas;
 pub mod live;
 pub mod moderation;

@@ -24,6 +24,8 @@ pub struct Site {
     pub signup: SignupPolicy,
     /// Members (not only admins) may create invitation links.
     pub members_invite: bool,
+    /// The time zone times are shown in for people who chose none (an IANA name).
+    pub time_zone: String,
 }
 
 impl Site {
@@ -35,6 +37,7 @@ impl Site {
             max_post_chars: crate::config::DEFAULT_MAX_POST_CHARS,
             signup: SignupPolicy::Open,
             members_invite: false,
+            time_zone: "UTC".into(),
         }
     }
 
@@ -60,17 +63,23 @@ impl Site {
                 }
             }
             "members_invite" => self.members_invite = value == "true",
+            "time_zone" => {
+                if let Some(zone) = crate::format::Zone::named(value) {
+                    self.time_zone = zone.name().to_owned();
+                }
+            }
             _ => {}
         }
     }
 
-    fn pairs(&self) -> [(&'static str, String); 5] {
+    fn pairs(&self) -> [(&'static str, String); 6] {
         [
             ("name", self.name.clone()),
             ("welcome", self.welcome.clone()),
             ("max_post_chars", self.max_post_chars.to_string()),
             ("signup", self.signup.as_setting()),
             ("members_invite", self.members_invite.to_string()),
+            ("time_zone", self.time_zone.clone()),
         ]
     }
 }
@@ -171,7 +180,9 @@ tokio::task_local! {
 /// Makes the settings available to everything the request runs (templates read the site's name).
 pub async fn middleware(State(cache): State<(Cache, Db)>, request: Request, next: Next) -> Response {
     let site = cache.0.get(&cache.1).await;
-    CURRENT.scope(site, next.run(request)).await
+    // Times show in the site's zone until the signed-in person's own choice is known.
+    let zone = crate::format::Zone::named(&site.time_zone).unwrap_or(crate::format::Zone::UTC);
+    crate::format::with_zone(zone, CURRENT.scope(site, next.run(request))).await
 }
 
 /// The settings of the request being served; outside a request (unit tests), a default copy.

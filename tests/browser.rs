@@ -671,3 +671,151 @@ async fn a_refused_form_puts_the_focus_on_its_first_problem() {
     let focused = browser.execute("return document.activeElement.id;", vec![]).await.unwrap();
     assert_eq!(focused, "login-error", "the error summary has the focus");
 }
+
+/// One full first day, through the browser only, on a laptop screen and again on a phone: an admin
+/// sets up the site and makes two accounts from a CSV; the new manager publishes a campaign that is
+/// open at once; a member spends their one vote and finds the other Vote buttons disabled; the
+/// manager moves the member's idea twice and the member reads both stages; a moderator hides a
+/// reported post and restores it from the handled view.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_first_day_on_a_laptop_and_on_a_phone() {
+    if !browser_available("a_full_first_day_on_a_laptop_and_on_a_phone") {
+        return;
+    }
+    for (width, height) in [(1280, 900), (390, 844)] {
+        full_first_day(width, height).await;
+    }
+}
+
+async fn full_first_day(width: u32, height: u32) {
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let base = app.base.clone();
+    let (_driver, browser) = start_browser().await;
+    browser.set_window_size(width, height).await.unwrap();
+    let go = |path: &str| format!("{base}{path}");
+
+    // The admin: the first account; names the site and makes two accounts from a pasted list.
+    sign_up_in_browser(&browser, &base, "ada").await;
+    browser.goto(&go("/admin/settings")).await.unwrap();
+    let name = browser.find(Locator::Css("#name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Acme Voice").await.unwrap();
+    click(&browser, "form[action='/admin/settings'] button[type=submit]").await;
+    wait_for_text(&browser, "Acme Voice").await;
+    browser.goto(&go("/admin/users/new")).await.unwrap();
+    fill(
+        &browser,
+        "#csv",
+        "name,e-mail,department\nMia Manager,mia@acme.example,Innovation\nBo Member,bo@acme.example,Plant 2",
+    )
+    .await;
+    click(&browser, "form[action='/admin/users/new'] button[type=submit]").await;
+    wait_for_text(&browser, "Accounts made").await;
+    let mut links = Vec::new();
+    for field in browser.find_all(Locator::Css("input.copy")).await.unwrap() {
+        links.push(field.prop("value").await.unwrap().unwrap());
+    }
+    assert_eq!(links.len(), 2, "a link for each person");
+    browser.goto(&go("/admin/users?q=mia")).await.unwrap();
+    click(&browser, "#role-mia option[value='manager']").await;
+    click(&browser, "form[action='/admin/users/mia/role'] button").await;
+    wait_for_text(&browser, "manager").await;
+    menu_sign_out(&browser).await;
+
+    // Each new person sets a password from their link; the manager publishes a campaign, open now.
+    set_password_in_browser(&browser, &links[0]).await;
+    browser.goto(&go("/campaigns/new")).await.unwrap();
+    fill(&browser, "#title", "Greener office").await;
+    fill(&browser, "#question", "How do we save energy?").await;
+    fill(&browser, "#vote_budget", "1").await;
+    click(&browser, "form[action='/campaigns/new'] button[type=submit]").await;
+    wait_for_text(&browser, "saved as a draft").await;
+    click(&browser, "form.publish button[type=submit]").await;
+    wait_for_text(&browser, "The campaign is open and announced").await;
+    let campaign = browser.current_url().await.unwrap().path().to_owned();
+    click(&browser, "a.button[href$='/ideas/new']").await;
+    fill(&browser, "#title", "Paperless invoices").await;
+    fill(&browser, "#body", "Send them by e-mail.").await;
+    click(&browser, "form[data-similar-url] button[type=submit]").await;
+    wait_for_text(&browser, "Your idea is in.").await;
+    menu_sign_out(&browser).await;
+
+    // The member submits an idea, spends the one vote on it, and finds the other buttons disabled.
+    set_password_in_browser(&browser, &links[1]).await;
+    browser.goto(&go(&campaign)).await.unwrap();
+    wait_for_text(&browser, "Greener office").await;
+    click(&browser, "a.button[href$='/ideas/new']").await;
+    fill(&browser, "#title", "Motion sensors for lights").await;
+    fill(&browser, "#body", "Rooms stay lit all night.").await;
+    click(&browser, "form[data-similar-url] button[type=submit]").await;
+    wait_for_text(&browser, "Your idea is in.").await;
+    let idea = browser.current_url().await.unwrap().path().to_owned();
+    click(&browser, "form[action$='/vote'] button").await;
+    wait_for_text(&browser, "Take back my vote").await;
+    browser.goto(&go(&campaign)).await.unwrap();
+    let page = wait_for_text(&browser, "Paperless invoices").await;
+    assert!(page.contains("You have <strong>0</strong> votes left"), "the budget is spent");
+    let disabled = browser.find(Locator::Css("button[disabled]")).await.unwrap();
+    assert_eq!(disabled.text().await.unwrap(), "No votes left");
+    browser.goto(&go("/")).await.unwrap();
+    fill(&browser, "#body", "Lunch in the atrium today?").await;
+    click(&browser, "form.compose button[type=submit]").await;
+    let home = wait_for_text(&browser, "Lunch in the atrium today?").await;
+    let post = common::post_ids(&home)[0];
+    menu_sign_out(&browser).await;
+
+    // The manager moves the member's idea twice, and reports the member's post.
+    sign_in_in_browser(&browser, &base, "mia").await;
+    for (stage, reason) in [("under_review", "We are pricing it"), ("selected", "Cheap, pays back in a year")] {
+        browser.goto(&go(&idea)).await.unwrap();
+        click(&browser, &format!("#stage option[value='{stage}']")).await;
+        fill(&browser, "#reason", reason).await;
+        click(&browser, "form[action$='/stage'] button").await;
+        wait_for_text(&browser, "The idea is now").await;
+    }
+    browser.goto(&go(&format!("/report/post/{post}"))).await.unwrap();
+    click(&browser, "input[name=reason][value=spam]").await;
+    click(&browser, "form[action^='/report/'] button[type=submit]").await;
+    wait_for_text(&browser, "report").await;
+    menu_sign_out(&browser).await;
+
+    // The member reads both stages, each with its reason.
+    sign_in_in_browser(&browser, &base, "bo").await;
+    browser.goto(&go("/notifications")).await.unwrap();
+    let said = wait_for_text(&browser, "to Selected").await;
+    assert!(said.contains("to Under review") && said.contains("We are pricing it"), "both stages are told");
+    menu_sign_out(&browser).await;
+
+    // The admin, as moderator, hides the reported post and restores it from the handled view.
+    sign_in_in_browser(&browser, &base, "ada").await;
+    browser.goto(&go("/moderation")).await.unwrap();
+    wait_for_text(&browser, "Lunch in the atrium").await;
+    click(&browser, &format!("form[action='/moderation/post/{post}/hide'] button")).await;
+    wait_for_text(&browser, "hidden").await;
+    browser.goto(&go("/moderation/handled")).await.unwrap();
+    click(&browser, &format!("form[action='/moderation/post/{post}/restore'] button")).await;
+    wait_for_text(&browser, "restored").await;
+    browser.goto(&go(&format!("/posts/{post}"))).await.unwrap();
+    let page = wait_for_text(&browser, "Lunch in the atrium").await;
+    assert!(!page.contains("Hidden by a moderator"), "the post is back");
+    let wide =
+        browser.execute("return document.documentElement.scrollWidth <= window.innerWidth;", vec![]).await.unwrap();
+    assert_eq!(wide, serde_json::Value::Bool(true), "no sideways scrolling at {width}px");
+    browser.close().await.unwrap();
+}
+
+/// Opens a set-password link and chooses the test password; ends signed in.
+async fn set_password_in_browser(browser: &Client, link: &str) {
+    browser.goto(link).await.unwrap();
+    fill(browser, "#new_password", common::PASSWORD).await;
+    fill(browser, "#confirm_password", common::PASSWORD).await;
+    click(browser, "form[action^='/password/'] button[type=submit]").await;
+    wait_for_text(browser, "Your password is set").await;
+}
+
+/// Signs out through the header, unfolding the menu first where it is folded (phones).
+async fn menu_sign_out(browser: &Client) {
+    browser.execute("document.querySelector('.site-menu').open = true;", vec![]).await.unwrap();
+    click(browser, "form[action='/logout'] button").await;
+    wait_for_text(browser, "Sign in to").await;
+}

@@ -20,6 +20,7 @@ on_both_engines!(
     people_edit_and_delete_their_own_comments,
     authors_edit_or_withdraw_an_idea_until_a_manager_takes_it_on,
     a_merged_ideas_author_and_voters_are_told,
+    times_show_and_are_typed_in_each_persons_time_zone,
 );
 
 /// A published campaign open now, with a budget of 3 votes; returns its id.
@@ -474,4 +475,60 @@ async fn a_merged_ideas_author_and_voters_are_told(engine: Engine) {
             "the {who} is told: {heard}"
         );
     }
+}
+
+async fn times_show_and_are_typed_in_each_persons_time_zone(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ada = app.signed_up("ada").await; // admin
+    let mia = app.signed_up("mia").await;
+    promote(&app, "mia", Role::Manager).await;
+    let bo = app.signed_up("bo").await;
+    let settings = |zone: &'static str| {
+        vec![
+            ("name", "Townhall"),
+            ("welcome", ""),
+            ("max_post_chars", "1000"),
+            ("signup", "open"),
+            ("domains", ""),
+            ("time_zone", zone),
+        ]
+    };
+    assert_eq!(ada.post("/admin/settings", &settings("Mars/Olympus")).await.status, 422);
+    assert_eq!(ada.post("/admin/settings", &settings("Europe/Berlin")).await.status, 303);
+    assert!(ada.get("/admin/audit").await.contains("time_zone: “UTC” → “Europe/Berlin”"));
+
+    // Mia chooses New York; Bo keeps the site's zone (Berlin).
+    let profile = |zone: &'static str| vec![("display_name", "Mia Example"), ("time_zone", zone)];
+    assert_eq!(mia.post("/settings/profile", &profile("Atlantis/Capital")).await.status, 422);
+    assert_eq!(mia.post("/settings/profile", &profile("America/New_York")).await.status, 303);
+    let form = mia.get("/campaigns/new").await;
+    assert!(form.contains("Opens (America/New_York)"), "{}", form.body);
+    assert!(bo.get("/settings/profile").await.contains("The site's (Europe/Berlin)"));
+
+    // Mia types 9:00 on 10 January 2027 in New York: 14:00 UTC, 15:00 in Berlin.
+    let fields = [
+        ("title", "Winter ideas"),
+        ("question", "What keeps us warm?"),
+        ("opens_at", "2027-01-10T09:00"),
+        ("closes_at", "2027-01-31T17:00"),
+    ];
+    let made = mia.post("/campaigns/new", &fields).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let campaign = made.location.unwrap();
+    let (opens,): (i64,) = townhall::db::Exec::fetch_one(
+        &mut app.db.clone(),
+        townhall::db::sql("SELECT opens_at FROM campaigns WHERE title = 'Winter ideas'"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(opens, 1_799_589_600, "2027-01-10 14:00 UTC");
+    assert!(mia.get(&campaign).await.contains("Opens 10 Jan 2027 09:00 EST"));
+    assert!(mia.get(&format!("{campaign}/edit")).await.contains(r#"value="2027-01-10T09:00""#));
+    assert_eq!(mia.post(&format!("{campaign}/publish"), &[("opens", "planned")]).await.status, 303);
+    assert!(bo.get(&campaign).await.contains("Opens 10 Jan 2027 15:00 CET"), "Bo reads it in Berlin time");
+
+    // A post's relative time carries the exact time in the reader's zone.
+    bo.write_post("Morning!").await;
+    let home = bo.get("/").await;
+    assert!(home.contains(r#"data-exact=""#) && home.contains(" CET\""), "{}", home.body);
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
 use crate::db::now;
-use crate::posts::views::iso_time;
+use crate::format::iso_time;
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
 

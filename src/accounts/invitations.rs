@@ -168,7 +168,7 @@ async fn page(
             let state = match (&r.used_by_username, r.used_at) {
                 (Some(who), Some(_)) => format!("used by @{who}"),
                 (None, Some(_)) => "used".to_owned(),
-                _ if open => format!("open until {}", crate::ideas::date_label(r.expires_at)),
+                _ if open => format!("open until {}", crate::format::date_time(r.expires_at)),
                 _ => "expired or withdrawn".to_owned(),
             };
             InvitationLine { id: r.id, creator: r.creator_username, note: r.note, state, open }

@@ -33,6 +33,8 @@ pub struct User {
     pub suspension_reason: String,
     /// Set once the account was deleted: the row stays, anonymised, as a "former employee".
     pub deleted_at: Option<i64>,
+    /// The time zone they chose (an IANA name), or empty for the site's.
+    pub time_zone: String,
 }
 
 /// The `suspended_until` of a suspension without an end (the last second of the year 9999).
@@ -61,7 +63,7 @@ impl User {
     pub fn suspension_label(&self) -> String {
         match self.suspended_until {
             Some(FOREVER) => "for good".into(),
-            Some(until) => format!("until {}", crate::ideas::date_label(until)),
+            Some(until) => format!("until {}", crate::format::date_time(until)),
             None => String::new(),
         }
     }

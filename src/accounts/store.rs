@@ -7,7 +7,7 @@ use crate::db::{Db, Engine, Exec, now, sql};
 macro_rules! user_columns {
     () => {
         "id, username, email, display_name, role, job_title, department, location, bio, created_at,
-         suspended_until, suspension_reason, deleted_at"
+         suspended_until, suspension_reason, deleted_at, time_zone"
     };
 }
 pub(crate) use user_columns;

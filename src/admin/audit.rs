@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::require_admin;
 use crate::audit::{self, Entry, Filter};
-use crate::posts::views::iso_time;
+use crate::format::iso_time;
 use crate::web::export::{csv_row, stream_chunks};
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
@@ -115,7 +115,7 @@ async fn page(
     let lines = entries
         .iter()
         .map(|e| Line {
-            when: crate::ideas::date_label(e.created_at),
+            when: crate::format::date_time(e.created_at),
             actor: e.actor_name.clone(),
             action: e.action.clone(),
             object: object_label(e),

@@ -292,6 +292,7 @@ struct SettingsPage {
     layout: Layout,
     form: SettingsForm,
     errors: FormErrors,
+    zones: &'static [&'static str],
 }
 
 #[derive(Deserialize, Default)]
@@ -304,6 +305,7 @@ struct SettingsForm {
     signup: String,
     domains: String,
     members_invite: String,
+    time_zone: String,
 }
 
 impl SettingsForm {
@@ -321,6 +323,7 @@ impl SettingsForm {
             signup: signup.into(),
             domains,
             members_invite: if site.members_invite { "on".into() } else { String::new() },
+            time_zone: site.time_zone.clone(),
         }
     }
 
@@ -348,10 +351,22 @@ impl SettingsForm {
                 None
             }
         };
-        match (name, welcome, max_post_chars, signup, errors.is_empty()) {
-            (Some(name), Some(welcome), Some(max_post_chars), Some(signup), true) => {
-                Ok(Site { name, welcome, max_post_chars, signup, members_invite: !self.members_invite.is_empty() })
-            }
+        let time_zone = match self.time_zone.trim() {
+            "" => Some(crate::format::Zone::UTC),
+            name => crate::format::Zone::named(name),
+        };
+        if time_zone.is_none() {
+            errors.add("time_zone", "Choose a time zone from the list.");
+        }
+        match (name, welcome, max_post_chars, signup, time_zone, errors.is_empty()) {
+            (Some(name), Some(welcome), Some(max_post_chars), Some(signup), Some(zone), true) => Ok(Site {
+                name,
+                welcome,
+                max_post_chars,
+                signup,
+                members_invite: !self.members_invite.is_empty(),
+                time_zone: zone.name().to_owned(),
+            }),
             _ => Err(errors),
         }
     }
@@ -364,6 +379,7 @@ async fn settings_page(State(state): State<AppState>, current: CurrentUser) -> R
         layout: Layout::for_user(&current, "Site settings").await?,
         form: SettingsForm::from_site(&site),
         errors: FormErrors::default(),
+        zones: crate::format::zone_names(),
     })
 }
 
@@ -380,7 +396,12 @@ async fn save_settings(
             Ok(Redirect::to("/admin/settings").into_response())
         }
         Err(errors) => {
-            let page = SettingsPage { layout: Layout::for_user(&current, "Site settings").await?, form, errors };
+            let page = SettingsPage {
+                layout: Layout::for_user(&current, "Site settings").await?,
+                form,
+                errors,
+                zones: crate::format::zone_names(),
+            };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }
     }

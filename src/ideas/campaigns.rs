@@ -83,6 +83,9 @@ struct FormTemplate {
     editing: bool,
     /// The communities to pick from: (address, name).
     communities: Vec<(String, String)>,
+    /// "Opens (Europe/Berlin)": the window's times are typed in the person's zone.
+    opens_label: String,
+    closes_label: String,
 }
 
 /// The campaign form page, new or editing `campaign_id`, with the given status.
@@ -107,6 +110,8 @@ async fn form_page(
         action: campaign_id.map_or_else(|| "/campaigns/new".to_owned(), |id| format!("/campaigns/{id}/edit")),
         editing: campaign_id.is_some(),
         communities,
+        opens_label: format!("Opens ({})", crate::format::zone().name()),
+        closes_label: format!("Closes ({})", crate::format::zone().name()),
     };
     render_status(status, &page)
 }

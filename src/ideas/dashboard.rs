@@ -34,7 +34,7 @@ pub struct Day {
 
 impl Day {
     pub fn label(&self) -> String {
-        super::date_label(self.day * DAY).split(' ').take(3).collect::<Vec<_>>().join(" ")
+        crate::format::date_time(self.day * DAY).split(' ').take(3).collect::<Vec<_>>().join(" ")
     }
 }
 

@@ -13,7 +13,7 @@ use super::campaigns::find as find_campaign;
 use super::store::{self, IdeaRow};
 use super::{Campaign, is_manager};
 use crate::db::Db;
-use crate::posts::views::iso_time;
+use crate::format::iso_time;
 use crate::web::export::csv_row;
 use crate::web::{AppError, AppState, CurrentUser};
 

@@ -10,8 +10,6 @@ pub mod routes;
 pub mod store;
 
 use serde::Deserialize;
-use time::PrimitiveDateTime;
-use time::macros::format_description;
 
 use crate::accounts::{Role, User, profile_text};
 
@@ -182,42 +180,21 @@ impl Campaign {
     }
 
     pub fn opens_label(&self) -> String {
-        date_label(self.opens_at)
+        crate::format::date_time(self.opens_at)
     }
 
     pub fn closes_label(&self) -> String {
-        date_label(self.closes_at)
+        crate::format::date_time(self.closes_at)
     }
 }
 
-/// "24 Nov 2026 22:42 UTC".
-pub fn date_label(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(format_description!("[day padding:none] [month repr:short] [year] [hour]:[minute] UTC")).ok()
-        })
-        .unwrap_or_default()
-}
+pub use crate::format::input_time;
 
-/// The value of a `datetime-local` input for a time ("2026-11-24T22:42").
-pub fn input_time(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| t.format(format_description!("[year]-[month]-[day]T[hour]:[minute]")).ok())
-        .unwrap_or_default()
-}
-
-/// Reads a `datetime-local` value: minutes, or seconds as some browsers send them; nothing else
-/// (trailing text is refused, not cut off).
+/// Reads a `datetime-local` value in the person's time zone.
 fn parse_input_time(value: &str, label: &str) -> Result<i64, String> {
-    let value = value.trim();
-    PrimitiveDateTime::parse(value, format_description!("[year]-[month]-[day]T[hour]:[minute]"))
-        .or_else(|_| {
-            PrimitiveDateTime::parse(value, format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"))
-        })
-        .map(|t| t.assume_utc().unix_timestamp())
-        .map_err(|_| format!("{label}: give a date and time such as 2026-12-01T09:00 (UTC)."))
+    crate::format::parse_input_time(value).ok_or_else(|| {
+        format!("{label}: give a date and time such as 2026-12-01T09:00 ({}).", crate::format::zone().name())
+    })
 }
 
 /// The campaign form as typed.

@@ -14,7 +14,6 @@ use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
 use crate::accounts::{User, profile_text};
 use crate::db::now;
-use crate::posts::views::relative_time;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
@@ -159,6 +158,8 @@ pub struct CommentView {
     pub segments: Vec<crate::posts::text::Segment>,
     pub edited: bool,
     pub when: String,
+    /// The exact time, in the viewer's zone, shown on hover and focus.
+    pub when_exact: String,
     pub replies: Vec<CommentView>,
     /// Hidden by a moderator; shown, marked, to its author and moderators.
     pub hidden: bool,
@@ -184,7 +185,8 @@ fn comment_view(row: &CommentRow, viewer: &User, now: i64) -> CommentView {
             crate::posts::text::segments(&row.body, &row.mentions.split_whitespace().collect::<Vec<_>>())
         },
         edited: row.edited_at.is_some(),
-        when: relative_time(row.created_at, now),
+        when: crate::format::relative(row.created_at, now),
+        when_exact: crate::format::date_time(row.created_at),
         replies: Vec::new(),
     }
 }
@@ -216,7 +218,7 @@ fn history_line(change: StageChange, now: i64) -> HistoryLine {
         from: stage_label(&change.from_stage).to_owned(),
         to: stage_label(&change.to_stage).to_owned(),
         reason: change.reason,
-        when: relative_time(change.created_at, now),
+        when: crate::format::relative(change.created_at, now),
     }
 }
 

@@ -102,7 +102,7 @@ pub async fn handled(
         };
         let link = link.or_else(|| target.as_ref().map(|t| t.link.clone()));
         lines.push(Line {
-            when: crate::ideas::date_label(entry.created_at),
+            when: crate::format::date_time(entry.created_at),
             moderator: entry.actor_name,
             action,
             object,

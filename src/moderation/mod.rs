@@ -164,7 +164,7 @@ pub async fn suspend_account(
     let what = if until == accounts::FOREVER {
         "for good".to_owned()
     } else {
-        format!("until {}", crate::ideas::date_label(until))
+        format!("until {}", crate::format::date_time(until))
     };
     crate::audit::record(tx, actor.id, "user.suspend", "user", target.id, &format!("{what}: {reason}")).await?;
     Ok(())

@@ -19,7 +19,6 @@ use crate::ideas::store::IdeaRow;
 use crate::notifications::{self, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
-use crate::posts::views::relative_time;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState, CurrentUser};
@@ -272,7 +271,7 @@ async fn my_reports(State(state): State<AppState>, current: CurrentUser) -> Resu
                 _ => format!("/posts/{}", r.object_id),
             },
             reason: reason_label(&r.reason).to_owned(),
-            when: relative_time(r.created_at, at),
+            when: crate::format::relative(r.created_at, at),
             state: state_label(r.outcome.as_deref()),
         })
         .collect();
@@ -344,7 +343,7 @@ async fn queue(
                 (
                     reason_label(&r.reason).to_owned(),
                     r.note.clone(),
-                    format!("{by}, {}", relative_time(r.created_at, at)),
+                    format!("{by}, {}", crate::format::relative(r.created_at, at)),
                 )
             })
             .collect();

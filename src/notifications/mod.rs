@@ -88,6 +88,8 @@ pub struct Group {
     pub unread: bool,
     pub created_iso: String,
     pub created_label: String,
+    /// The exact time, in the viewer's zone, shown on hover and focus.
+    pub created_exact: String,
     /// A moderator's words (warnings, report outcomes).
     pub message: String,
 }
@@ -186,8 +188,9 @@ pub fn group(rows: Vec<NotificationRow>, now: i64) -> Vec<Group> {
                 _ => None,
             },
             unread: row.read_at.is_none(),
-            created_iso: crate::posts::views::iso_time(row.created_at),
-            created_label: crate::posts::views::relative_time(row.created_at, now),
+            created_iso: crate::format::iso_time(row.created_at),
+            created_label: crate::format::relative(row.created_at, now),
+            created_exact: crate::format::date_time(row.created_at),
             message: row.message,
         });
     }

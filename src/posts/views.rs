@@ -1,7 +1,6 @@
 //! Posts as a page shows them to one viewer, with what that needs loaded for the whole page at once.
 
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
+use crate::format::iso_time;
 
 use std::sync::Arc;
 
@@ -22,6 +21,8 @@ pub struct PostView {
     pub created_iso: String,
     /// "just now", "5 min ago", "24 Nov 2026".
     pub created_label: String,
+    /// The exact time, in the viewer's zone, shown on hover and focus.
+    pub created_exact: String,
     /// "edited 5 min ago", when it was.
     pub edited_label: Option<String>,
     pub deleted: bool,
@@ -66,8 +67,9 @@ impl PostView {
             thread_id: row.thread_id(),
             segments: if concealed { Vec::new() } else { text::segments(&row.body, &known) },
             created_iso: iso_time(row.created_at),
-            created_label: relative_time(row.created_at, now),
-            edited_label: row.edited_at.map(|t| format!("edited {}", relative_time(t, now))),
+            created_label: crate::format::relative(row.created_at, now),
+            created_exact: crate::format::date_time(row.created_at),
+            edited_label: row.edited_at.map(|t| format!("edited {}", crate::format::relative(t, now))),
             deleted: row.is_deleted(),
             hidden: hidden && !concealed,
             concealed,
@@ -202,37 +204,4 @@ async fn cached_latest_replies(
         replies.extend(read.iter().map(|row| PostRow::clone(row)));
     }
     Ok(replies)
-}
-
-pub fn iso_time(unix: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(unix).ok().and_then(|t| t.format(&Rfc3339).ok()).unwrap_or_default()
-}
-
-pub fn relative_time(unix: i64, now: i64) -> String {
-    let age = now - unix;
-    match age {
-        i64::MIN..=59 => "just now".into(),
-        60..=3599 => format!("{} min ago", age / 60),
-        3600..=86_399 => format!("{} h ago", age / 3600),
-        _ => OffsetDateTime::from_unix_timestamp(unix)
-            .ok()
-            .and_then(|t| {
-                t.format(time::macros::format_description!("[day padding:none] [month repr:short] [year]")).ok()
-            })
-            .unwrap_or_default(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_read_as_a_person_would_say_them() {
-        let now = 1_800_000_000;
-        assert_eq!(relative_time(now - 5, now), "just now");
-        assert_eq!(relative_time(now - 600, now), "10 min ago");
-        assert_eq!(relative_time(now - 7200, now), "2 h ago");
-        assert_eq!(relative_time(1_764_000_000, now), "24 Nov 2025");
-    }
 }

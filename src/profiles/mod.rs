@@ -16,6 +16,8 @@ pub struct ProfileForm {
     pub department: String,
     pub location: String,
     pub bio: String,
+    /// An IANA zone name, or empty for the site's.
+    pub time_zone: String,
 }
 
 /// The profile fields once checked: the only shape the store accepts.
@@ -25,6 +27,8 @@ pub struct ProfileFields {
     pub department: String,
     pub location: String,
     pub bio: String,
+    /// The zone's canonical name, or empty for the site's.
+    pub time_zone: String,
 }
 
 impl ProfileForm {
@@ -35,9 +39,16 @@ impl ProfileForm {
         let department = errors.check("department", profile_text(&self.department, "Department", 0, 100));
         let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
         let bio = errors.check("bio", profile_text(&self.bio, "About you", 0, 500));
-        match (display_name, job_title, department, location, bio) {
-            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio)) => {
-                Ok(ProfileFields { display_name, job_title, department, location, bio })
+        let time_zone = match self.time_zone.trim() {
+            "" => Some(String::new()),
+            name => crate::format::Zone::named(name).map(|zone| zone.name().to_owned()),
+        };
+        if time_zone.is_none() {
+            errors.add("time_zone", "Choose a time zone from the list.");
+        }
+        match (display_name, job_title, department, location, bio, time_zone) {
+            (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio), Some(time_zone)) => {
+                Ok(ProfileFields { display_name, job_title, department, location, bio, time_zone })
             }
             _ => Err(errors),
         }

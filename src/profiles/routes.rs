@@ -80,6 +80,9 @@ struct EditTemplate {
     layout: Layout,
     form: ProfileForm,
     errors: FormErrors,
+    zones: &'static [&'static str],
+    /// The zone people who chose none see times in.
+    site_zone: String,
 }
 
 async fn edit_page(current: CurrentUser) -> Result<Response, AppError> {
@@ -90,11 +93,15 @@ async fn edit_page(current: CurrentUser) -> Result<Response, AppError> {
         department: u.department.clone(),
         location: u.location.clone(),
         bio: u.bio.clone(),
+        time_zone: u.time_zone.clone(),
     };
+    let site_zone = crate::site::current().time_zone.clone();
     render(&EditTemplate {
         layout: Layout::for_user(&current, "Your profile").await?,
         form,
         errors: FormErrors::default(),
+        zones: crate::format::zone_names(),
+        site_zone,
     })
 }
 
@@ -106,7 +113,13 @@ async fn update(
     let fields = match form.parse() {
         Ok(fields) => fields,
         Err(errors) => {
-            let page = EditTemplate { layout: Layout::for_user(&current, "Your profile").await?, form, errors };
+            let page = EditTemplate {
+                layout: Layout::for_user(&current, "Your profile").await?,
+                form,
+                errors,
+                zones: crate::format::zone_names(),
+                site_zone: crate::site::current().time_zone.clone(),
+            };
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };

@@ -29,14 +29,16 @@ pub async fn profile(db: &mut impl Exec, username: &str, viewer_id: i64) -> Resu
 
 pub async fn update(db: &mut impl Exec, user_id: i64, fields: &ProfileFields) -> Result<(), sqlx::Error> {
     db.execute(
-        sql("UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5
+        sql("UPDATE users SET display_name = $1, job_title = $2, department = $3, location = $4, bio = $5,
+                              time_zone = $7
              WHERE id = $6")
         .bind(&fields.display_name)
         .bind(&fields.job_title)
         .bind(&fields.department)
         .bind(&fields.location)
         .bind(&fields.bio)
-        .bind(user_id),
+        .bind(user_id)
+        .bind(&fields.time_zone),
     )
     .await?;
     Ok(())

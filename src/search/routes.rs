@@ -10,7 +10,6 @@ use serde::Deserialize;
 
 use super::query::{Parsed, Piece, highlight};
 use super::store::{self, CommunityHit, Filters, PersonHit};
-use crate::posts::views::relative_time;
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState, CurrentUser};
@@ -233,7 +232,7 @@ async fn search(
             page.posts = section(rows, limit, next("posts"), |p| PostHit {
                 link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
                 is_reply: p.parent_id.is_some(),
-                when: relative_time(p.created_at, at),
+                when: crate::format::relative(p.created_at, at),
                 community: p.community_name.clone(),
                 pieces: highlight(&p.body, &words, 280),
                 author: p.author_display_name,

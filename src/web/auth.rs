@@ -76,6 +76,10 @@ pub(super) async fn session_user(session: &Session, state: &AppState) -> Result<
         session.flush().await?;
         return Ok(None);
     };
+    // From here on, this request shows and reads times in the person's own zone, if they chose one.
+    if let Some(zone) = crate::format::Zone::named(&user.time_zone) {
+        crate::format::use_zone(zone);
+    }
     Ok(Some((user, unread)))
 }
 

@@ -57,14 +57,14 @@ pub fn local_path(next: Option<&str>) -> String {
 }
 
 /// A `YYYY-MM-DD` date from a form or query (the `label` names it in the message) as the Unix time
-/// of its midnight UTC; empty is `None`.
+/// of its start in the person's time zone; empty is `None`.
 pub fn parse_day(value: &str, label: &str) -> Result<Option<i64>, super::AppError> {
     if value.trim().is_empty() {
         return Ok(None);
     }
-    time::Date::parse(value.trim(), time::macros::format_description!("[year]-[month]-[day]"))
-        .map(|d| Some(d.midnight().assume_utc().unix_timestamp()))
-        .map_err(|_| super::AppError::BadRequest(format!("The {label} date must look like 2026-11-24.")))
+    crate::format::parse_day(value)
+        .map(Some)
+        .ok_or_else(|| super::AppError::BadRequest(format!("The {label} date must look like 2026-11-24.")))
 }
 
 #[cfg(test)]
