@@ -10,7 +10,10 @@ use townhall::accounts::Role;
 use townhall::db::now;
 use townhall::ideas::input_time;
 
-on_both_engines!(every_route_gives_each_role_the_outcome_its_rights_allow);
+on_both_engines!(
+    every_route_gives_each_role_the_outcome_its_rights_allow,
+    hidden_vote_counts_reach_only_managers_on_every_surface_until_the_close,
+);
 
 /// What the gate does with a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -340,4 +343,60 @@ fn routes_in_source() -> Vec<String> {
     found.sort();
     found.dedup();
     found
+}
+
+/// A campaign that hides its counts: a member learns them from no page, list order, JSON, search
+/// or export until the close; a manager sees them throughout.
+async fn hidden_vote_counts_reach_only_managers_on_every_surface_until_the_close(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let admin = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    let at = now();
+    let (opens, closes) = (input_time(at - 60), input_time(at + 86_400));
+    let form = [
+        ("title", "Secret ballot"),
+        ("question", "Which one?"),
+        ("opens_at", opens.as_str()),
+        ("closes_at", closes.as_str()),
+        ("hide_counts", "on"),
+    ];
+    let id: i64 =
+        admin.post("/campaigns/new", &form).await.location.unwrap().trim_start_matches("/campaigns/").parse().unwrap();
+    admin.post(&format!("/campaigns/{id}/publish"), &[]).await;
+    let mut ideas = Vec::new();
+    for title in ["Zebra popular", "Zebra quiet"] {
+        let form = [("title", title), ("body", "Zebra crossing."), ("confirmed", "yes")];
+        let page = bo.post(&format!("/campaigns/{id}/ideas"), &form).await;
+        ideas.push(page.location.unwrap().trim_start_matches("/ideas/").parse::<i64>().unwrap());
+    }
+    let (popular, quiet) = (ideas[0], ideas[1]);
+    for voter in [&admin, &cy] {
+        assert_eq!(voter.post(&format!("/ideas/{popular}/vote"), &[]).await.status, 303);
+    }
+
+    let list = bo.get(&format!("/campaigns/{id}?sort=top")).await;
+    assert!(!list.contains("<strong>2</strong>"), "no count on the list");
+    let (p, q) = (
+        list.body.find(&format!("/ideas/{popular}\"")).unwrap(),
+        list.body.find(&format!("/ideas/{quiet}\"")).unwrap(),
+    );
+    assert!(q < p, "sort=top falls back to newest: the order does not tell the counts");
+    assert!(!bo.get(&format!("/ideas/{popular}")).await.contains("<strong>2</strong>"));
+    let similar = bo.get(&format!("/campaigns/{id}/similar?title=zebra")).await;
+    assert!(similar.contains("Zebra popular") && !similar.contains(r#""votes":2"#), "{}", similar.body);
+    let found = bo.get("/search?q=zebra").await;
+    assert!(found.contains(&format!("/ideas/{popular}\"")) && !found.contains("2 votes"), "{}", found.body);
+    let mine = bo.get("/settings/data.json").await;
+    assert!(!mine.contains(r#""votes":2"#), "{}", mine.body);
+    assert_eq!(bo.get(&format!("/campaigns/{id}/export/ideas.csv")).await.status, 403);
+    assert_eq!(bo.get(&format!("/campaigns/{id}/dashboard")).await.status, 403);
+
+    // A manager sees them all along; everyone after the close.
+    assert!(admin.get(&format!("/ideas/{popular}")).await.contains("<strong>2</strong> votes"));
+    assert!(admin.get(&format!("/campaigns/{id}/similar?title=zebra")).await.contains(r#""votes":2"#));
+    admin.post(&format!("/campaigns/{id}/close"), &[]).await;
+    assert!(bo.get(&format!("/ideas/{popular}")).await.contains("<strong>2</strong> votes"));
+    assert!(bo.get(&format!("/campaigns/{id}/similar?title=zebra")).await.contains(r#""votes":2"#));
+    assert!(bo.get("/settings/data.json").await.contains(r#""votes":2"#));
 }

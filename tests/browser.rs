@@ -819,3 +819,46 @@ async fn menu_sign_out(browser: &Client) {
     click(browser, "form[action='/logout'] button").await;
     wait_for_text(browser, "Sign in to").await;
 }
+
+/// Far down a long feed, the "N new posts" banner still comes into view: it sticks to the top.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_new_posts_banner_stays_in_view_down_the_feed() {
+    if !browser_available("the_new_posts_banner_stays_in_view_down_the_feed") {
+        return;
+    }
+    let app = TestApp::spawn(Engine::Sqlite).await;
+    let bo = app.signed_up("bo").await;
+    for n in 0..25 {
+        bo.write_post(&format!("Post number {n} from Bo, long enough to take a line or two of the feed.")).await;
+    }
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &app.base, "ana").await;
+    browser.goto(&format!("{}/all", app.base)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let listening = "return document.documentElement.dataset.live === 'open'";
+    while !browser.execute(listening, vec![]).await.ok().and_then(|v| v.as_bool()).unwrap_or(false) {
+        assert!(Instant::now() < deadline, "the page never opened its event stream");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    browser.execute("window.scrollTo(0, document.body.scrollHeight);", vec![]).await.unwrap();
+    bo.write_post("Fresh news from Bo").await;
+    wait_for_text(&browser, "1 new post: show it").await;
+    let place = browser
+        .execute(
+            "const r = document.querySelector('#new-posts').getBoundingClientRect();
+             return [window.scrollY, r.top, r.bottom, window.innerHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let (scrolled, top, bottom, height) = (
+        place[0].as_f64().unwrap(),
+        place[1].as_f64().unwrap(),
+        place[2].as_f64().unwrap(),
+        place[3].as_f64().unwrap(),
+    );
+    assert!(scrolled > 500.0, "the feed was scrolled down ({scrolled}px)");
+    assert!(top >= 0.0 && bottom <= height, "the banner is in view: {top}..{bottom} of {height}px");
+    click(&browser, "#new-posts a").await;
+    wait_for_text(&browser, "Fresh news from Bo").await;
+}
