@@ -55,6 +55,11 @@ macro_rules! post_select {
 }
 pub(crate) use {post_columns, post_lookups, post_select, visible_to};
 
+/// The columns a shown post is read with, and the joins they come through: a test checks that a
+/// change to any of them reaches `post_changes` (see `posts::cache`), on both engines.
+pub const SHOWN_COLUMNS: &str = post_columns!();
+pub const SHOWN_FROM: &str = concat!(" FROM posts p ", post_lookups!());
+
 /// The usernames among `names` that belong to someone, in the order given.
 pub(crate) async fn existing_usernames(db: &mut impl Exec, names: Vec<String>) -> Result<Vec<String>, sqlx::Error> {
     let query = sql_in("SELECT username FROM users WHERE username IN ({list})", 1, names.len()).bind_list(&names);
