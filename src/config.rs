@@ -1,9 +1,7 @@
 //! Configuration from the environment, read and checked once at start.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-
-pub use crate::web::client::TrustedProxies;
 
 /// The longest post, in characters, unless configured.
 pub const DEFAULT_MAX_POST_CHARS: usize = 1000;
@@ -233,6 +231,53 @@ fn redact_password(url: &str) -> String {
             format!("{}://***{}", &url[..scheme_end], &url[at..])
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Networks whose connections may say whom they forward (`10.0.0.0/8`, `127.0.0.1`, `::1`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+impl TrustedProxies {
+    /// Parses a comma list of addresses and networks; the error names the entry that is neither.
+    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
+        let mut networks = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (address, prefix) = entry.split_once('/').unwrap_or((entry, ""));
+            let address: IpAddr = address.parse().map_err(|_| entry.to_owned())?;
+            let widest = if address.is_ipv4() { 32 } else { 128 };
+            let prefix = if prefix.is_empty() { widest } else { prefix.parse::<u8>().map_err(|_| entry.to_owned())? };
+            if prefix > widest {
+                return Err(entry.to_owned());
+            }
+            networks.push((address, prefix));
+        }
+        Ok(TrustedProxies(networks))
+    }
+
+    pub fn contains(&self, address: IpAddr) -> bool {
+        let address = canonical(address);
+        self.0.iter().any(|(network, prefix)| match (canonical(*network), address) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                masked(u32::from(n).into(), *prefix, 32) == masked(u32::from(a).into(), *prefix, 32)
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                masked(u128::from(n), *prefix, 128) == masked(u128::from(a), *prefix, 128)
+            }
+            _ => false,
+        })
+    }
+}
+
+fn masked(value: u128, prefix: u8, width: u8) -> u128 {
+    if prefix == 0 { 0 } else { value >> (width - prefix) }
+}
+
+/// An IPv4 address seen as IPv6 (`::ffff:10.0.0.1`) is the IPv4 address.
+pub fn canonical(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
+        v4 => v4,
     }
 }
 

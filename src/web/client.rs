@@ -10,44 +10,18 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
 use super::{AppError, AppState};
+pub use crate::config::TrustedProxies;
+use crate::config::canonical;
 
-/// Networks whose connections may say whom they forward (`10.0.0.0/8`, `127.0.0.1`, `::1`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
-
-impl TrustedProxies {
-    /// Parses a comma list of addresses and networks; the error names the entry that is neither.
-    pub fn parse(list: &str) -> Result<TrustedProxies, String> {
-        let mut networks = Vec::new();
-        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            let (address, prefix) = entry.split_once('/').unwrap_or((entry, ""));
-            let address: IpAddr = address.parse().map_err(|_| entry.to_owned())?;
-            let widest = if address.is_ipv4() { 32 } else { 128 };
-            let prefix = if prefix.is_empty() { widest } else { prefix.parse::<u8>().map_err(|_| entry.to_owned())? };
-            if prefix > widest {
-                return Err(entry.to_owned());
-            }
-            networks.push((address, prefix));
-        }
-        Ok(TrustedProxies(networks))
-    }
-
-    pub fn contains(&self, address: IpAddr) -> bool {
-        let address = canonical(address);
-        self.0.iter().any(|(network, prefix)| match (canonical(*network), address) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => {
-                masked(u32::from(n).into(), *prefix, 32) == masked(u32::from(a).into(), *prefix, 32)
-            }
-            (IpAddr::V6(n), IpAddr::V6(a)) => {
-                masked(u128::from(n), *prefix, 128) == masked(u128::from(a), *prefix, 128)
-            }
-            _ => false,
-        })
-    }
-
+/// Finding the client behind the trusted proxies of the configuration.
+pub trait ForwardedClient {
     /// The client's address: the connection's own, or, when that is a trusted proxy, the nearest
     /// address in the forwarding chain that is not itself a trusted proxy.
-    pub fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr;
+}
+
+impl ForwardedClient for TrustedProxies {
+    fn client(&self, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
         if !self.contains(peer) {
             return canonical(peer);
         }
@@ -59,18 +33,6 @@ impl TrustedProxies {
             }
         }
         canonical(peer)
-    }
-}
-
-fn masked(value: u128, prefix: u8, width: u8) -> u128 {
-    if prefix == 0 { 0 } else { value >> (width - prefix) }
-}
-
-/// An IPv4 address seen as IPv6 (`::ffff:10.0.0.1`) is the IPv4 address.
-fn canonical(address: IpAddr) -> IpAddr {
-    match address {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(address, IpAddr::V4),
-        v4 => v4,
     }
 }
 
@@ -176,6 +138,6 @@ mod tests {
         assert!(proxies.contains("::ffff:10.0.0.1".parse().unwrap()));
         assert!(!proxies.contains("11.0.0.1".parse().unwrap()));
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err() && TrustedProxies::parse("proxy.local").is_err());
-        assert!(TrustedProxies::parse("").unwrap().0.is_empty());
+        assert_eq!(TrustedProxies::parse("").unwrap(), TrustedProxies::default());
     }
 }
