@@ -14,6 +14,7 @@ pub mod moderation;
 pub mod notifications;
 pub mod polls;
 pub mod posts;
+pub mod privacy;
 pub mod profiles;
 pub mod search;
 pub mod seed;

@@ -461,7 +461,7 @@ async fn a_follow_sent_while_the_account_is_being_deleted_is_not_recorded() {
 
     // The deletion, as the admin page runs it, held open while Ana's follow arrives.
     let mut deletion = app.db.begin().await.unwrap();
-    townhall::accounts::store::anonymise(&mut deletion, bo_id).await.unwrap();
+    townhall::privacy::anonymise(&mut deletion, bo_id).await.unwrap();
     let following = tokio::spawn(async move { ana.post("/people/bo/follow", &[]).await });
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert!(!following.is_finished(), "the follow waits for the deletion");

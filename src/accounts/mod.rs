@@ -1,7 +1,6 @@
 //! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
 //! password hashing.
 
-pub mod data;
 pub mod invitations;
 pub mod password_links;
 pub mod routes;

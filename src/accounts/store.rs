@@ -220,11 +220,10 @@ pub async fn active_admins(db: &mut impl Exec) -> Result<i64, sqlx::Error> {
     Ok(n)
 }
 
-/// Deletes an account but keeps what it wrote, attributed to "Former employee": the name, e-mail,
-/// profile and password go, sessions end, follows and memberships end. The row stays so that posts,
-/// ideas and the audit log keep pointing somewhere.
-pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
-    crate::follows::store::forget(db, user_id).await?;
+/// The account row's part of deleting an account (see `privacy::anonymise`): the name, e-mail,
+/// profile and password go, sessions and notifications end, unused invitations stop working. The
+/// row stays so that posts, ideas and the audit log keep pointing somewhere.
+pub async fn forget_account(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
         sql("UPDATE users SET username = $2, email = $3, display_name = $5, password_hash = '!',
                               role = 'member', job_title = '', department = '', location = '', bio = '',
@@ -247,15 +246,7 @@ pub async fn anonymise(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Err
             .bind(now()),
     )
     .await?;
-    crate::communities::store::forget_member(db, user_id).await
-}
-
-/// Deletes an account and everything it wrote: posts (a post others answered stays as a "deleted"
-/// placeholder), replies, likes, poll votes, ideas, comments and idea votes; then anonymises it.
-pub async fn erase(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
-    crate::posts::store::erase_author(db, user_id).await?;
-    crate::ideas::store::erase_author(db, user_id).await?;
-    anonymise(db, user_id).await
+    Ok(())
 }
 
 /// People whose username, name, e-mail or department contains `query` (all when empty), with `role`

@@ -1,5 +1,5 @@
 //! Exports for admins: every post in a date range (JSON lines) and the member list (CSV), streamed in
-//! chunks. (All ideas of all campaigns are in `ideas::export`; "download my data" in `accounts::data`.)
+//! chunks. (All ideas of all campaigns are in `ideas::export`; "download my data" in `privacy::data`.)
 
 use askama::Template;
 use axum::Router;

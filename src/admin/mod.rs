@@ -267,10 +267,10 @@ async fn delete(
         return Err(AppError::BadRequest("This is the last administrator who can sign in.".into()));
     }
     let action = if form.mode == "erase" {
-        accounts::store::erase(&mut tx, person.id).await?;
+        crate::privacy::erase(&mut tx, person.id).await?;
         "user.erase"
     } else {
-        accounts::store::anonymise(&mut tx, person.id).await?;
+        crate::privacy::anonymise(&mut tx, person.id).await?;
         "user.anonymise"
     };
     let why = format!("@{} ({}): {reason}", person.username, person.display_name);

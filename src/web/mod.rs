@@ -96,7 +96,7 @@ pub fn router(state: AppState) -> Result<Router, tower_http::csrf::ConfigError> 
         .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
         .merge(crate::accounts::password_links::router())
-        .merge(crate::accounts::data::router())
+        .merge(crate::privacy::data::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), error::with_header))
         .layer(axum::middleware::from_fn_with_state((state.site.clone(), state.db.clone()), crate::site::middleware))

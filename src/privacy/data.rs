@@ -18,7 +18,7 @@ pub fn router() -> Router<AppState> {
 }
 
 #[derive(Template)]
-#[template(path = "accounts/data.html")]
+#[template(path = "privacy/data.html")]
 struct MyDataPage {
     layout: Layout,
 }
