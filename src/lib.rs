@@ -96,7 +96,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     search::outbox::set_enabled(&mut db.clone(), meili.is_some()).await?;
     let state = web::AppState {
         db: db.clone(),
-        sessions: db::sessions::DbSessionStore::new(db.clone()),
+        sessions: accounts::sessions::DbSessionStore::new(db.clone()),
         config: Arc::new(config),
         live: live.clone(),
         limits,
@@ -121,7 +121,7 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let cleanup = tokio::spawn(
-        db::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
+        accounts::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
     );
     let trending = tokio::spawn(refresh_trending(app.db.clone()));
     let changes = tokio::spawn(prune_post_changes(app.db.clone()));

@@ -4,6 +4,7 @@
 pub mod invitations;
 pub mod password_links;
 pub mod routes;
+pub mod sessions;
 pub mod store;
 
 use std::fmt;

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use tower_sessions::Session;
 
 use super::{Email, Password, Username, hash_password, invitations, store, verify_password};
+use crate::accounts::sessions::USER_ID_KEY;
 use crate::config::SignupPolicy;
-use crate::db::sessions::USER_ID_KEY;
 use crate::db::unique_violation;
 use crate::site::Site;
 use crate::web::auth::set_notice;

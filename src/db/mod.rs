@@ -5,7 +5,6 @@
 //! need different SQL, the store keeps both texts side by side and picks one with [`Exec::engine`].
 
 pub mod health;
-pub mod sessions;
 
 use std::borrow::Cow;
 use std::future::Future;

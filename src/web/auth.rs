@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use tower_sessions::Session;
 
 use super::{AppError, AppState};
+use crate::accounts::sessions::USER_ID_KEY;
 use crate::accounts::{User, store};
 use crate::db::Db;
-use crate::db::sessions::USER_ID_KEY;
 
 const NOTICE_KEY: &str = "notice";
 

@@ -64,7 +64,7 @@ impl From<askama::Error> for AppError {
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
         let message = error.to_string();
-        if message.contains(crate::db::sessions::UNAVAILABLE) {
+        if message.contains(crate::accounts::sessions::UNAVAILABLE) {
             AppError::Unavailable(message)
         } else {
             AppError::Internal(format!("session: {message}"))

@@ -27,9 +27,9 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 pub use auth::{CurrentUser, MaybeUser};
 pub use error::AppError;
 
+use crate::accounts::sessions::DbSessionStore;
 use crate::config::Config;
 use crate::db::Db;
-use crate::db::sessions::DbSessionStore;
 
 /// What every handler can reach. Cloned per request; every field is cheap to clone.
 #[derive(Clone)]

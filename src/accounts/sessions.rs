@@ -9,8 +9,8 @@ use time::OffsetDateTime;
 use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{self, ExpiredDeletion, SessionStore};
 
-use super::{Db, Exec, sql};
-use crate::accounts::User;
+use super::User;
+use crate::db::{Db, Exec, sql};
 
 /// The session key that holds the signed-in account's id.
 pub const USER_ID_KEY: &str = "user_id";
@@ -30,7 +30,7 @@ pub struct DbSessionStore {
     loaded: Arc<Mutex<HashMap<Id, Loaded>>>,
 }
 
-/// A row of [`crate::accounts::store::session_with_account_query`], kept as read.
+/// A row of [`super::store::session_with_account_query`], kept as read.
 #[derive(Debug)]
 struct Loaded {
     data: String,
@@ -89,7 +89,7 @@ impl DbSessionStore {
 pub const UNAVAILABLE: &str = "database unavailable: ";
 
 fn backend(error: sqlx::Error) -> session_store::Error {
-    if super::health::unavailable(&error) {
+    if crate::db::health::unavailable(&error) {
         session_store::Error::Backend(format!("{UNAVAILABLE}{error}"))
     } else {
         session_store::Error::Backend(error.to_string())
@@ -98,7 +98,7 @@ fn backend(error: sqlx::Error) -> session_store::Error {
 
 /// Binds a record to `$1..$4` as (id, user_id, data, expires_at). The account id is copied out of the
 /// data so that all sessions of one person can be ended at once.
-fn bind_record(query: super::Query, record: &Record) -> session_store::Result<super::Query> {
+fn bind_record(query: crate::db::Query, record: &Record) -> session_store::Result<crate::db::Query> {
     let data = serde_json::to_string(&record.data).map_err(|e| session_store::Error::Encode(e.to_string()))?;
     let user_id = record.data.get(USER_ID_KEY).and_then(|v| v.as_i64());
     Ok(query.bind(record.id.to_string()).bind(user_id).bind(data).bind(record.expiry_date.unix_timestamp()))
@@ -147,7 +147,7 @@ impl SessionStore for DbSessionStore {
         let update = sql("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id = $1");
         match self.db.clone().execute(bind_record(update, record)?).await {
             // The request itself has been answered; a later request refreshes the session.
-            Err(e) if super::health::storage_full(&e) => {
+            Err(e) if crate::db::health::storage_full(&e) => {
                 tracing::warn!(error = %e, "session not refreshed: the database's disk is full");
                 Ok(())
             }
@@ -159,7 +159,7 @@ impl SessionStore for DbSessionStore {
         let row: Option<Loaded> = self
             .db
             .clone()
-            .fetch_optional(crate::accounts::store::session_with_account_query(id.to_string(), super::now()))
+            .fetch_optional(super::store::session_with_account_query(id.to_string(), crate::db::now()))
             .await
             .map_err(backend)?;
         let Some(loaded) = row else {
@@ -187,7 +187,7 @@ impl ExpiredDeletion for DbSessionStore {
     async fn delete_expired(&self) -> session_store::Result<()> {
         self.db
             .clone()
-            .execute(sql("DELETE FROM sessions WHERE expires_at <= $1").bind(super::now()))
+            .execute(sql("DELETE FROM sessions WHERE expires_at <= $1").bind(crate::db::now()))
             .await
             .map_err(backend)?;
         Ok(())
