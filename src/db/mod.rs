@@ -72,9 +72,8 @@ impl PgDb {
 /// Writes have a connection of their own (`writes`): a writer whose turn has come then never waits
 /// for a connection behind the readers. Sharing the readers' pool, it did: sqlx hands a released
 /// connection to whoever asks first, and a waiter that misses one queues again at the back, so
-/// under 56 clients reading home as fast as the cache lets them, one writer waited over 5 s with
-/// the turn held and the seven writers behind it were refused (503) in 3 of 13 runs
-/// (docs/benchmarks.md).
+/// under many clients reading home a writer could wait seconds with the turn held, and the writers
+/// behind it were refused (docs/benchmarks.md).
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     pool: SqlitePool,
@@ -216,8 +215,7 @@ pub fn escape_like(text: &str) -> String {
 /// of 8) rather than `n` itself, the rest bound to NULL by [`Query::bind_list`]. Each distinct text
 /// is a statement that every connection prepares, and PostgreSQL plans it with its values on each of
 /// its first five calls before settling on one plan: with a text per length, a new connection spent
-/// seconds planning feeds' reply previews (about 6 ms for ten threads, each time) before its pages
-/// ran at full speed.
+/// seconds planning feeds' reply previews before its pages ran at full speed (docs/benchmarks.md).
 pub fn list_size(n: usize) -> usize {
     match n {
         0..=2 => n,
@@ -313,8 +311,8 @@ impl Query {
     /// On PostgreSQL, plans the statement with its actual values on every call instead of keeping
     /// it prepared. A prepared statement switches to a generic plan (one for any values) after five
     /// calls; for a query whose filters are optional (`$3 = '' OR u.username = $3`) that plan is
-    /// chosen blind, and for search it was a nested loop that took 45 s where the planned-per-call
-    /// one takes 66 ms. SQLite has no such switch, so this changes nothing there.
+    /// chosen blind, and for search it was a nested loop thousands of times slower than the plan
+    /// made per call (docs/benchmarks.md). SQLite has no such switch, so this changes nothing there.
     pub fn planned_per_call(mut self) -> Self {
         self.reused = false;
         self
@@ -600,10 +598,8 @@ const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 ///
 /// Memoize caches a nested loop's inner lookups by key. PostgreSQL 15 sizes its hash table from the
 /// rows the join would give without the query's `LIMIT` and builds it afresh on every execution: the
-/// `/all` page's query (31 posts, joined to their authors, parents and communities) spent 0.6 ms of its
-/// 0.75 ms building four of them on 10,000 people, and more on larger companies. Every Townhall query
-/// reads a page or a few rows by index, where Memoize saves nothing; without it the same query took
-/// 0.13 ms (`pgbench -M prepared`, one client).
+/// `/all` page's query spent most of its time building them. Every Townhall query reads a page or a
+/// few rows by index, where Memoize saves nothing (figures: docs/benchmarks.md).
 async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
     let options = PgConnectOptions::from_str(url)?.options([("enable_memoize", "off")]);
     PgPoolOptions::new()

@@ -267,10 +267,9 @@ pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<
 /// The query behind [`latest_replies`], also for checking its plan.
 ///
 /// On SQLite each copy reads its replies with their authors, parents and communities. PostgreSQL
-/// builds a plan node for every table of every copy on each execution, which took 0.84 ms for 30
-/// threads at 10,000 people; there the copies read only the replies' ids, and one join looks up the
-/// rest (0.25 ms, `pgbench -M prepared`). SQLite given that form moves the join into every copy, with
-/// a sort each, and took six times as long.
+/// builds a plan node for every table of every copy on each execution, so there the copies read only
+/// the replies' ids and one join looks up the rest; SQLite given that form moves the join into every
+/// copy, with a sort each, and is slower. (Figures: docs/benchmarks.md, "Figures behind the code".)
 pub fn latest_replies_query(engine: Engine, root_ids: &[i64]) -> Query {
     let query = match engine {
         Engine::Sqlite => sql_union_all(

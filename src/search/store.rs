@@ -45,10 +45,9 @@ macro_rules! post_search_rules {
 
 /// Posts and replies matching `query` that `viewer_id` may see, best first. Relevance is ranked
 /// among the newest 1,000 matching posts: ranking every match of a common word in a million posts
-/// costs a scan of all of them (0.6 s at the 95th percentile in `bench_search` before this bound),
-/// while a word rare enough to matter has fewer matches than that and is ranked over all of them.
-/// (The bound was 2,000 until the 100,000-person benchmark: each candidate is a lookup of its post
-/// for the permission rules, 20 ms of a search for 2,000 against 8 for 500.)
+/// costs a scan of all of them, while a word rare enough to matter has fewer matches than that and
+/// is ranked over all of them. Each candidate is a lookup of its post for the permission rules, so
+/// the bound is also the cost of a search. (Figures: docs/benchmarks.md, "Figures behind the code".)
 pub async fn posts(
     db: &mut impl Exec,
     query: &Parsed,
@@ -136,8 +135,8 @@ macro_rules! idea_search_rules {
 }
 
 /// Ideas matching `query` in campaigns `viewer_id` may see (`manager`: drafts too), best first,
-/// ranked among the newest [`RANKED_AMONG`] matches as posts are: a common word matched 13,000 of
-/// 100,000 seeded ideas, and ranking them all took 16 ms (700 ms under load).
+/// ranked among the newest [`RANKED_AMONG`] matches as posts are: a common word matches a large share
+/// of all ideas, and ranking them all is slow under load (docs/benchmarks.md).
 /// With `any`, one matching word is enough (for "similar ideas").
 #[allow(clippy::too_many_arguments)]
 pub async fn ideas(
@@ -259,7 +258,7 @@ const TOPIC_CANDIDATES: i64 = 50;
 /// Topics starting with the query's first word, with how many posts `viewer_id` may see carry them
 /// (at most [`TOPIC_COUNT_CAP`]), most used first. Topics are stored in lower case; the candidates
 /// are read as a range of the `(topic, post_id)` key, and counting stops at the cap: counting every
-/// post of "#meeting" in a company of 100,000 took 30-75 ms per search.
+/// post of a common topic in a large company is far too slow for a search (docs/benchmarks.md).
 pub async fn topics(
     db: &mut impl Exec,
     query: &Parsed,

@@ -19,8 +19,8 @@ pub struct Audience {
 
 /// How many homes of one audience (an author's followers, a topic's followers, a community's
 /// members) one of [`deliver_next`]'s transactions writes at most: a larger audience is written that
-/// many at a time. At roughly 20 µs a row on SQLite, a chunk holds the writer for about 10 ms, where
-/// a post by someone 60,000 people follow would hold it for over a second.
+/// many at a time, so a chunk holds SQLite's one writer briefly, where a post by someone tens of
+/// thousands follow would hold it for over a second (docs/benchmarks.md).
 pub const CHUNK: i64 = 500;
 
 /// One group of readers a post is delivered to, walked in order of user id.
