@@ -146,6 +146,23 @@ async fn a_new_colleague_signs_up_posts_follows_someone_and_sees_their_post_at_h
     browser.close().await.unwrap();
 }
 
+/// Makes and publishes, over HTTP, the campaign "Greener office" (open now, 3 votes each); returns
+/// its path.
+async fn greener_office(manager: &common::Person) -> String {
+    let at = townhall::db::now();
+    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
+    let form = [
+        ("title", "Greener office"),
+        ("question", "How do we save energy?"),
+        ("opens_at", opens.as_str()),
+        ("closes_at", closes.as_str()),
+        ("vote_budget", "3"),
+    ];
+    let campaign = manager.post("/campaigns/new", &form).await.location.expect("the campaign is made");
+    manager.post(&format!("{campaign}/publish"), &[]).await;
+    campaign
+}
+
 /// Signs a new person up through the browser's own sign-up form.
 async fn sign_up_in_browser(browser: &Client, base: &str, username: &str) {
     browser.goto(&format!("{base}/signup")).await.unwrap();
@@ -255,22 +272,7 @@ async fn an_employee_submits_and_votes_for_an_idea_and_a_manager_selects_it() {
     }
     let app = TestApp::spawn(Engine::Sqlite).await;
     let manager = app.signed_up("boss").await; // first account: admin, runs campaigns
-    let at = townhall::db::now();
-    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
-    let made = manager
-        .post(
-            "/campaigns/new",
-            &[
-                ("title", "Greener office"),
-                ("question", "How do we save energy?"),
-                ("opens_at", &opens),
-                ("closes_at", &closes),
-                ("vote_budget", "3"),
-            ],
-        )
-        .await;
-    let campaign = made.location.unwrap();
-    manager.post(&format!("{campaign}/publish"), &[]).await;
+    let campaign = greener_office(&manager).await;
 
     let (_driver, browser) = start_browser().await;
     sign_up_in_browser(&browser, &app.base, "ana").await;
@@ -466,22 +468,7 @@ async fn every_main_page_fits_a_phone_screen() {
         .status,
         303
     );
-    let at = townhall::db::now();
-    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
-    let made = ana
-        .post(
-            "/campaigns/new",
-            &[
-                ("title", "Greener office"),
-                ("question", "How do we save energy?"),
-                ("opens_at", &opens),
-                ("closes_at", &closes),
-                ("vote_budget", "3"),
-            ],
-        )
-        .await;
-    let campaign = made.location.unwrap();
-    ana.post(&format!("{campaign}/publish"), &[]).await;
+    let campaign = greener_office(&ana).await;
     let idea = bo
         .post(
             &format!("{campaign}/ideas"),

@@ -15,7 +15,7 @@ use tower_sessions::Session;
 use super::{Password, hash_password};
 use crate::web::auth::set_notice;
 use crate::web::form::FormErrors;
-use crate::web::layout::{Layout, render, render_status};
+use crate::web::layout::{Layout, render_status};
 use crate::web::{AppError, AppState, MaybeUser};
 
 pub fn router() -> Router<AppState> {
@@ -154,6 +154,22 @@ struct SetPasswordPage {
 const GONE: &str =
     "This link has been used, has expired, or a newer one was made. Ask an administrator for a new link.";
 
+/// The set-password form for the account a live link is for.
+async fn form_page(
+    db: &mut crate::db::Db,
+    token: String,
+    user_id: i64,
+    purpose: Purpose,
+    errors: FormErrors,
+) -> Result<Response, AppError> {
+    let user = super::store::find_by_id(db, user_id).await?.ok_or(AppError::NotFound)?;
+    let welcome = purpose == Purpose::Welcome;
+    let title = if welcome { "Set your password" } else { "Choose a new password" };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let page = SetPasswordPage { layout: Layout::bare(title), token, username: user.username, welcome, errors };
+    render_status(status, &page)
+}
+
 async fn page(
     State(state): State<AppState>,
     _visitor: MaybeUser,
@@ -163,16 +179,7 @@ async fn page(
     let Some((user_id, purpose)) = live(&mut db, &token).await? else {
         return Err(AppError::Gone(GONE));
     };
-    let user = super::store::find_by_id(&mut db, user_id).await?.ok_or(AppError::NotFound)?;
-    let welcome = purpose == Purpose::Welcome;
-    let title = if welcome { "Set your password" } else { "Choose a new password" };
-    render(&SetPasswordPage {
-        layout: Layout::bare(title),
-        token,
-        username: user.username,
-        welcome,
-        errors: FormErrors::default(),
-    })
+    form_page(&mut db, token, user_id, purpose, FormErrors::default()).await
 }
 
 async fn live(db: &mut crate::db::Db, token: &str) -> Result<Option<(i64, Purpose)>, AppError> {
@@ -205,11 +212,7 @@ async fn set(
         errors.add("confirm_password", "The two passwords differ.");
     }
     let (Some(password), true) = (password, errors.is_empty()) else {
-        let user = super::store::find_by_id(&mut db, user_id).await?.ok_or(AppError::NotFound)?;
-        let welcome = purpose == Purpose::Welcome;
-        let title = if welcome { "Set your password" } else { "Choose a new password" };
-        let page = SetPasswordPage { layout: Layout::bare(title), token, username: user.username, welcome, errors };
-        return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
+        return form_page(&mut db, token, user_id, purpose, errors).await;
     };
     let hash = hash_password(password).await?;
     let mut tx = state.db.begin().await?;

@@ -64,16 +64,21 @@ struct NewUsersForm {
     csv: String,
 }
 
+/// The page with the form as typed, a refusal, and what was made.
+async fn page(
+    current: &CurrentUser,
+    form: NewUsersForm,
+    error: Option<String>,
+    made: Vec<Made>,
+) -> Result<Response, AppError> {
+    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let layout = Layout::for_user(current, "Create accounts").await?;
+    render_status(status, &NewUsersPage { layout, form, error, made, welcome_days: password_links::WELCOME_DAYS })
+}
+
 async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
     require_admin(&current)?;
-    let layout = Layout::for_user(&current, "Create accounts").await?;
-    render(&NewUsersPage {
-        layout,
-        form: NewUsersForm::default(),
-        error: None,
-        made: Vec::new(),
-        welcome_days: password_links::WELCOME_DAYS,
-    })
+    page(&current, NewUsersForm::default(), None, Vec::new()).await
 }
 
 /// The fields of one CSV line; a field may be quoted ("Lee, Ana"), with `""` for a quote inside.
@@ -182,17 +187,7 @@ async fn create(
     require_admin(&current)?;
     let wanted = match wanted(&form) {
         Ok(wanted) => wanted,
-        Err(error) => {
-            let layout = Layout::for_user(&current, "Create accounts").await?;
-            let page = NewUsersPage {
-                layout,
-                form,
-                error: Some(error),
-                made: Vec::new(),
-                welcome_days: password_links::WELCOME_DAYS,
-            };
-            return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
-        }
+        Err(error) => return page(&current, form, Some(error), Vec::new()).await,
     };
     let mut made = Vec::with_capacity(wanted.len());
     for one in &wanted {
@@ -203,15 +198,8 @@ async fn create(
         };
         made.push(Made { line: one.line, name: one.name.clone(), email: one.email.clone(), username, outcome });
     }
-    let layout = Layout::for_user(&current, "Create accounts").await?;
     // The form comes back empty: what was made is listed, and a second submit would only repeat it.
-    render(&NewUsersPage {
-        layout,
-        form: NewUsersForm::default(),
-        error: None,
-        made,
-        welcome_days: password_links::WELCOME_DAYS,
-    })
+    page(&current, NewUsersForm::default(), None, made).await
 }
 
 #[derive(Template)]
