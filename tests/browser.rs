@@ -688,7 +688,7 @@ async fn full_first_day(width: u32, height: u32) {
     name.clear().await.unwrap();
     name.send_keys("Acme Voice").await.unwrap();
     click(&browser, "form[action='/admin/settings'] button[type=submit]").await;
-    wait_for_text(&browser, "Acme Voice").await;
+    wait_for_text(&browser, "Settings saved.").await;
     browser.goto(&go("/admin/users/new")).await.unwrap();
     fill(
         &browser,
@@ -706,7 +706,7 @@ async fn full_first_day(width: u32, height: u32) {
     browser.goto(&go("/admin/users?q=mia")).await.unwrap();
     click(&browser, "#role-mia option[value='manager']").await;
     click(&browser, "form[action='/admin/users/mia/role'] button").await;
-    wait_for_text(&browser, "manager").await;
+    wait_for_text(&browser, "Mia Manager is now a manager.").await;
     menu_sign_out(&browser).await;
 
     // Each new person sets a password from their link; the manager publishes a campaign, open now.
@@ -763,7 +763,7 @@ async fn full_first_day(width: u32, height: u32) {
     browser.goto(&go(&format!("/report/post/{post}"))).await.unwrap();
     click(&browser, "input[name=reason][value=spam]").await;
     click(&browser, "form[action^='/report/'] button[type=submit]").await;
-    wait_for_text(&browser, "report").await;
+    wait_for_text(&browser, "A moderator will look at it").await;
     menu_sign_out(&browser).await;
 
     // The member reads both stages, each with its reason.
@@ -778,10 +778,10 @@ async fn full_first_day(width: u32, height: u32) {
     browser.goto(&go("/moderation")).await.unwrap();
     wait_for_text(&browser, "Lunch in the atrium").await;
     click(&browser, &format!("form[action='/moderation/post/{post}/hide'] button")).await;
-    wait_for_text(&browser, "hidden").await;
+    wait_for_text(&browser, "The post is hidden.").await;
     browser.goto(&go("/moderation/handled")).await.unwrap();
     click(&browser, &format!("form[action='/moderation/post/{post}/restore'] button")).await;
-    wait_for_text(&browser, "restored").await;
+    wait_for_text(&browser, "The post is visible again.").await;
     browser.goto(&go(&format!("/posts/{post}"))).await.unwrap();
     let page = wait_for_text(&browser, "Lunch in the atrium").await;
     assert!(!page.contains("Hidden by a moderator"), "the post is back");
@@ -802,6 +802,7 @@ async fn set_password_in_browser(browser: &Client, link: &str) {
 
 /// Signs out through the header, unfolding the menu first where it is folded (phones).
 async fn menu_sign_out(browser: &Client) {
+    wait_for_text(browser, "site-menu").await;
     browser.execute("document.querySelector('.site-menu').open = true;", vec![]).await.unwrap();
     click(browser, "form[action='/logout'] button").await;
     wait_for_text(browser, "Sign in to").await;
