@@ -3,7 +3,7 @@
 
 use super::{Community, Standing};
 use crate::db::{Db, Engine, Exec, now, sql};
-use crate::notifications::{self, Kind};
+use crate::notifications::{self, About, Kind};
 use crate::timeline;
 
 macro_rules! community_select {
@@ -152,7 +152,8 @@ pub async fn request(db: &Db, community_id: i64, user_id: i64) -> Result<(), sql
         .await?;
     if added == 1 {
         for admin in admin_ids(&mut tx, community_id).await? {
-            notifications::store::notify_community(&mut tx, admin, Kind::JoinRequest, user_id, community_id).await?;
+            notifications::store::notify(&mut tx, admin, Kind::JoinRequest, user_id, About::Community(community_id))
+                .await?;
         }
     }
     tx.commit().await
@@ -177,7 +178,8 @@ pub async fn approve(db: &Db, community_id: i64, user_id: i64, admin_id: i64) ->
         .await?;
     if asked == 1 {
         add_member(&mut tx, community_id, user_id, false).await?;
-        notifications::store::notify_community(&mut tx, user_id, Kind::JoinApproved, admin_id, community_id).await?;
+        notifications::store::notify(&mut tx, user_id, Kind::JoinApproved, admin_id, About::Community(community_id))
+            .await?;
     }
     tx.commit().await?;
     Ok(asked == 1)
@@ -210,7 +212,7 @@ pub async fn invite(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> 
         )
         .await?;
     if added == 1 {
-        notifications::store::notify_community(&mut tx, user_id, Kind::Invite, admin_id, community_id).await?;
+        notifications::store::notify(&mut tx, user_id, Kind::Invite, admin_id, About::Community(community_id)).await?;
     }
     tx.commit().await
 }

@@ -16,7 +16,7 @@ use crate::accounts;
 use crate::db::{Exec, now};
 use crate::ideas::store as ideas;
 use crate::ideas::store::IdeaRow;
-use crate::notifications::{self, Kind};
+use crate::notifications::{self, About, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
 use crate::web::form::{FormErrors, local_path};
@@ -475,7 +475,7 @@ async fn act(
             // The warning says what it is about: the first line of the text (an idea's title).
             let about = excerpt(target.text.lines().next().unwrap_or_default(), 80);
             let told = format!("About your {noun} “{about}”: {message}");
-            notifications::store::notify_message(&mut tx, target.author_id, Kind::Warning, me, &told).await?;
+            notifications::store::notify(&mut tx, target.author_id, Kind::Warning, me, About::Message(&told)).await?;
             store::resolve(&mut tx, kind, id, Outcome::Warned, me).await?;
             // An anonymous author stays anonymous in the log too: the entry names the idea.
             if target.anonymous {

@@ -2,7 +2,7 @@
 
 use super::{ObjectKind, Outcome};
 use crate::db::{Exec, now, sql, sql_in};
-use crate::notifications::{self, Kind};
+use crate::notifications::{self, About, Kind};
 
 /// A new report; false when this person reported this already.
 pub async fn report(
@@ -178,7 +178,7 @@ pub async fn resolve(
     .await?;
     let message = outcome.for_reporter(kind.noun());
     for reporter in reporters.iter().filter_map(|(r,)| *r) {
-        notifications::store::notify_message(db, reporter, Kind::ReportOutcome, moderator_id, &message).await?;
+        notifications::store::notify(db, reporter, Kind::ReportOutcome, moderator_id, About::Message(&message)).await?;
     }
     Ok(reporters.len())
 }

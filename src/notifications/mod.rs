@@ -4,6 +4,8 @@
 pub mod routes;
 pub mod store;
 
+pub use store::About;
+
 /// The header badge's text for an unread count: the count, or "99+" beyond what
 /// [`store::unread_count`] counts. The page and its live updates both show this.
 pub fn unread_label(count: i64) -> String {

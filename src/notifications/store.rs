@@ -7,104 +7,61 @@ use crate::posts::store::visible_to;
 /// How many recent notifications the page reads before grouping them.
 const RECENT: i64 = 200;
 
-/// Tells `recipient_id` that `actor_id` did something about a post; nobody is told of their own
-/// actions, nor of a post they may not see (a mention in a private community they are not in).
+/// What a notification is about.
+#[derive(Debug, Clone, Copy)]
+pub enum About<'a> {
+    /// A post (a reply, a mention, a like), or nothing more than the actor (a follow).
+    Post(Option<i64>),
+    /// An idea (a comment, an answer, a mention in a comment, an official response).
+    Idea(i64),
+    /// A community (an invitation, a join request, an approval).
+    Community(i64),
+    /// Words of a moderator's (a warning, what became of a report).
+    Message(&'a str),
+}
+
+/// Tells `recipient_id` that `actor_id` did something. Nobody is told of their own actions, nor of a
+/// post they may not see (a mention in a private community they are not in); a moderator's message
+/// always goes.
 pub async fn notify(
     db: &mut impl Exec,
     recipient_id: i64,
     kind: Kind,
     actor_id: i64,
-    post_id: Option<i64>,
+    about: About<'_>,
 ) -> Result<(), sqlx::Error> {
-    if recipient_id == actor_id {
+    if recipient_id == actor_id && !matches!(about, About::Message(_)) {
         return Ok(());
     }
-    db.execute(
-        sql("INSERT INTO notifications (recipient_id, kind, actor_id, post_id, created_at)
+    // `$4` is now, `$5` what it is about.
+    let text = match about {
+        About::Post(_) => {
+            "INSERT INTO notifications (recipient_id, kind, actor_id, created_at, post_id)
              SELECT $1, $2, $3, $4, $5
              WHERE NOT EXISTS (SELECT 1 FROM posts p
-                               WHERE p.id = $4 AND p.members_only IS NOT NULL
+                               WHERE p.id = $5 AND p.members_only IS NOT NULL
                                  AND NOT EXISTS (SELECT 1 FROM community_members m
-                                                 WHERE m.community_id = p.members_only AND m.user_id = $1))")
-        .bind(recipient_id)
-        .bind(kind.as_str())
-        .bind(actor_id)
-        .bind(post_id)
-        .bind(now()),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Tells `recipient_id` something in words: a moderator's warning, or what became of their report.
-pub async fn notify_message(
-    db: &mut impl Exec,
-    recipient_id: i64,
-    kind: Kind,
-    actor_id: i64,
-    message: &str,
-) -> Result<(), sqlx::Error> {
-    db.execute(
-        sql(
-            "INSERT INTO notifications (recipient_id, kind, actor_id, message, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(recipient_id)
-        .bind(kind.as_str())
-        .bind(actor_id)
-        .bind(message)
-        .bind(now()),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Tells `recipient_id` of something about a community (an invitation, a join request, an approval).
-pub async fn notify_community(
-    db: &mut impl Exec,
-    recipient_id: i64,
-    kind: Kind,
-    actor_id: i64,
-    community_id: i64,
-) -> Result<(), sqlx::Error> {
-    if recipient_id == actor_id {
-        return Ok(());
-    }
-    db.execute(
-        sql("INSERT INTO notifications (recipient_id, kind, actor_id, community_id, created_at)
-             VALUES ($1, $2, $3, $4, $5)")
-        .bind(recipient_id)
-        .bind(kind.as_str())
-        .bind(actor_id)
-        .bind(community_id)
-        .bind(now()),
-    )
-    .await?;
-    Ok(())
-}
-
-/// Tells `recipient_id` of something about an idea (a comment, an official response); nobody is told
-/// of their own actions.
-pub async fn notify_idea(
-    db: &mut impl Exec,
-    recipient_id: i64,
-    kind: Kind,
-    actor_id: i64,
-    idea_id: i64,
-) -> Result<(), sqlx::Error> {
-    if recipient_id == actor_id {
-        return Ok(());
-    }
-    db.execute(
-        sql(
-            "INSERT INTO notifications (recipient_id, kind, actor_id, idea_id, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(recipient_id)
-        .bind(kind.as_str())
-        .bind(actor_id)
-        .bind(idea_id)
-        .bind(now()),
-    )
-    .await?;
+                                                 WHERE m.community_id = p.members_only AND m.user_id = $1))"
+        }
+        About::Idea(_) => {
+            "INSERT INTO notifications (recipient_id, kind, actor_id, created_at, idea_id) VALUES ($1, $2, $3, $4, $5)"
+        }
+        About::Community(_) => {
+            "INSERT INTO notifications (recipient_id, kind, actor_id, created_at, community_id)
+             VALUES ($1, $2, $3, $4, $5)"
+        }
+        About::Message(_) => {
+            "INSERT INTO notifications (recipient_id, kind, actor_id, created_at, message) VALUES ($1, $2, $3, $4, $5)"
+        }
+    };
+    let query = sql(text).bind(recipient_id).bind(kind.as_str()).bind(actor_id).bind(now());
+    let query = match about {
+        About::Post(post_id) => query.bind(post_id),
+        About::Idea(idea_id) => query.bind(idea_id),
+        About::Community(community_id) => query.bind(community_id),
+        About::Message(message) => query.bind(message.to_owned()),
+    };
+    db.execute(query).await?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW};
 use crate::db::{Db, Engine, Exec, Tx, now, sql};
 use crate::ideas::Stage;
-use crate::notifications::{self, Kind};
+use crate::notifications::{self, About, Kind};
 
 /// Locks the ideas `ids` that stand (are not merged into another) for the rest of the transaction,
 /// in id order, and returns them with their stages. On PostgreSQL a row another transaction is
@@ -98,7 +98,7 @@ pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Resu
             .bind(idea.id),
     )
     .await?;
-    notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, idea.id).await?;
+    notifications::store::notify(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, About::Idea(idea.id)).await?;
     tx.commit().await
 }
 

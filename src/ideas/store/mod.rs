@@ -7,7 +7,7 @@ pub use curation::*;
 
 use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Stage};
 use crate::db::{Db, Engine, Exec, now, sql};
-use crate::notifications::{self, Kind};
+use crate::notifications::{self, About, Kind};
 
 macro_rules! campaign_columns {
     () => {
@@ -487,17 +487,19 @@ pub async fn add_comment(
     if let Some((_, answered)) = parent
         && !told.contains(&answered)
     {
-        notifications::store::notify_idea(&mut tx, answered, Kind::CommentReply, author_id, idea.id).await?;
+        notifications::store::notify(&mut tx, answered, Kind::CommentReply, author_id, About::Idea(idea.id)).await?;
         told.push(answered);
     }
     for recipient in crate::posts::store::user_ids(&mut tx, &mentioned).await? {
         if !told.contains(&recipient) {
-            notifications::store::notify_idea(&mut tx, recipient, Kind::IdeaMention, author_id, idea.id).await?;
+            notifications::store::notify(&mut tx, recipient, Kind::IdeaMention, author_id, About::Idea(idea.id))
+                .await?;
             told.push(recipient);
         }
     }
     if !told.contains(&idea.author_id) {
-        notifications::store::notify_idea(&mut tx, idea.author_id, Kind::IdeaComment, author_id, idea.id).await?;
+        notifications::store::notify(&mut tx, idea.author_id, Kind::IdeaComment, author_id, About::Idea(idea.id))
+            .await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -519,7 +521,8 @@ pub async fn edit_comment(db: &Db, comment: &CommentRow, idea_id: i64, body: &st
     let before: Vec<&str> = comment.mentions.split_whitespace().collect();
     let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
     for recipient in crate::posts::store::user_ids(&mut tx, &new).await? {
-        notifications::store::notify_idea(&mut tx, recipient, Kind::IdeaMention, comment.author_id, idea_id).await?;
+        notifications::store::notify(&mut tx, recipient, Kind::IdeaMention, comment.author_id, About::Idea(idea_id))
+            .await?;
     }
     tx.commit().await
 }
