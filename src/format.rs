@@ -20,13 +20,21 @@ pub struct Zone {
 impl Zone {
     pub const UTC: Zone = Zone { name: "UTC", tz: tz::TimeZoneRef::utc() };
 
-    /// The zone named so (any case), if the database has it.
+    /// The zone named so (any case), if the database has it. Every request looks up its zone, so the
+    /// names (sorted without regard to case) are searched by halves; a linear scan backs that up
+    /// only for a name not found, which is rare (a typo in a form).
     pub fn named(name: &str) -> Option<Zone> {
         let name = name.trim();
         if name.is_empty() || name.len() > 64 {
             return None;
         }
-        let canonical = tzdb::TZ_NAMES.iter().find(|n| n.eq_ignore_ascii_case(name))?;
+        let lower = |text: &str| text.bytes().map(|b| b.to_ascii_lowercase()).collect::<Vec<u8>>();
+        let wanted = lower(name);
+        let names = tzdb::TZ_NAMES;
+        let canonical = match names.binary_search_by(|n| lower(n).cmp(&wanted)) {
+            Ok(at) => names[at],
+            Err(_) => names.iter().find(|n| n.eq_ignore_ascii_case(name))?,
+        };
         Some(Zone { name: canonical, tz: tzdb::tz_by_name(canonical)? })
     }
 
@@ -193,6 +201,11 @@ mod tests {
         .await;
         assert!(Zone::named("Mars/Olympus").is_none() && Zone::named("").is_none());
         assert!(zone_names().contains(&"America/New_York"));
+        // Every name is found by itself and in another case.
+        for name in zone_names() {
+            assert_eq!(Zone::named(name).map(|z| z.name()), Some(*name));
+            assert_eq!(Zone::named(&name.to_uppercase()).map(|z| z.name()), Some(*name), "{name}");
+        }
     }
 
     #[test]

@@ -121,7 +121,19 @@ pub async fn issue(
     actor: Option<i64>,
 ) -> Result<String, sqlx::Error> {
     let mut tx = db.begin().await?;
-    let token = store::create(&mut tx, user_id, purpose, actor).await?;
+    let token = issue_in(&mut tx, user_id, purpose, actor).await?;
+    tx.commit().await?;
+    Ok(token)
+}
+
+/// [`issue`] inside the caller's transaction.
+pub async fn issue_in(
+    tx: &mut crate::db::Tx,
+    user_id: i64,
+    purpose: Purpose,
+    actor: Option<i64>,
+) -> Result<String, sqlx::Error> {
+    let token = store::create(tx, user_id, purpose, actor).await?;
     let action = match purpose {
         Purpose::Welcome => "password_link.welcome",
         Purpose::Reset => "password_link.reset",
@@ -131,8 +143,7 @@ pub async fn issue(
         Some(actor) => (actor, ""),
         None => (user_id, "made on the command line"),
     };
-    crate::audit::record(&mut tx, actor, action, "user", user_id, detail).await?;
-    tx.commit().await?;
+    crate::audit::record(tx, actor, action, "user", user_id, detail).await?;
     Ok(token)
 }
 

@@ -1,7 +1,7 @@
 //! SQL for accounts.
 
 use super::{Role, User};
-use crate::db::{Db, Engine, Exec, now, sql};
+use crate::db::{Db, Engine, Exec, Tx, now, sql};
 
 /// The columns of [`User`], in its field order.
 macro_rules! user_columns {
@@ -29,6 +29,14 @@ pub struct NewAccount<'a> {
 /// invitation, spends it in the same transaction: `RowNotFound` when it is no longer valid.
 pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Error> {
     let mut tx = db.begin().await?;
+    let user = insert_in(&mut tx, account).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// [`insert`] inside the caller's transaction, so that what goes with a new account (an audit entry,
+/// a set-password link) commits with it or not at all.
+pub async fn insert_in(tx: &mut Tx, account: NewAccount<'_>) -> Result<User, sqlx::Error> {
     if tx.engine() == Engine::Postgres {
         tx.execute(sql("SELECT pg_advisory_xact_lock($1)").bind(SIGN_UP_LOCK)).await?;
     }
@@ -51,11 +59,10 @@ pub async fn insert(db: &Db, account: NewAccount<'_>) -> Result<User, sqlx::Erro
         )
         .await?;
     if let Some(token) = account.invitation
-        && !super::invitations::store::spend(&mut tx, token, user.id).await?
+        && !super::invitations::store::spend(tx, token, user.id).await?
     {
         return Err(sqlx::Error::RowNotFound);
     }
-    tx.commit().await?;
     Ok(user)
 }
 
@@ -175,15 +182,19 @@ pub async fn suspend(db: &mut impl Exec, user_id: i64, until: i64, reason: &str)
 const SUSPENDED_SESSION_DAYS: i64 = 14;
 
 /// The account whose session `session_id` was ended by a suspension, once: the entry goes with the
-/// answer.
+/// answer. Read first and written only on a hit: almost every stale cookie names no such session,
+/// and a write would take SQLite's writer turn for nothing.
 pub async fn take_suspended_session(db: &mut impl Exec, session_id: &str) -> Result<Option<i64>, sqlx::Error> {
     let row: Option<(i64,)> = db
         .fetch_optional(
-            sql("DELETE FROM suspended_sessions WHERE id = $1 AND ended_at > $2 RETURNING user_id")
+            sql("SELECT user_id FROM suspended_sessions WHERE id = $1 AND ended_at > $2")
                 .bind(session_id)
                 .bind(now() - SUSPENDED_SESSION_DAYS * 86_400),
         )
         .await?;
+    if row.is_some() {
+        db.execute(sql("DELETE FROM suspended_sessions WHERE id = $1").bind(session_id)).await?;
+    }
     Ok(row.map(|(id,)| id))
 }
 

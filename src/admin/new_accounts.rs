@@ -158,16 +158,17 @@ async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Re
             role: Some(accounts::Role::Member),
             invitation: None,
         };
-        match store::insert(&state.db, account).await {
-            Ok(user) => {
-                let mut db = state.db.clone();
-                crate::audit::record(&mut db, admin, "user.create", "user", user.id, email.as_str())
-                    .await
-                    .map_err(db_error)?;
-                let token =
-                    password_links::issue(&state.db, user.id, Purpose::Welcome, Some(admin)).await.map_err(db_error)?;
-                return Ok((username, password_links::link(origin, &token)));
-            }
+        // The account, its audit entry and its link commit together: no account without its link.
+        let made = async {
+            let mut tx = state.db.begin().await?;
+            let user = store::insert_in(&mut tx, account).await?;
+            crate::audit::record(&mut tx, admin, "user.create", "user", user.id, email.as_str()).await?;
+            let token = password_links::issue_in(&mut tx, user.id, Purpose::Welcome, Some(admin)).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(token)
+        };
+        match made.await {
+            Ok(token) => return Ok((username, password_links::link(origin, &token))),
             Err(e) => match unique_violation(&e) {
                 Some(what) if what.contains("username") => continue,
                 Some(_) => return Err("An account with this e-mail address exists already.".into()),

@@ -198,9 +198,7 @@ pub async fn with_header(State(state): State<AppState>, request: Request, next: 
         came_from.filter(|from| from != &path).map(|href| Back { href, label: "Back to the page you came from" });
     let back = back.or_else(|| enclosing(&path));
     let layout = Layout { title: shown.title.clone(), me: Some(user), notice: None, unread, path };
-    let mut shown_again = shown.render(status, layout, back);
-    shown_again.extensions_mut().insert(shown);
-    shown_again
+    shown.render(status, layout, back)
 }
 
 /// The framework's own refusals: plain text, or no body at all (405).
