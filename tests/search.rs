@@ -162,6 +162,9 @@ async fn results_page_by_cursor_and_narrow_by_author_community_campaign_and_date
     assert_eq!(in_riders.body.matches("class=\"search-hit\"").count(), 1);
     assert!(in_riders.contains("repair day"));
     assert!(!ana.get(&format!("{}&from=2099-01-01", q("bicycle"))).await.contains("search-hit"));
+    assert!(!ana.get(&format!("{}&to=2001-01-01", q("bicycle"))).await.contains("search-hit"));
+    let both_ends = ana.get(&format!("{}&type=posts&from=2001-01-01&to=2099-01-01", q("bicycle"))).await;
+    assert!(both_ends.contains("repair day"), "a window around today finds today's posts");
     assert_eq!(ana.get(&format!("{}&from=soon", q("bicycle"))).await.status, 400);
 
     // Campaign.

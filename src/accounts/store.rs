@@ -101,20 +101,18 @@ const SIGN_UP_LOCK: i64 = -1;
 /// (NULL for a session nobody signed in to) and the account's unread notifications as the header
 /// counts them (`unread_count`), read in one statement: every page needs all three, and on SQLite
 /// each statement is a hand-off to the connection's thread and back, on PostgreSQL a round trip.
-/// `$1` is the session id, `$2` now; an expired session is not found.
+/// An expired session is not found.
 pub fn session_with_account_query(session_id: String, now: i64) -> crate::db::Query {
-    sql(concat!(
-        "SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*, (",
-        crate::notifications::store::unread_count_select!("s.user_id", "$3"),
-        ") AS unread_count
-         FROM sessions s LEFT JOIN (SELECT ",
-        user_columns!(),
-        " FROM users) a ON a.id = s.user_id
-         WHERE s.id = $1 AND s.expires_at > $2"
-    ))
-    .bind(session_id)
-    .bind(now)
-    .bind(crate::notifications::store::UNREAD_SHOWN + 1)
+    sql("SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*, (")
+        .and(crate::notifications::store::unread_count_select(crate::db::Operand::Column("s.user_id")))
+        .push(concat!(
+            ") AS unread_count FROM sessions s LEFT JOIN (SELECT ",
+            user_columns!(),
+            " FROM users) a ON a.id = s.user_id WHERE s.id = "
+        ))
+        .value(session_id)
+        .push(" AND s.expires_at > ")
+        .value(now)
 }
 
 pub async fn find_by_id(db: &mut impl Exec, id: i64) -> Result<Option<User>, sqlx::Error> {

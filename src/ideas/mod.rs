@@ -18,15 +18,23 @@ pub fn is_manager(user: &User) -> bool {
     matches!(user.role(), Role::Manager | Role::Admin)
 }
 
-/// Which campaigns a person may see, as the campaign queries take it: 0, the open and closed ones
-/// of the whole company and of their communities; 1 (managers), drafts too; 2 (admins), every
-/// campaign. A community's campaigns are for its members, managers included: a manager outside a
-/// private community does not see its campaigns or their ideas.
-pub fn campaign_reach(user: &User) -> i64 {
+/// Which campaigns a person may see. A community's campaigns are for its members, managers
+/// included: a manager outside a private community does not see its campaigns or their ideas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The published campaigns (open, planned or closed) of the whole company and of their communities.
+    Published,
+    /// Drafts too (managers).
+    Drafts,
+    /// Every campaign (admins).
+    Everything,
+}
+
+pub fn campaign_reach(user: &User) -> Reach {
     match user.role() {
-        Role::Admin => 2,
-        Role::Manager => 1,
-        _ => 0,
+        Role::Admin => Reach::Everything,
+        Role::Manager => Reach::Drafts,
+        _ => Reach::Published,
     }
 }
 

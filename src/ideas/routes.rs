@@ -458,7 +458,7 @@ async fn own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Resu
 
 /// Campaigns open now that the viewer may take part in.
 async fn open_campaigns(state: &AppState, current: &CurrentUser) -> Result<Vec<Campaign>, AppError> {
-    let all = store::list_campaigns(&mut state.db.clone(), current.user.id, 0).await?;
+    let all = store::list_campaigns(&mut state.db.clone(), current.user.id, super::Reach::Published).await?;
     let at = now();
     Ok(all.into_iter().filter(|c| c.is_open(at)).collect())
 }

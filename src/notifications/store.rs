@@ -1,7 +1,7 @@
 //! SQL for notifications. Nobody is told of, or shown, a post they may not see.
 
 use super::{Kind, NotificationRow};
-use crate::db::{Exec, now, sql};
+use crate::db::{Exec, Operand, Query, now, sql};
 use crate::posts::store::visible_to;
 
 /// How many recent notifications the page reads before grouping them.
@@ -115,61 +115,49 @@ pub async fn retract(
 /// The most unread notifications the header counts; beyond it shows "99+".
 pub const UNREAD_SHOWN: i64 = 99;
 
-/// Whether a notification's idea (if any) is one `$who` may still see: an idea of a community's
+/// Whether a notification's idea (if any) is one `who` may still see: an idea of a community's
 /// campaign is for that community's members, so someone who left it hears no more of its ideas.
-macro_rules! idea_readable {
-    ($who:literal) => {
-        concat!(
-            "(n.idea_id IS NULL OR NOT EXISTS (
-                 SELECT 1 FROM ideas ri JOIN campaigns rc ON rc.id = ri.campaign_id
-                 WHERE ri.id = n.idea_id AND rc.community_id IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM community_members rm
-                                   WHERE rm.community_id = rc.community_id AND rm.user_id = ",
-            $who,
-            ")))"
-        )
-    };
+pub fn idea_readable(who: &Operand) -> Query {
+    sql("(n.idea_id IS NULL OR NOT EXISTS (
+             SELECT 1 FROM ideas ri JOIN campaigns rc ON rc.id = ri.campaign_id
+             WHERE ri.id = n.idea_id AND rc.community_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM community_members rm
+                               WHERE rm.community_id = rc.community_id AND rm.user_id = ")
+    .operand(who)
+    .push(")))")
 }
-pub(crate) use idea_readable;
 
 /// `SELECT COUNT(*)` of someone's unread notifications as the page shows them: likes of one post and
 /// new followers count once, and notifications about posts or ideas the person can no longer see
-/// (they left a private community) not at all. `$who` is their id (a placeholder or a column of an outer query),
-/// `$limit` the placeholder of the most to count, so someone with thousands unread costs no more than
-/// `UNREAD_SHOWN + 1`: every page's header shows it.
-macro_rules! unread_count_select {
-    ($who:literal, $limit:literal) => {
-        concat!(
-            "SELECT COUNT(*) FROM (
-                 SELECT DISTINCT n.kind,
-                        CASE WHEN n.kind IN ('like', 'follow') THEN COALESCE(n.post_id, 0) ELSE n.id END AS item
-                 FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
-                 WHERE n.recipient_id = ",
-            $who,
-            " AND n.read_at IS NULL AND (n.post_id IS NULL OR ",
-            $crate::posts::store::visible_to!($who),
-            ") AND ",
-            $crate::notifications::store::idea_readable!($who),
-            " LIMIT ",
-            $limit,
-            ") unread"
-        )
-    };
+/// (they left a private community) not at all. `who` is their id or a column of an outer query. It
+/// counts at most `UNREAD_SHOWN + 1`, so someone with thousands unread costs no more than that:
+/// every page's header shows it.
+pub fn unread_count_select(who: Operand) -> Query {
+    sql("SELECT COUNT(*) FROM (
+             SELECT DISTINCT n.kind,
+                    CASE WHEN n.kind IN ('like', 'follow') THEN COALESCE(n.post_id, 0) ELSE n.id END AS item
+             FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
+             WHERE n.recipient_id = ")
+    .operand(&who)
+    .push(" AND n.read_at IS NULL AND (n.post_id IS NULL OR ")
+    .and(visible_to(who.clone()))
+    .push(") AND ")
+    .and(idea_readable(&who))
+    .push(" LIMIT ")
+    .value(UNREAD_SHOWN + 1)
+    .push(") unread")
 }
-pub(crate) use unread_count_select;
 
 /// Unread notifications as the header counts them (see [`unread_count_select`]). A signed-in
 /// request has them already, read with its session ([`crate::web::CurrentUser::unread_notifications`]).
 pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
-    let (count,): (i64,) =
-        db.fetch_one(sql(unread_count_select!("$1", "$2")).bind(user_id).bind(UNREAD_SHOWN + 1)).await?;
+    let (count,): (i64,) = db.fetch_one(unread_count_select(user_id.into())).await?;
     Ok(count)
 }
 
 pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<NotificationRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            "SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
+        sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
                     CASE WHEN p.hidden_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
                     n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
                     c.slug AS community_slug, c.name AS community_name,
@@ -179,14 +167,13 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
              LEFT JOIN posts p ON p.id = n.post_id
              LEFT JOIN communities c ON c.id = n.community_id
              LEFT JOIN ideas i ON i.id = n.idea_id
-             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ",
-            visible_to!("$1"),
-            ") AND ",
-            idea_readable!("$1"),
-            " ORDER BY n.id DESC LIMIT $2"
-        ))
+             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ")
         .bind(user_id)
-        .bind(RECENT),
+        .and(visible_to(user_id))
+        .push(") AND ")
+        .and(idea_readable(&user_id.into()))
+        .push(" ORDER BY n.id DESC LIMIT ")
+        .value(RECENT),
     )
     .await
 }
@@ -212,16 +199,14 @@ pub async fn all_for(
     user_id: i64,
 ) -> Result<Vec<(String, String, Option<i64>, Option<i64>, String, i64, Option<i64>)>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            "SELECT n.kind, a.username, n.post_id, n.idea_id, n.message, n.created_at, n.read_at
+        sql("SELECT n.kind, a.username, n.post_id, n.idea_id, n.message, n.created_at, n.read_at
              FROM notifications n JOIN users a ON a.id = n.actor_id LEFT JOIN posts p ON p.id = n.post_id
-             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ",
-            visible_to!("$1"),
-            ") AND ",
-            idea_readable!("$1"),
-            " ORDER BY n.id"
-        ))
-        .bind(user_id),
+             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ")
+        .bind(user_id)
+        .and(visible_to(user_id))
+        .push(") AND ")
+        .and(idea_readable(&user_id.into()))
+        .push(" ORDER BY n.id"),
     )
     .await
 }

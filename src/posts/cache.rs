@@ -69,22 +69,53 @@ pub struct Synced<'a> {
     cache: &'a PostCache,
 }
 
-/// The tail of a `UNION ALL` whose first part returns the statement's own ids as rows `(0, id)`:
-/// it adds the changes since `below` (bound as `$4`), at most `$5` of them, as rows `(1, post_id)`,
-/// and the next `below` as a row `(2, below)`. [`PostCache::sync`] reads the result. `sqlite` or
-/// `postgres`.
-macro_rules! changes_since {
-    (sqlite) => {
-        " UNION ALL SELECT * FROM (SELECT 1, post_id FROM post_changes WHERE mark >= $4 ORDER BY mark LIMIT $5)
-          UNION ALL SELECT 2, coalesce(max(mark), 0) + 1 FROM post_changes"
-    };
-    (postgres) => {
-        " UNION ALL SELECT * FROM (SELECT CAST(1 AS BIGINT), post_id FROM post_changes WHERE mark >= $4
-                                   ORDER BY mark LIMIT $5) c
-          UNION ALL SELECT CAST(2 AS BIGINT), pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
-    };
+/// The tail of a `UNION ALL` whose first part returns the statement's own ids as rows `(0, id)`
+/// named `kind` and `id`: it adds the changes since `below`, at most [`MAX_CHANGES`] + 1 of them, as
+/// rows `(1, post_id)`, and where the next look starts as a row `(2, below)`. [`PostCache::sync`]
+/// reads the result as [`Marked`] rows.
+pub fn changes_since(engine: Engine, below: i64) -> Query {
+    match engine {
+        Engine::Sqlite => sql(" UNION ALL SELECT * FROM (SELECT 1, post_id FROM post_changes WHERE mark >= ")
+            .value(below)
+            .push(" ORDER BY mark LIMIT ")
+            .value(MAX_CHANGES + 1)
+            .push(") UNION ALL SELECT 2, coalesce(max(mark), 0) + 1 FROM post_changes"),
+        Engine::Postgres => {
+            sql(" UNION ALL SELECT * FROM (SELECT CAST(1 AS BIGINT), post_id FROM post_changes WHERE mark >= ")
+                .value(below)
+                .push(" ORDER BY mark LIMIT ")
+                .value(MAX_CHANGES + 1)
+                .push(") c UNION ALL SELECT CAST(2 AS BIGINT), pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
+        }
+    }
 }
-pub(crate) use changes_since;
+
+/// A row of a statement ending in [`changes_since`], as the database gives it.
+#[derive(sqlx::FromRow)]
+pub struct Marked {
+    kind: i64,
+    id: i64,
+}
+
+/// What a [`Marked`] row says.
+enum Mark {
+    /// One of the statement's own ids.
+    Own(i64),
+    /// A post changed since the cache last looked.
+    Changed(i64),
+    /// Where the next look starts.
+    Next(i64),
+}
+
+impl From<Marked> for Mark {
+    fn from(row: Marked) -> Self {
+        match row.kind {
+            0 => Mark::Own(row.id),
+            1 => Mark::Changed(row.id),
+            _ => Mark::Next(row.id),
+        }
+    }
+}
 
 impl PostCache {
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -106,15 +137,15 @@ impl PostCache {
 
     /// Reads the rows of a statement ending in [`changes_since`] and applies its changes; returns the
     /// statement's own ids, in the order it gave them.
-    pub fn sync(&self, rows: Vec<(i64, i64)>) -> (Vec<i64>, Synced<'_>) {
+    pub fn sync(&self, rows: Vec<Marked>) -> (Vec<i64>, Synced<'_>) {
         let mut ids = Vec::new();
         let mut changed = Vec::new();
         let mut below = 0;
-        for (kind, id) in rows {
-            match kind {
-                0 => ids.push(id),
-                1 => changed.push(id),
-                _ => below = id,
+        for row in rows {
+            match Mark::from(row) {
+                Mark::Own(id) => ids.push(id),
+                Mark::Changed(id) => changed.push(id),
+                Mark::Next(next) => below = next,
             }
         }
         (ids, self.apply(&changed, below))

@@ -3,7 +3,7 @@
 //! posts (root_id, id) for threads, and the timeline for home.
 
 use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
-use crate::db::{Db, Engine, Exec, Query, now, sql, sql_in, sql_union_all};
+use crate::db::{Db, Engine, Exec, Operand, Query, now, sql, sql_in, sql_union_all};
 use crate::notifications::{self, About, Kind};
 use crate::polls::NewPoll;
 use crate::timeline;
@@ -29,19 +29,6 @@ macro_rules! post_lookups {
     };
 }
 
-/// True when the person whose id is in placeholder `$v` may see post `p`: it is not restricted to a
-/// private community's members, or they are one. Every query that shows posts to someone uses it.
-macro_rules! visible_to {
-    ($v:literal) => {
-        concat!(
-            "(p.members_only IS NULL OR EXISTS (SELECT 1 FROM community_members vm
-                                                 WHERE vm.community_id = p.members_only AND vm.user_id = ",
-            $v,
-            "))"
-        )
-    };
-}
-
 /// `SELECT` of a [`PostRow`]; queries continue with `WHERE`, or with more joins.
 macro_rules! post_select {
     () => {
@@ -53,7 +40,16 @@ macro_rules! post_select {
         )
     };
 }
-pub(crate) use {post_columns, post_lookups, post_select, visible_to};
+pub(crate) use {post_columns, post_lookups, post_select};
+
+/// True when `viewer` (an id, or a column of the query around) may see post `p`: it is not restricted to a private community's members, or
+/// they are one. Every query that shows posts to someone appends it with [`Query::and`].
+pub fn visible_to(viewer: impl Into<Operand>) -> Query {
+    sql("(p.members_only IS NULL OR EXISTS (SELECT 1 FROM community_members vm
+                                            WHERE vm.community_id = p.members_only AND vm.user_id = ")
+    .operand(&viewer.into())
+    .push("))")
+}
 
 /// The columns a shown post is read with, and the joins they come through: a test checks that a
 /// change to any of them reaches `post_changes` (see `posts::cache`), on both engines.
@@ -237,21 +233,16 @@ pub async fn find_any(db: &mut impl Exec, id: i64) -> Result<Option<PostRow>, sq
 /// A post as `viewer_id` may see it: `None` when it does not exist or is in a private community they
 /// are not a member of (the two look the same from outside).
 pub async fn find_visible(db: &mut impl Exec, id: i64, viewer_id: i64) -> Result<Option<PostRow>, sqlx::Error> {
-    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1 AND ", visible_to!("$2"))).bind(id).bind(viewer_id))
-        .await
+    db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1 AND ")).bind(id).and(visible_to(viewer_id))).await
 }
 
 /// A thread: its first post and every reply, oldest first, as `viewer_id` may see it.
 pub async fn thread(db: &mut impl Exec, root_id: i64, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            post_select!(),
-            "WHERE (p.id = $1 OR p.root_id = $1) AND ",
-            visible_to!("$2"),
-            " ORDER BY p.id LIMIT 2001"
-        ))
-        .bind(root_id)
-        .bind(viewer_id),
+        sql(concat!(post_select!(), "WHERE (p.id = $1 OR p.root_id = $1) AND "))
+            .bind(root_id)
+            .and(visible_to(viewer_id))
+            .push(" ORDER BY p.id LIMIT 2001"),
     )
     .await
 }
@@ -372,14 +363,13 @@ pub async fn by_author(
     db.fetch_all(
         sql(concat!(
             post_select!(),
-            "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
-            visible_to!("$4"),
-            " ORDER BY p.id DESC LIMIT $3"
+            "WHERE p.author_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND "
         ))
         .bind(author_id)
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1)
-        .bind(viewer_id),
+        .and(visible_to(viewer_id))
+        .push(" ORDER BY p.id DESC LIMIT ")
+        .value(PAGE_SIZE + 1),
     )
     .await
 }
@@ -395,14 +385,13 @@ pub async fn by_topic(
         sql(concat!(
             post_select!(),
             "JOIN post_topics t ON t.post_id = p.id
-             WHERE t.topic = $1 AND t.post_id < $2 AND ",
-            visible_to!("$4"),
-            " ORDER BY t.post_id DESC LIMIT $3"
+             WHERE t.topic = $1 AND t.post_id < $2 AND "
         ))
         .bind(topic)
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1)
-        .bind(viewer_id),
+        .and(visible_to(viewer_id))
+        .push(" ORDER BY t.post_id DESC LIMIT ")
+        .value(PAGE_SIZE + 1),
     )
     .await
 }

@@ -42,9 +42,9 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
     let memberships = crate::communities::store::memberships(&mut db, me.id).await?;
     let notifications = crate::notifications::store::all_for(&mut db, me.id).await?;
     let reports = crate::moderation::store::mine(&mut db, me.id).await?;
-    // A campaign that hides its counts until the close hides them here too (reach 2: every
+    // A campaign that hides its counts until the close hides them here too (every
     // campaign's rules, only to read them; an idea whose campaign is not found shows none).
-    let campaigns = crate::ideas::store::list_campaigns(&mut db, me.id, 2).await?;
+    let campaigns = crate::ideas::store::list_campaigns(&mut db, me.id, crate::ideas::Reach::Everything).await?;
     let at = now();
     let votes_shown = |idea: &crate::ideas::store::IdeaRow| {
         let campaign = campaigns.iter().find(|c| c.id == idea.campaign_id);

@@ -14,15 +14,15 @@ pub async fn profile(db: &mut impl Exec, username: &str, viewer_id: i64) -> Resu
         sql(concat!(
             "SELECT ",
             crate::accounts::store::user_columns!(),
-            ", (SELECT COUNT(*) FROM posts p
-                WHERE p.author_id = u.id AND p.parent_id IS NULL AND p.deleted_at IS NULL AND ",
-            visible_to!("$2"),
-            ") AS posts, follower_count AS followers, following_count AS following,
-               EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $2 AND f.followee_id = u.id) AS viewer_follows
-             FROM users u WHERE u.username = $1"
+            ", EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = $1 AND f.followee_id = u.id) AS viewer_follows,
+               follower_count AS followers, following_count AS following,
+               (SELECT COUNT(*) FROM posts p
+                WHERE p.author_id = u.id AND p.parent_id IS NULL AND p.deleted_at IS NULL AND "
         ))
-        .bind(username)
-        .bind(viewer_id),
+        .bind(viewer_id)
+        .and(visible_to(viewer_id))
+        .push(") AS posts FROM users u WHERE u.username = ")
+        .value(username),
     )
     .await
 }

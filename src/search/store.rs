@@ -5,8 +5,10 @@
 
 use super::query::Parsed;
 use crate::db::{Engine, Exec, Query, sql};
+use crate::ideas::Reach;
+use crate::ideas::store::campaign_visible;
 use crate::posts::PostRow;
-use crate::posts::store::{post_columns, visible_to};
+use crate::posts::store::{post_columns, post_lookups, visible_to};
 
 /// Narrows results; empty strings and `None` mean "any".
 #[derive(Debug, Clone, Default)]
@@ -23,24 +25,23 @@ pub struct Filters {
 /// How many of the newest matches a search ranks by relevance (posts and ideas alike).
 const RANKED_AMONG: i64 = 1000;
 
-macro_rules! post_search_joins {
-    () => {
-        " JOIN users u ON u.id = p.author_id
-          LEFT JOIN posts pp ON pp.id = p.parent_id
-          LEFT JOIN users pu ON pu.id = pp.author_id
-          LEFT JOIN communities c ON c.id = p.community_id "
-    };
-}
-
-macro_rules! post_search_rules {
-    () => {
-        concat!(
-            " AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ",
-            visible_to!("$2"),
-            " AND ($3 = '' OR u.username = $3) AND ($4 = '' OR c.slug = $4)
-              AND p.created_at >= $5 AND p.created_at < $6 "
-        )
-    };
+/// The rules every post search applies after a `WHERE`: nothing deleted or hidden, nothing the
+/// viewer may not see, and the filters that are set.
+fn post_rules(viewer_id: i64, filters: &Filters) -> Query {
+    let mut rules = sql("p.deleted_at IS NULL AND p.hidden_at IS NULL AND ").and(visible_to(viewer_id));
+    if !filters.author.is_empty() {
+        rules = rules.push(" AND u.username = ").value(filters.author.clone());
+    }
+    if !filters.community.is_empty() {
+        rules = rules.push(" AND c.slug = ").value(filters.community.clone());
+    }
+    if let Some(from) = filters.from {
+        rules = rules.push(" AND p.created_at >= ").value(from);
+    }
+    if let Some(until) = filters.until {
+        rules = rules.push(" AND p.created_at < ").value(until);
+    }
+    rules.push(" ")
 }
 
 /// Posts and replies matching `query` that `viewer_id` may see, best first. Relevance is ranked
@@ -57,42 +58,36 @@ pub async fn posts(
     limit: i64,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
     let engine = db.engine();
+    let expression = query.expression(engine, false);
     let statement = match engine {
         Engine::Sqlite => sql(concat!(
             "SELECT ",
             post_columns!(),
             " FROM (SELECT rowid AS hit, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH $1
-                    ORDER BY rowid DESC LIMIT $9) f
+                    ORDER BY rowid DESC LIMIT $2) f
               JOIN posts p ON p.id = f.hit",
-            post_search_joins!(),
-            "WHERE TRUE",
-            post_search_rules!(),
-            "ORDER BY f.score, p.id DESC LIMIT $7 OFFSET $8"
-        )),
+            post_lookups!(),
+            "WHERE "
+        ))
+        .bind(expression)
+        .bind(RANKED_AMONG)
+        .and(post_rules(viewer_id, filters))
+        .push("ORDER BY f.score, p.id DESC"),
         Engine::Postgres => sql(concat!(
             "SELECT ",
             post_columns!(),
             " FROM (SELECT id AS hit FROM posts WHERE search @@ to_tsquery('english', $1)
-                    ORDER BY id DESC LIMIT $9) f
+                    ORDER BY id DESC LIMIT $2) f
               JOIN posts p ON p.id = f.hit",
-            post_search_joins!(),
-            "WHERE TRUE",
-            post_search_rules!(),
-            "ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.id DESC LIMIT $7 OFFSET $8"
-        )),
+            post_lookups!(),
+            "WHERE "
+        ))
+        .bind(expression)
+        .bind(RANKED_AMONG)
+        .and(post_rules(viewer_id, filters))
+        .push("ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.id DESC"),
     };
-    let statement = bind_post_rules(statement.bind(query.expression(engine, false)), viewer_id, filters);
-    db.fetch_all(statement.bind(limit).bind(offset).bind(RANKED_AMONG).planned_per_call()).await
-}
-
-/// Binds `$2` to `$6` of `post_search_rules!`.
-fn bind_post_rules(query: Query, viewer_id: i64, filters: &Filters) -> Query {
-    query
-        .bind(viewer_id)
-        .bind(filters.author.clone())
-        .bind(filters.community.clone())
-        .bind(filters.from.unwrap_or(i64::MIN))
-        .bind(filters.until.unwrap_or(i64::MAX))
+    db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
 }
 
 /// An idea as search shows it.
@@ -114,24 +109,32 @@ pub struct IdeaHit {
 
 macro_rules! idea_search_columns {
     () => {
-        "i.id, i.campaign_id, ca.title AS campaign_title, i.title, i.body, i.anonymous,
+        "i.id, i.campaign_id, c.title AS campaign_title, i.title, i.body, i.anonymous,
          u.username AS author_username, u.display_name AS author_display_name, i.stage, i.created_at,
          i.merged_into_id, i.vote_count"
     };
 }
 
-macro_rules! idea_search_rules {
-    () => {
-        " JOIN users u ON u.id = i.author_id JOIN campaigns ca ON ca.id = i.campaign_id
-          WHERE i.hidden_at IS NULL
-            AND ($3 = 2 OR ((ca.status <> 'draft' OR $3 = 1)
-                            AND (ca.community_id IS NULL
-                                 OR EXISTS (SELECT 1 FROM community_members m
-                                            WHERE m.community_id = ca.community_id AND m.user_id = $2))))
-            AND ($4 = '' OR (u.username = $4 AND NOT i.anonymous))
-            AND ($5 = 0 OR i.campaign_id = $5)
-            AND i.created_at >= $6 AND i.created_at < $7 "
-    };
+/// The joins and rules every idea search applies: nothing hidden, only campaigns the viewer may
+/// see (as the campaign pages decide), an anonymous idea never found by its author's name, and the
+/// filters that are set.
+fn idea_rules(viewer_id: i64, reach: Reach, filters: &Filters) -> Query {
+    let mut rules = sql(" JOIN users u ON u.id = i.author_id JOIN campaigns c ON c.id = i.campaign_id
+                          WHERE i.hidden_at IS NULL AND ")
+    .and(campaign_visible(viewer_id, reach));
+    if !filters.author.is_empty() {
+        rules = rules.push(" AND u.username = ").value(filters.author.clone()).push(" AND NOT i.anonymous");
+    }
+    if let Some(campaign) = filters.campaign {
+        rules = rules.push(" AND i.campaign_id = ").value(campaign);
+    }
+    if let Some(from) = filters.from {
+        rules = rules.push(" AND i.created_at >= ").value(from);
+    }
+    if let Some(until) = filters.until {
+        rules = rules.push(" AND i.created_at < ").value(until);
+    }
+    rules.push(" ")
 }
 
 /// Ideas matching `query` in campaigns `viewer_id` may see (`manager`: drafts too), best first,
@@ -144,45 +147,38 @@ pub async fn ideas(
     query: &Parsed,
     any: bool,
     viewer_id: i64,
-    reach: i64,
+    reach: Reach,
     filters: &Filters,
     offset: i64,
     limit: i64,
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
     let engine = db.engine();
+    let expression = query.expression(engine, any);
     let statement = match engine {
         Engine::Sqlite => sql(concat!(
             "SELECT ",
             idea_search_columns!(),
             " FROM (SELECT rowid AS hit, bm25(ideas_fts, 3.0, 1.0) AS score FROM ideas_fts WHERE ideas_fts MATCH $1
-                    ORDER BY rowid DESC LIMIT $10) f
-              JOIN ideas i ON i.id = f.hit",
-            idea_search_rules!(),
-            "ORDER BY f.score, i.id DESC LIMIT $8 OFFSET $9"
-        )),
+                    ORDER BY rowid DESC LIMIT $2) f
+              JOIN ideas i ON i.id = f.hit"
+        ))
+        .bind(expression)
+        .bind(RANKED_AMONG)
+        .and(idea_rules(viewer_id, reach, filters))
+        .push("ORDER BY f.score, i.id DESC"),
         Engine::Postgres => sql(concat!(
             "SELECT ",
             idea_search_columns!(),
             " FROM (SELECT id AS hit FROM ideas WHERE search @@ to_tsquery('english', $1)
-                    ORDER BY id DESC LIMIT $10) f
-              JOIN ideas i ON i.id = f.hit",
-            idea_search_rules!(),
-            "ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC LIMIT $8 OFFSET $9"
-        )),
+                    ORDER BY id DESC LIMIT $2) f
+              JOIN ideas i ON i.id = f.hit"
+        ))
+        .bind(expression)
+        .bind(RANKED_AMONG)
+        .and(idea_rules(viewer_id, reach, filters))
+        .push("ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC"),
     };
-    let statement = bind_idea_rules(statement.bind(query.expression(engine, any)), viewer_id, reach, filters);
-    db.fetch_all(statement.bind(limit).bind(offset).bind(RANKED_AMONG).planned_per_call()).await
-}
-
-/// Binds `$2` to `$7` of `idea_search_rules!`.
-fn bind_idea_rules(query: Query, viewer_id: i64, reach: i64, filters: &Filters) -> Query {
-    query
-        .bind(viewer_id)
-        .bind(reach)
-        .bind(filters.author.clone())
-        .bind(filters.campaign.unwrap_or(0))
-        .bind(filters.from.unwrap_or(i64::MIN))
-        .bind(filters.until.unwrap_or(i64::MAX))
+    db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -269,26 +265,28 @@ pub async fn topics(
         return Ok(Vec::new());
     };
     db.fetch_all(
-        sql(concat!(
-            "SELECT topic, posts FROM (
+        sql("SELECT topic, posts FROM (
                  SELECT t.topic,
                         (SELECT COUNT(*) FROM (
                              SELECT 1 FROM post_topics pt JOIN posts p ON p.id = pt.post_id
-                             WHERE pt.topic = t.topic AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ",
-            visible_to!("$2"),
-            "                LIMIT $5) capped) AS posts
+                             WHERE pt.topic = t.topic AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ")
+        .and(visible_to(viewer_id))
+        .push(" LIMIT ")
+        .value(TOPIC_COUNT_CAP)
+        .push(
+            ") capped) AS posts
                  FROM (SELECT DISTINCT topic FROM post_topics
-                       WHERE topic >= $1 AND topic < $6 AND topic LIKE $4 ESCAPE '\\'
-                       ORDER BY topic LIMIT $7) t) counted
-             WHERE posts > 0 ORDER BY posts DESC, topic LIMIT $3"
-        ))
-        .bind(&first)
-        .bind(viewer_id)
-        .bind(limit)
-        .bind(format!("{}%", crate::db::escape_like(&first)))
-        .bind(TOPIC_COUNT_CAP)
-        .bind(prefix_end(&first))
-        .bind(TOPIC_CANDIDATES),
+                       WHERE topic >= ",
+        )
+        .value(first.clone())
+        .push(" AND topic < ")
+        .value(prefix_end(&first))
+        .push(" AND topic LIKE ")
+        .value(format!("{}%", crate::db::escape_like(&first)))
+        .push(" ESCAPE '\\' ORDER BY topic LIMIT ")
+        .value(TOPIC_CANDIDATES)
+        .push(") t) counted WHERE posts > 0 ORDER BY posts DESC, topic LIMIT ")
+        .value(limit),
     )
     .await
 }
@@ -333,20 +331,11 @@ pub async fn posts_by_ids(
     viewer_id: i64,
     filters: &Filters,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
-    let statement = crate::db::sql_in(
-        concat!(
-            "SELECT ",
-            post_columns!(),
-            " FROM posts p",
-            post_search_joins!(),
-            "WHERE p.id IN ({list})",
-            post_search_rules!()
-        ),
-        7,
-        ids.len(),
-    );
-    // `$1`, the query text elsewhere, is unused here.
-    let query = bind_post_rules(statement.bind(0_i64), viewer_id, filters).bind_list(ids);
+    let query = sql(concat!("SELECT ", post_columns!(), " FROM posts p", post_lookups!(), "WHERE "))
+        .and(post_rules(viewer_id, filters))
+        .push("AND p.id IN (")
+        .list(ids)
+        .push(")");
     let rows: Vec<PostRow> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |p| p.id))
 }
@@ -356,15 +345,14 @@ pub async fn ideas_by_ids(
     db: &mut impl Exec,
     ids: &[i64],
     viewer_id: i64,
-    reach: i64,
+    reach: Reach,
     filters: &Filters,
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
-    let statement = crate::db::sql_in(
-        concat!("SELECT ", idea_search_columns!(), " FROM ideas i", idea_search_rules!(), "AND i.id IN ({list})"),
-        8,
-        ids.len(),
-    );
-    let query = bind_idea_rules(statement.bind(0_i64), viewer_id, reach, filters).bind_list(ids);
+    let query = sql(concat!("SELECT ", idea_search_columns!(), " FROM ideas i"))
+        .and(idea_rules(viewer_id, reach, filters))
+        .push("AND i.id IN (")
+        .list(ids)
+        .push(")");
     let rows: Vec<IdeaHit> = db.fetch_all(query.planned_per_call()).await?;
     Ok(in_order(rows, ids, |i| i.id))
 }

@@ -214,20 +214,16 @@ pub async fn withdraw(db: &mut impl Exec, post_id: i64) -> Result<(), sqlx::Erro
 /// After `user_id` follows `author_id`: the author's recent posts join their home.
 pub async fn after_follow(db: &mut impl Exec, user_id: i64, author_id: i64) -> Result<(), sqlx::Error> {
     db.execute(
-        sql(concat!(
-            "INSERT INTO timeline (user_id, post_id)
+        sql("INSERT INTO timeline (user_id, post_id)
              SELECT $1, id FROM (SELECT p.id FROM posts p
                                  WHERE p.author_id = $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
-                                   AND ",
-            visible_to!("$1"),
-            "
-                                 ORDER BY p.id DESC LIMIT $3) recent
-             WHERE true
-             ON CONFLICT DO NOTHING"
-        ))
+                                   AND ")
         .bind(user_id)
         .bind(author_id)
-        .bind(BACKFILL),
+        .and(visible_to(user_id))
+        .push(" ORDER BY p.id DESC LIMIT ")
+        .value(BACKFILL)
+        .push(") recent WHERE true ON CONFLICT DO NOTHING"),
     )
     .await?;
     Ok(())
@@ -253,20 +249,16 @@ pub async fn after_unfollow(db: &mut impl Exec, user_id: i64, author_id: i64) ->
 /// After `user_id` follows a topic: its recent top-level posts join their home.
 pub async fn after_topic_follow(db: &mut impl Exec, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
     db.execute(
-        sql(concat!(
-            "INSERT INTO timeline (user_id, post_id)
+        sql("INSERT INTO timeline (user_id, post_id)
              SELECT $1, id FROM (SELECT p.id FROM post_topics pt JOIN posts p ON p.id = pt.post_id
                                  WHERE pt.topic = $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
-                                   AND ",
-            visible_to!("$1"),
-            "
-                                 ORDER BY pt.post_id DESC LIMIT $3) recent
-             WHERE true
-             ON CONFLICT DO NOTHING"
-        ))
+                                   AND ")
         .bind(user_id)
         .bind(topic)
-        .bind(BACKFILL),
+        .and(visible_to(user_id))
+        .push(" ORDER BY pt.post_id DESC LIMIT ")
+        .value(BACKFILL)
+        .push(") recent WHERE true ON CONFLICT DO NOTHING"),
     )
     .await?;
     Ok(())
@@ -363,24 +355,16 @@ pub async fn home<'c>(
 /// The statement behind [`home`], also for checking its plan: one range of the timeline's primary
 /// key (and of `post_changes (mark)`, usually empty).
 pub fn home_query(engine: Engine, user_id: i64, cursor: Option<i64>, below: i64) -> Query {
-    let text = match engine {
-        Engine::Sqlite => concat!(
-            "SELECT 0, post_id FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
-                                      ORDER BY post_id DESC LIMIT $3)",
-            cache::changes_since!(sqlite)
-        ),
-        Engine::Postgres => concat!(
-            "SELECT CAST(0 AS BIGINT), post_id FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
-                                                      ORDER BY post_id DESC LIMIT $3) h",
-            cache::changes_since!(postgres)
-        ),
+    let own = match engine {
+        Engine::Sqlite => {
+            sql("SELECT 0 AS kind, post_id AS id FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
+                                                              ORDER BY post_id DESC LIMIT $3)")
+        }
+        Engine::Postgres => sql("SELECT CAST(0 AS BIGINT) AS kind, post_id AS id
+                                 FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
+                                       ORDER BY post_id DESC LIMIT $3) h"),
     };
-    sql(text)
-        .bind(user_id)
-        .bind(cursor.unwrap_or(i64::MAX))
-        .bind(PAGE_SIZE + 1)
-        .bind(below)
-        .bind(cache::MAX_CHANGES + 1)
+    own.bind(user_id).bind(cursor.unwrap_or(i64::MAX)).bind(PAGE_SIZE + 1).and(cache::changes_since(engine, below))
 }
 
 /// Empties the home of a departing account.

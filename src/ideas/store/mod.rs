@@ -5,8 +5,8 @@ mod curation;
 
 pub use curation::*;
 
-use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Stage};
-use crate::db::{Db, Engine, Exec, now, sql};
+use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Reach, Stage};
+use crate::db::{Db, Engine, Exec, Query, now, sql};
 use crate::notifications::{self, About, Kind};
 
 macro_rules! campaign_columns {
@@ -22,15 +22,17 @@ macro_rules! campaign_from {
     };
 }
 
-/// Campaigns `$1` may see (`$2` says whether they run campaigns): managers see all; others see
-/// published and archived campaigns, of the whole company or of communities they belong to.
-macro_rules! campaign_visible {
-    () => {
-        "($2 = 2 OR ((c.status <> 'draft' OR $2 = 1)
-                     AND (c.community_id IS NULL
-                          OR EXISTS (SELECT 1 FROM community_members m
-                                     WHERE m.community_id = c.community_id AND m.user_id = $1))))"
-    };
+/// True for campaign `c` when `viewer_id`, with `reach`, may see it: drafts only with
+/// [`Reach::Drafts`], and a community's campaigns only for its members, unless the reach is
+/// [`Reach::Everything`]. Search applies the same rule to the ideas it finds.
+pub fn campaign_visible(viewer_id: i64, reach: Reach) -> Query {
+    let members = " (c.community_id IS NULL
+                     OR EXISTS (SELECT 1 FROM community_members m WHERE m.community_id = c.community_id AND m.user_id = ";
+    match reach {
+        Reach::Everything => sql("TRUE"),
+        Reach::Drafts => sql(members).value(viewer_id).push("))"),
+        Reach::Published => sql("c.status <> 'draft' AND").push(members).value(viewer_id).push("))"),
+    }
 }
 
 pub async fn create_campaign(
@@ -90,33 +92,26 @@ pub async fn find_campaign(
     db: &mut impl Exec,
     id: i64,
     viewer_id: i64,
-    reach: i64,
+    reach: Reach,
 ) -> Result<Option<Campaign>, sqlx::Error> {
     db.fetch_optional(
-        sql(concat!(campaign_columns!(), campaign_from!(), "WHERE c.id = $3 AND ", campaign_visible!()))
-            .bind(viewer_id)
-            .bind(reach)
-            .bind(id),
+        sql(concat!(campaign_columns!(), campaign_from!(), "WHERE c.id = $1 AND "))
+            .bind(id)
+            .and(campaign_visible(viewer_id, reach)),
     )
     .await
 }
 
-/// Every campaign `$1` may see, newest closing first, with `$extra` columns after a campaign's own.
-macro_rules! campaign_list {
-    ($extra:expr) => {
-        concat!(
-            campaign_columns!(),
-            $extra,
-            campaign_from!(),
-            "WHERE ",
-            campaign_visible!(),
-            " ORDER BY c.closes_at DESC LIMIT 2000"
-        )
-    };
+/// Every campaign `viewer_id` may see, newest closing first, after `select` (the columns).
+fn campaign_list(select: &'static str, viewer_id: i64, reach: Reach) -> Query {
+    sql(select)
+        .push(concat!(campaign_from!(), "WHERE "))
+        .and(campaign_visible(viewer_id, reach))
+        .push(" ORDER BY c.closes_at DESC LIMIT 2000")
 }
 
-pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, reach: i64) -> Result<Vec<Campaign>, sqlx::Error> {
-    db.fetch_all(sql(campaign_list!("")).bind(viewer_id).bind(reach)).await
+pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, reach: Reach) -> Result<Vec<Campaign>, sqlx::Error> {
+    db.fetch_all(campaign_list(campaign_columns!(), viewer_id, reach)).await
 }
 
 /// The campaigns' page: what `list_campaigns` lists, each with its number of ideas (merged ones not
@@ -124,12 +119,13 @@ pub async fn list_campaigns(db: &mut impl Exec, viewer_id: i64, reach: i64) -> R
 pub async fn list_campaigns_counted(
     db: &mut impl Exec,
     viewer_id: i64,
-    reach: i64,
+    reach: Reach,
 ) -> Result<Vec<ListedCampaign>, sqlx::Error> {
-    let counted = campaign_list!(
+    let counted = concat!(
+        campaign_columns!(),
         ", (SELECT COUNT(*) FROM ideas i WHERE i.campaign_id = c.id AND i.merged_into_id IS NULL) AS idea_count"
     );
-    db.fetch_all(sql(counted).bind(viewer_id).bind(reach)).await
+    db.fetch_all(campaign_list(counted, viewer_id, reach)).await
 }
 
 pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(), sqlx::Error> {
@@ -295,22 +291,6 @@ pub async fn refresh_trending(db: &mut impl Exec) -> Result<u64, sqlx::Error> {
 
 /// One page of ideas and the sort key of each, for the next page's cursor. Merged ideas are listed
 /// only when the stage filter asks for them.
-macro_rules! idea_page {
-    ($key:literal) => {
-        concat!(
-            "SELECT * FROM (SELECT ",
-            idea_columns!(),
-            ", ",
-            $key,
-            " AS sort_key",
-            idea_joins!(),
-            "WHERE i.campaign_id = $1 AND ((CAST($2 AS TEXT) = '' AND i.merged_into_id IS NULL) OR i.stage = $2)) ranked
-             WHERE sort_key < $3 OR (sort_key = $3 AND id < $4)
-             ORDER BY sort_key DESC, id DESC LIMIT $5"
-        )
-    };
-}
-
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RankedIdea {
     #[sqlx(flatten)]
@@ -326,14 +306,34 @@ pub async fn list_ideas(
     cursor: Option<(i64, i64)>,
     limit: i64,
 ) -> Result<Vec<RankedIdea>, sqlx::Error> {
-    let query = match sort {
-        Sort::Top => sql(idea_page!("i.vote_count")),
-        Sort::Newest => sql(idea_page!("i.id")),
-        Sort::Discussed => sql(idea_page!("i.comment_count")),
-        Sort::Trending => sql(idea_page!("i.trend_score")),
+    let sort_key = match sort {
+        Sort::Top => "i.vote_count",
+        Sort::Newest => "i.id",
+        Sort::Discussed => "i.comment_count",
+        Sort::Trending => "i.trend_score",
     };
     let (key, id) = cursor.unwrap_or((i64::MAX, i64::MAX));
-    db.fetch_all(query.bind(campaign_id).bind(stage.map_or("", Stage::as_str)).bind(key).bind(id).bind(limit)).await
+    let query = sql(concat!("SELECT * FROM (SELECT ", idea_columns!(), ", "))
+        .push(sort_key)
+        .push(concat!(" AS sort_key", idea_joins!(), "WHERE i.campaign_id = "))
+        .value(campaign_id);
+    // Without a stage, merged ideas are left out (they are listed under the idea they joined).
+    let query = match stage {
+        Some(stage) => query.push(" AND i.stage = ").value(stage.as_str()),
+        None => query.push(" AND i.merged_into_id IS NULL"),
+    };
+    db.fetch_all(
+        query
+            .push(") ranked WHERE sort_key < ")
+            .value(key)
+            .push(" OR (sort_key = ")
+            .value(key)
+            .push(" AND id < ")
+            .value(id)
+            .push(") ORDER BY sort_key DESC, id DESC LIMIT ")
+            .value(limit),
+    )
+    .await
 }
 
 /// Ideas of a campaign the person has voted for (standing ideas only: a merged idea's votes moved).
@@ -628,7 +628,7 @@ pub async fn similar(
     }
     let filters = crate::search::store::Filters { campaign: Some(campaign_id), ..Default::default() };
     // The caller has checked that the person may see the campaign.
-    let hits = crate::search::store::ideas(db, &query, true, 0, 2, &filters, 0, 10).await?;
+    let hits = crate::search::store::ideas(db, &query, true, 0, Reach::Everything, &filters, 0, 10).await?;
     Ok(hits.into_iter().filter(|h| h.merged_into_id.is_none()).take(5).map(|h| (h.id, h.title, h.vote_count)).collect())
 }
 
