@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod app;
 pub mod audit;
 pub mod communities;
 pub mod config;
@@ -94,23 +95,21 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     };
     // The outbox fills only while an outside engine is there to empty it.
     search::outbox::set_enabled(&mut db.clone(), meili.is_some()).await?;
-    let state = web::AppState {
-        db: db.clone(),
-        sessions: accounts::sessions::DbSessionStore::new(db.clone()),
-        config: Arc::new(config),
+    let config = Arc::new(config);
+    let state = app::Shared {
+        web: web::AppState { db: db.clone(), config: config.clone(), limits, site },
+        sessions: accounts::sessions::DbSessionStore::new(db.clone(), notifications::store::unread_count_select),
         live: live.clone(),
-        limits,
-        site,
         watch: Default::default(),
         meili: meili.clone(),
         posts: Default::default(),
     };
     let connections = web::server::ConnectionLimits::new(
-        state.config.max_connections,
-        state.config.max_connections_per_address,
-        state.config.trusted_proxies.clone(),
+        config.max_connections,
+        config.max_connections_per_address,
+        config.trusted_proxies.clone(),
     );
-    let router = web::router(state).map_err(StartError::Origin)?;
+    let router = app::router(state).map_err(StartError::Origin)?;
     Ok(App { router, connections, db, live, meili })
 }
 
@@ -121,7 +120,8 @@ pub async fn serve_on(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let cleanup = tokio::spawn(
-        accounts::sessions::DbSessionStore::new(app.db.clone()).continuously_delete_expired(Duration::from_secs(3600)),
+        accounts::sessions::DbSessionStore::new(app.db.clone(), notifications::store::unread_count_select)
+            .continuously_delete_expired(Duration::from_secs(3600)),
     );
     let trending = tokio::spawn(refresh_trending(app.db.clone()));
     let changes = tokio::spawn(prune_post_changes(app.db.clone()));

@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::config::{Config, SignupPolicy};
-use crate::db::{Db, Exec, sql};
+use crate::db::{Db, Exec, Tx, sql};
 
 /// How long a process trusts its copy; another process's change shows within this time.
 const FRESH_FOR: Duration = Duration::from_secs(5);
@@ -124,10 +124,10 @@ impl Cache {
         site
     }
 
-    /// Saves every setting in one transaction and makes them this process's copy at once.
-    pub async fn save(&self, db: &Db, site: Site, actor_id: i64) -> Result<(), sqlx::Error> {
-        let mut tx = db.begin().await?;
-        let before = load(&mut tx, &self.defaults).await?;
+    /// Writes every setting in `tx` and returns what changed, for the audit log (see [`changes`]).
+    /// After the commit, [`Cache::adopt`] makes them this process's copy at once.
+    pub async fn write(&self, tx: &mut Tx, site: &Site) -> Result<String, sqlx::Error> {
+        let before = load(tx, &self.defaults).await?;
         for (key, value) in site.pairs() {
             tx.execute(
                 sql("INSERT INTO site_settings (key, value) VALUES ($1, $2)
@@ -137,10 +137,12 @@ impl Cache {
             )
             .await?;
         }
-        crate::audit::record(&mut tx, actor_id, "settings.update", "site", 0, &changes(&before, &site)).await?;
-        tx.commit().await?;
+        Ok(changes(&before, site))
+    }
+
+    /// Makes `site` this process's copy (other processes read it within a few seconds).
+    pub fn adopt(&self, site: Site) {
         self.put(site);
-        Ok(())
     }
 }
 

@@ -122,6 +122,8 @@ async fn hits_from_an_outside_engine_are_checked_again_against_the_database(engi
     assert_eq!(doc(public).members_only, 0);
     assert!(doc(private).members_only > 0);
     assert!(doc(hidden).hidden);
-    let ideas = store::ideas_by_ids(&mut db, &[1, 2], ana_id, townhall::ideas::Reach::Everything, &Filters::default()).await.unwrap();
+    let ideas = store::ideas_by_ids(&mut db, &[1, 2], ana_id, townhall::ideas::Reach::Everything, &Filters::default())
+        .await
+        .unwrap();
     assert!(ideas.is_empty());
 }

@@ -9,12 +9,20 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::CurrentUser;
+use super::sessions::DbSessionStore;
 use crate::config::SignupPolicy;
 use crate::web::client::SiteOrigin;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new().route("/invitations", get(list).post(create)).route("/invitations/{id}/withdraw", post(withdraw))
 }
 

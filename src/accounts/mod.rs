@@ -1,11 +1,14 @@
 //! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
 //! password hashing.
 
+pub mod current;
 pub mod invitations;
 pub mod password_links;
 pub mod routes;
 pub mod sessions;
 pub mod store;
+
+pub use current::{CurrentUser, MaybeUser};
 
 use std::fmt;
 use std::sync::OnceLock;

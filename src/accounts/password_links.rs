@@ -12,13 +12,21 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::MaybeUser;
+use super::current::set_notice;
+use super::sessions::DbSessionStore;
 use super::{Password, hash_password};
-use crate::web::auth::set_notice;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
-use crate::web::{AppError, AppState, MaybeUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new().route("/password/{token}", get(page).post(set))
 }
 

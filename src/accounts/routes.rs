@@ -12,19 +12,27 @@ use axum::{Form, Router};
 use serde::Deserialize;
 use tower_sessions::Session;
 
+use super::current::set_notice;
+use super::sessions::DbSessionStore;
+use super::{CurrentUser, MaybeUser};
 use super::{Email, Password, Username, hash_password, invitations, store, verify_password};
 use crate::accounts::sessions::USER_ID_KEY;
 use crate::config::SignupPolicy;
 use crate::db::unique_violation;
 use crate::site::Site;
-use crate::web::auth::set_notice;
 use crate::web::client::ClientAddress;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::limits::{Limits, Throttle};
-use crate::web::{AppError, AppState, CurrentUser, MaybeUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/signup", get(signup_page).post(signup))
         .route("/login", get(login_page).post(login))

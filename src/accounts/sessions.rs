@@ -21,6 +21,7 @@ pub const REFRESH_AFTER: i64 = 3_600;
 #[derive(Clone, Debug)]
 pub struct DbSessionStore {
     db: Db,
+    unread: UnreadCount,
     /// What [`SessionStore::load`] read for each session whose request is still being served: its
     /// record, so that [`SessionStore::save`] at its end can tell whether anything changed without
     /// reading the row again, and its account with its unread count, read in the same statement
@@ -60,8 +61,18 @@ where
 const LOADED_LIMIT: usize = 10_000;
 
 impl DbSessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db, loaded: Default::default() }
+    pub fn new(db: Db, unread: UnreadCount) -> Self {
+        Self { db, unread, loaded: Default::default() }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Someone's unread notifications as the header counts them.
+    pub async fn unread_count(&self, user_id: i64) -> Result<i64, sqlx::Error> {
+        let (count,): (i64,) = self.db.clone().fetch_one((self.unread)(user_id.into())).await?;
+        Ok(count)
     }
 
     fn remember(&self, id: Id, read: Loaded) {
@@ -85,8 +96,15 @@ impl DbSessionStore {
     }
 }
 
-/// Marks a store error that means "the database is out of reach", so pages can answer 503.
-pub const UNAVAILABLE: &str = "database unavailable: ";
+use crate::web::error::UNAVAILABLE;
+
+/// The name of the session cookie.
+pub const SESSION_COOKIE: &str = "townhall_session";
+
+/// How the header's unread count is read: a query counting the notifications of the person given
+/// (an id, or the sessions row's `s.user_id`). The notifications feature provides it when the
+/// application is assembled; the session's load reads it in the same statement as the account.
+pub type UnreadCount = fn(crate::db::Operand) -> crate::db::Query;
 
 fn backend(error: sqlx::Error) -> session_store::Error {
     if crate::db::health::unavailable(&error) {
@@ -159,7 +177,7 @@ impl SessionStore for DbSessionStore {
         let row: Option<Loaded> = self
             .db
             .clone()
-            .fetch_optional(super::store::session_with_account_query(id.to_string(), crate::db::now()))
+            .fetch_optional(super::store::session_with_account_query(id.to_string(), crate::db::now(), self.unread))
             .await
             .map_err(backend)?;
         let Some(loaded) = row else {

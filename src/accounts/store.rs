@@ -102,9 +102,13 @@ const SIGN_UP_LOCK: i64 = -1;
 /// counts them (`unread_count`), read in one statement: every page needs all three, and on SQLite
 /// each statement is a hand-off to the connection's thread and back, on PostgreSQL a round trip.
 /// An expired session is not found.
-pub fn session_with_account_query(session_id: String, now: i64) -> crate::db::Query {
+pub fn session_with_account_query(
+    session_id: String,
+    now: i64,
+    unread: super::sessions::UnreadCount,
+) -> crate::db::Query {
     sql("SELECT s.data AS session_data, s.expires_at AS session_expires_at, a.*, (")
-        .and(crate::notifications::store::unread_count_select(crate::db::Operand::Column("s.user_id")))
+        .and(unread(crate::db::Operand::Column("s.user_id")))
         .push(concat!(
             ") AS unread_count FROM sessions s LEFT JOIN (SELECT ",
             user_columns!(),

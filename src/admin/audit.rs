@@ -9,14 +9,22 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::require_admin;
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::audit::{self, Entry, Filter};
 use crate::format::iso_time;
 use crate::web::export::{csv_row, stream_chunks};
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new().route("/admin/audit", get(page)).route("/admin/audit.csv", get(csv))
 }
 

@@ -11,16 +11,24 @@ use serde::Deserialize;
 use time::macros::format_description;
 
 use super::require_admin;
+use crate::accounts::CurrentUser;
 use crate::accounts::User;
+use crate::accounts::sessions::DbSessionStore;
 use crate::db::now;
 use crate::format::iso_time;
 use crate::posts::PostRow;
 use crate::web::export::{csv_row, stream_chunks};
 use crate::web::form::parse_day;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/admin/export", get(index))
         .route("/admin/export/posts.jsonl", get(posts))

@@ -13,16 +13,26 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, Role, User};
 use crate::config::SignupPolicy;
 use crate::db::now;
+use crate::live::Hub;
 use crate::moderation::{DURATIONS, suspend_account, suspension_end};
 use crate::site::Site;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+{
     Router::new()
         .route("/admin", get(home))
         .route("/admin/users", get(users))
@@ -172,6 +182,7 @@ struct SuspendForm {
 
 async fn suspend(
     State(state): State<AppState>,
+    State(live): State<Hub>,
     current: CurrentUser,
     Path(username): Path<String>,
     Form(form): Form<SuspendForm>,
@@ -185,7 +196,7 @@ async fn suspend(
     suspend_account(&mut tx, &current.user, &user, until, &reason).await?;
     tx.commit().await?;
     // Their open pages' live streams end now.
-    state.live.publish(crate::live::Event::Notified { user_id: user.id }).await;
+    live.publish(crate::live::Event::Notified { user_id: user.id }).await;
     tracing::info!(admin = current.user.id, user = user.id, until, "account suspended");
     current.set_notice(format!("{} is suspended and was signed out everywhere.", user.display_name)).await?;
     Ok(back_to_user(&user))
@@ -391,7 +402,11 @@ async fn save_settings(
     require_admin(&current)?;
     match form.parse() {
         Ok(site) => {
-            state.site.save(&state.db, site, current.user.id).await?;
+            let mut tx = state.db.begin().await?;
+            let changes = state.site.write(&mut tx, &site).await?;
+            crate::audit::record(&mut tx, current.user.id, "settings.update", "site", 0, &changes).await?;
+            tx.commit().await?;
+            state.site.adopt(site);
             current.set_notice("Settings saved.").await?;
             Ok(Redirect::to("/admin/settings").into_response())
         }

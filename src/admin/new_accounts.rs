@@ -11,14 +11,22 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::require_admin;
+use crate::accounts::CurrentUser;
 use crate::accounts::password_links::{self, Purpose};
+use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, Email, store};
 use crate::db::unique_violation;
 use crate::web::client::SiteOrigin;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/admin/users/new", get(new_page).post(create))
         .route("/admin/users/{username}/reset-link", post(reset_link))

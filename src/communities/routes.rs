@@ -11,9 +11,13 @@ use serde::Deserialize;
 
 use super::store::StepDown;
 use super::{Community, Standing, parse_slug, slug_from_name, store};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, profile_text};
 use crate::db::unique_violation;
 use crate::live::Event;
+use crate::live::Hub;
+use crate::moderation::watch::Watch;
 use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
 use crate::posts::store::Placement;
 use crate::posts::views::Replies;
@@ -21,9 +25,17 @@ use crate::posts::views::load_views;
 use crate::posts::{self, FeedPage, PostView};
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+    Watch: FromRef<S>,
+{
     Router::new()
         .route("/communities", get(index))
         .route("/communities/new", get(new_page).post(create))
@@ -193,6 +205,8 @@ async fn show(
 
 async fn write_post(
     State(state): State<AppState>,
+    State(live): State<Hub>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(slug): Path<String>,
     Form(form): Form<NewPostForm>,
@@ -210,9 +224,9 @@ async fn write_post(
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
     let post_id = posts::store::create(&state.db, current.user.id, &body, poll.as_ref(), placement).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
     let members_only = community.is_private.then_some(community.id);
-    state.live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
+    live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())
 }
 

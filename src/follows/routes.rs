@@ -7,14 +7,25 @@ use axum::routing::post;
 
 use super::store;
 use crate::accounts;
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
+use crate::live::Hub;
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+{
     Router::new().route("/people/{username}/follow", post(follow)).route("/people/{username}/unfollow", post(unfollow))
 }
 
 async fn follow(
     State(state): State<AppState>,
+    State(live): State<Hub>,
     current: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<Redirect, AppError> {
@@ -27,7 +38,7 @@ async fn follow(
         // The account was deleted while the follow waited for it.
         return Err(AppError::NotFound);
     }
-    state.live.publish(crate::live::Event::Notified { user_id: other.id }).await;
+    live.publish(crate::live::Event::Notified { user_id: other.id }).await;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }

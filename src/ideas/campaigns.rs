@@ -11,19 +11,27 @@ use serde::Deserialize;
 
 use super::store::{self, RankedIdea, Sort};
 use super::{Campaign, CampaignForm, ListedCampaign, NewCampaign, Phase, Stage, input_time, is_manager};
+use crate::accounts::CurrentUser;
 use crate::accounts::User;
+use crate::accounts::sessions::DbSessionStore;
 use crate::communities;
 use crate::db::now;
 use crate::posts::store::Placement;
 use crate::posts::{self, PostBody};
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
 /// Ideas on one page of a campaign.
 const IDEAS_PER_PAGE: i64 = 30;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/campaigns", get(index))
         .route("/campaigns/new", get(new_page).post(create))

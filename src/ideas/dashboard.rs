@@ -12,13 +12,21 @@ use axum::routing::get;
 
 use super::campaigns::find as find_campaign;
 use super::{Campaign, Stage, is_manager};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::db::{Exec, sql};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
 const DAY: i64 = 86_400;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new().route("/campaigns/{id}/dashboard", get(dashboard))
 }
 

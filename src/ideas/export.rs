@@ -12,15 +12,23 @@ use axum::routing::get;
 use super::campaigns::find as find_campaign;
 use super::store::{self, IdeaRow};
 use super::{Campaign, is_manager};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::db::Db;
 use crate::format::iso_time;
 use crate::web::export::csv_row;
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
 /// Ideas read per database round trip.
 const CHUNK: i64 = 500;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/campaigns/{id}/export/{format}", get(export))
         .route("/admin/export/ideas.csv", get(export_all_csv))

@@ -10,10 +10,18 @@ use serde::Deserialize;
 
 use super::routes::{find_idea, idea_page};
 use super::{Stage, store};
+use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::accounts::sessions::DbSessionStore;
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/ideas/{id}/stage", post(move_stage))
         .route("/ideas/{id}/response", post(respond))

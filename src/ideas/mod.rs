@@ -39,7 +39,7 @@ pub fn campaign_reach(user: &User) -> Reach {
 }
 
 /// Refuses anyone who does not run campaigns.
-pub fn require_manager(current: &crate::web::CurrentUser) -> Result<(), crate::web::AppError> {
+pub fn require_manager(current: &crate::accounts::CurrentUser) -> Result<(), crate::web::AppError> {
     if is_manager(&current.user) {
         Ok(())
     } else {

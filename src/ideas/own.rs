@@ -13,13 +13,23 @@ use serde::Deserialize;
 use super::routes::find_idea;
 use super::store::{self, IdeaRow};
 use super::{Campaign, Phase, Stage};
+use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
+use crate::accounts::sessions::DbSessionStore;
 use crate::db::now;
+use crate::moderation::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Watch: FromRef<S>,
+{
     Router::new()
         .route("/ideas/{id}/edit", get(edit_page).post(edit))
         .route("/ideas/{id}/withdraw", post(withdraw))
@@ -86,6 +96,7 @@ async fn edit_page(
 
 async fn edit(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<EditForm>,
@@ -103,7 +114,7 @@ async fn edit(
         return Err(AppError::Conflict("A manager took this idea on meanwhile, so your edit was not saved."));
     }
     let text = format!("{title}\n{body}");
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea.id, current.user.id, &text).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea.id, current.user.id, &text).await;
     current.set_notice("Your idea was saved.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)).into_response())
 }
@@ -161,6 +172,7 @@ struct CommentForm {
 
 async fn edit_comment(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path((id, comment)): Path<(String, String)>,
     Form(form): Form<CommentForm>,
@@ -174,7 +186,7 @@ async fn edit_comment(
         }
     };
     store::edit_comment(&state.db, &comment, idea.id, &body).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment.id, current.user.id, &body).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment.id, current.user.id, &body).await;
     Ok(Redirect::to(&format!("/ideas/{}#comment-{}", idea.id, comment.id)).into_response())
 }
 

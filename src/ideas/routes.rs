@@ -12,13 +12,23 @@ use serde::Deserialize;
 use super::campaigns::find as find_campaign;
 use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{User, profile_text};
 use crate::db::now;
+use crate::moderation::watch::Watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Watch: FromRef<S>,
+{
     Router::new()
         .route("/campaigns/{id}/ideas/new", get(new_page))
         .route("/campaigns/{id}/ideas", post(submit))
@@ -76,6 +86,7 @@ async fn new_page(
 
 async fn submit(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<IdeaForm>,
@@ -100,7 +111,7 @@ async fn submit(
         Some(idea) if similar.is_empty() => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, None).await?;
             let text = format!("{}\n{}", idea.title, idea.body);
-            state.watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
@@ -401,6 +412,7 @@ struct CommentForm {
 
 async fn comment(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<CommentForm>,
@@ -418,7 +430,7 @@ async fn comment(
     };
     let parent = form.parent_id.parse::<i64>().ok();
     let comment_id = store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment_id, current.user.id, &body).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment_id, current.user.id, &body).await;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
 }
 
@@ -478,6 +490,7 @@ async fn from_post_page(
 
 async fn from_post(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<FromPostForm>,
@@ -491,7 +504,7 @@ async fn from_post(
         (Some(campaign), Some(Ok(idea))) => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, Some(post.id)).await?;
             let text = format!("{}\n{}", idea.title, idea.body);
-            state.watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your post is now an idea; the post links to it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }

@@ -15,14 +15,24 @@ use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::Event;
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::communities;
 use crate::db::{Db, Exec, now, sql};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::live::Hub;
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
 /// How often a page's unread count is checked when no event named the viewer.
 const RECOUNT_EVERY: Duration = Duration::from_secs(10);
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+{
     Router::new().route("/events", get(events))
 }
 
@@ -43,6 +53,7 @@ enum Feed {
 
 async fn events(
     State(state): State<AppState>,
+    State(live): State<Hub>,
     current: CurrentUser,
     Query(query): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
@@ -69,13 +80,13 @@ async fn events(
         user_id: current.user.id,
         session_id: current.session.id().map(|id| id.to_string()).unwrap_or_default(),
         feed,
-        events: state.live.subscribe(),
+        events: live.subscribe(),
         new_posts: 0,
         counted: Default::default(),
         unread: current.unread_notifications().await?,
         tick,
     };
-    let closing = state.live.closing();
+    let closing = live.closing();
     let stream = futures_util::stream::unfold(watcher, |mut watcher| async move {
         let event = watcher.next().await?;
         Some((Ok(event), watcher))
@@ -191,6 +202,6 @@ impl Watcher {
             return None;
         }
         self.unread = unread;
-        Some(SseEvent::default().event("notifications").data(crate::notifications::unread_label(unread)))
+        Some(SseEvent::default().event("notifications").data(crate::web::layout::unread_label(unread)))
     }
 }

@@ -9,10 +9,11 @@ use serde::Deserialize;
 
 use super::routes::load_target;
 use super::{ObjectKind, require_moderator};
+use crate::accounts::CurrentUser;
 use crate::audit::{self, Filter};
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
 
 /// The actions moderators take, as the audit log names them.
 const MODERATION_ACTIONS: &[&str] = &[

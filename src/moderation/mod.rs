@@ -7,9 +7,10 @@ pub mod routes;
 pub mod store;
 pub mod watch;
 
+use crate::accounts::CurrentUser;
 use crate::accounts::{self, Role, User};
 use crate::db::Tx;
-use crate::web::{AppError, CurrentUser};
+use crate::web::AppError;
 
 /// What can be reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

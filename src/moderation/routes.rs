@@ -13,17 +13,27 @@ use super::{
     suspend_account, suspension_end, watch,
 };
 use crate::accounts;
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::db::{Exec, now};
 use crate::ideas::store as ideas;
 use crate::ideas::store::IdeaRow;
+use crate::live::Hub;
 use crate::notifications::{self, About, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+{
     Router::new()
         .route("/report/{kind}/{id}", get(report_page).post(report))
         .route("/reports", get(my_reports))
@@ -413,6 +423,7 @@ const MAX_MESSAGE_CHARS: usize = 1000;
 
 async fn act(
     State(state): State<AppState>,
+    State(live): State<Hub>,
     current: CurrentUser,
     Path((kind, id, action)): Path<(String, String, String)>,
     Form(form): Form<ActionForm>,
@@ -511,7 +522,7 @@ async fn act(
     tx.commit().await?;
     if matches!(action.as_str(), "warn" | "suspend") {
         // The author's open pages hear of the warning, or end their live streams.
-        state.live.publish(crate::live::Event::Notified { user_id: target.author_id }).await;
+        live.publish(crate::live::Event::Notified { user_id: target.author_id }).await;
     }
     tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
     current.set_notice(notice).await?;

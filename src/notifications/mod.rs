@@ -6,12 +6,6 @@ pub mod store;
 
 pub use store::About;
 
-/// The header badge's text for an unread count: the count, or "99+" beyond what
-/// [`store::unread_count`] counts. The page and its live updates both show this.
-pub fn unread_label(count: i64) -> String {
-    if count > store::UNREAD_SHOWN { format!("{}+", store::UNREAD_SHOWN) } else { count.to_string() }
-}
-
 /// Why someone is told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

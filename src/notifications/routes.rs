@@ -9,10 +9,18 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{Group, group, store};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new().route("/notifications", get(notifications)).route("/notifications/read", post(mark_read))
 }
 

@@ -112,8 +112,7 @@ pub async fn retract(
     Ok(())
 }
 
-/// The most unread notifications the header counts; beyond it shows "99+".
-pub const UNREAD_SHOWN: i64 = 99;
+pub use crate::web::layout::UNREAD_SHOWN;
 
 /// Whether a notification's idea (if any) is one `who` may still see: an idea of a community's
 /// campaign is for that community's members, so someone who left it hears no more of its ideas.
@@ -149,7 +148,7 @@ pub fn unread_count_select(who: Operand) -> Query {
 }
 
 /// Unread notifications as the header counts them (see [`unread_count_select`]). A signed-in
-/// request has them already, read with its session ([`crate::web::CurrentUser::unread_notifications`]).
+/// request has them already, read with its session ([`crate::accounts::CurrentUser::unread_notifications`]).
 pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = db.fetch_one(unread_count_select(user_id.into())).await?;
     Ok(count)

@@ -10,13 +10,23 @@ use serde::Deserialize;
 
 use super::routes::find_post;
 use super::{PostRow, store};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::live::Event;
+use crate::live::Hub;
 use crate::polls::store::VoteRefused;
 use crate::web::form::local_path;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+{
     Router::new()
         .route("/posts/{id}/like", post(like))
         .route("/posts/{id}/unlike", post(unlike))
@@ -42,6 +52,7 @@ fn back_to(form: &BackForm, post_id: i64) -> Redirect {
 
 async fn like(
     State(state): State<AppState>,
+    State(live): State<Hub>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<BackForm>,
@@ -52,7 +63,7 @@ async fn like(
     }
     super::refuse_if_hidden(&post)?;
     store::like(&state.db, &post, current.user.id).await?;
-    state.live.publish(Event::Notified { user_id: post.author_id }).await;
+    live.publish(Event::Notified { user_id: post.author_id }).await;
     Ok(back_to(&form, post.id))
 }
 

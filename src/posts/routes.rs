@@ -11,13 +11,27 @@ use serde::Deserialize;
 use super::store::Placement;
 use super::views::{Replies, load_views};
 use super::{FeedPage, PostBody, PostRow, PostView, store};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::live::Event;
+use crate::live::Hub;
+use crate::moderation::watch::Watch;
 use crate::polls::{NewPoll, PollForm};
+use crate::posts::cache::PostCache;
 use crate::timeline;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Hub: FromRef<S>,
+    Watch: FromRef<S>,
+    PostCache: FromRef<S>,
+{
     Router::new()
         .route("/", get(home))
         .route("/all", get(all))
@@ -154,21 +168,23 @@ pub struct FeedTemplate {
 
 async fn home(
     State(state): State<AppState>,
+    State(posts): State<PostCache>,
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    home_page(&state, &current, query.cursor()?, Compose::with_poll(), StatusCode::OK).await
+    home_page(&state, &posts, &current, query.cursor()?, Compose::with_poll(), StatusCode::OK).await
 }
 
 async fn home_page(
     state: &AppState,
+    posts: &PostCache,
     current: &CurrentUser,
     cursor: Option<i64>,
     compose: Compose,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let mut db = state.db.clone();
-    let (rows, synced) = timeline::store::home(&mut db, &state.posts, current.user.id, cursor).await?;
+    let (rows, synced) = timeline::store::home(&mut db, posts, current.user.id, cursor).await?;
     let announcements = store::announcements(&mut db, current.user.id).await?;
     let page = FeedTemplate {
         layout: Layout::for_user(current, "Home").await?,
@@ -214,17 +230,22 @@ struct PostForm {
 
 async fn create(
     State(state): State<AppState>,
+    State(posts): State<PostCache>,
+    State(live): State<Hub>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Form(form): Form<NewPostForm>,
 ) -> Result<Response, AppError> {
     let (body, poll) = match parse_new_post(form) {
         Ok(parsed) => parsed,
-        Err(compose) => return home_page(&state, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(compose) => {
+            return home_page(&state, &posts, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
     };
     let id = store::create(&state.db, current.user.id, &body, poll.as_ref(), Placement::Company).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Post, id, current.user.id, body.as_str()).await;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
-    state.live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
+    live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -290,6 +311,8 @@ async fn show(
 
 async fn reply(
     State(state): State<AppState>,
+    State(live): State<Hub>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<PostForm>,
@@ -305,8 +328,8 @@ async fn reply(
         }
     };
     let reply_id = store::create(&state.db, current.user.id, &body, None, Placement::Reply(&parent)).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
-    state.live.publish(Event::Notified { user_id: parent.author_id }).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
+    live.publish(Event::Notified { user_id: parent.author_id }).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
 
@@ -332,6 +355,7 @@ async fn edit_page(
 
 async fn edit(
     State(state): State<AppState>,
+    State(watch): State<Watch>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<PostForm>,
@@ -347,7 +371,7 @@ async fn edit(
         }
     };
     store::edit(&state.db, &post, &body).await?;
-    state.watch.check(&state.db, crate::moderation::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::moderation::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response())
 }
 

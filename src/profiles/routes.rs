@@ -9,14 +9,22 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::{PersonRow, ProfileCounts, ProfileForm, ProfileRow, store};
+use crate::accounts::CurrentUser;
 use crate::accounts::User;
+use crate::accounts::sessions::DbSessionStore;
 use crate::posts::routes::CursorQuery;
 use crate::posts::{self, FeedPage};
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/@{username}", get(profile))
         .route("/people", get(directory))

@@ -10,11 +10,21 @@ use serde::Deserialize;
 
 use super::query::{Parsed, Piece, highlight};
 use super::store::{self, CommunityHit, Filters, PersonHit};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
+use crate::search::meili::Meili;
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+    Option<Meili>: FromRef<S>,
+{
     Router::new().route("/search", get(search))
 }
 
@@ -155,6 +165,7 @@ fn section<R, T>(
 
 async fn search(
     State(state): State<AppState>,
+    State(meili): State<Option<Meili>>,
     current: CurrentUser,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
@@ -199,7 +210,7 @@ async fn search(
     };
     if !parsed.is_empty() {
         let text: String = query.q.chars().take(500).collect();
-        let outside = state.meili.as_ref();
+        let outside = meili.as_ref();
         if wants("people") && filters.author.is_empty() && filters.community.is_empty() && filters.campaign.is_none() {
             let rows = match outside {
                 Some(meili) => match meili.people(&text, offset, limit + 1).await {

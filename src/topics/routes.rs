@@ -6,13 +6,21 @@ use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 
 use super::{parse_topic, store};
+use crate::accounts::CurrentUser;
+use crate::accounts::sessions::DbSessionStore;
 use crate::posts::routes::{CursorQuery, FeedTemplate};
 use crate::posts::{self, FeedPage};
 use crate::web::form::percent_encode;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState, CurrentUser};
+use crate::web::{AppError, AppState};
+use axum::extract::FromRef;
 
-pub fn router() -> Router<AppState> {
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    AppState: FromRef<S>,
+    DbSessionStore: FromRef<S>,
+{
     Router::new()
         .route("/topics/{topic}", get(topic))
         .route("/topics/{topic}/follow", post(follow))

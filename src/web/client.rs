@@ -5,7 +5,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::{ConnectInfo, FromRef, FromRequestParts};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 
@@ -75,10 +75,15 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 /// The address of the person making the request, as [`TrustedProxies::client`] finds it.
 pub struct ClientAddress(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientAddress {
+impl<S> FromRequestParts<S> for ClientAddress
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -93,10 +98,15 @@ impl FromRequestParts<AppState> for ClientAddress {
 /// forged `Host` only changes the link shown to whoever forged it.
 pub struct SiteOrigin(pub String);
 
-impl FromRequestParts<AppState> for SiteOrigin {
+impl<S> FromRequestParts<S> for SiteOrigin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
         if let Some(url) = &state.config.public_url {
             return Ok(SiteOrigin(url.trim_end_matches('/').to_owned()));
         }

@@ -1,14 +1,13 @@
 //! The one error type of request handlers, and how each kind is shown to a person.
 
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use tower_sessions::Session;
 
-use super::AppState;
 use super::layout::{ErrorPage, Layout, render_status};
 use super::request_id;
+
+/// Marks a session store error that means "the database is out of reach", so pages can answer 503.
+pub const UNAVAILABLE: &str = "database unavailable: ";
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -64,7 +63,7 @@ impl From<askama::Error> for AppError {
 impl From<tower_sessions::session::Error> for AppError {
     fn from(error: tower_sessions::session::Error) -> Self {
         let message = error.to_string();
-        if message.contains(crate::accounts::sessions::UNAVAILABLE) {
+        if message.contains(UNAVAILABLE) {
             AppError::Unavailable(message)
         } else {
             AppError::Internal(format!("session: {message}"))
@@ -130,12 +129,24 @@ impl IntoResponse for AppError {
 /// the signed-in person's own header and menu.
 #[derive(Clone)]
 pub struct Shown {
-    title: String,
+    pub title: String,
     message: String,
 }
 
 impl Shown {
-    fn render(&self, status: StatusCode, layout: Layout, back: Option<Back>) -> Response {
+    /// A framework refusal's plain text (or none) as an error page says it.
+    pub fn refusal(status: StatusCode, text: &str) -> Shown {
+        let mut message = text.trim().to_owned();
+        if message.is_empty() {
+            message = match status {
+                StatusCode::METHOD_NOT_ALLOWED => "This address does not take that kind of request.".to_owned(),
+                _ => format!("The request was refused ({status})."),
+            };
+        }
+        Shown { title: "That did not work".to_owned(), message }
+    }
+
+    pub fn render(&self, status: StatusCode, layout: Layout, back: Option<Back>) -> Response {
         let page = ErrorPage { layout, message: self.message.clone(), request_id: request_id::current(), back };
         match render_status(status, &page) {
             Ok(response) => response,
@@ -153,56 +164,8 @@ pub struct Back {
     pub label: &'static str,
 }
 
-/// Shows error pages to a signed-in person with their header and menu, and a way back to where they
-/// were: the page they came from, or the campaign, thread or community the failed address belongs to.
-/// Also turns the framework's plain-text refusals (a malformed id or filter value) into such pages.
-pub async fn with_header(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let session = request.extensions().get::<Session>().cloned();
-    let path = request.uri().path().to_owned();
-    let came_from = came_from(request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let (shown, response) = match response.extensions().get::<Shown>().cloned() {
-        Some(shown) => (shown, response),
-        None if is_plain_text(&response) => {
-            let text = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
-            let mut message = String::from_utf8_lossy(&text).trim().to_owned();
-            if message.is_empty() {
-                message = match status {
-                    StatusCode::METHOD_NOT_ALLOWED => "This address does not take that kind of request.".to_owned(),
-                    _ => format!("The request was refused ({status})."),
-                };
-            }
-            let shown = Shown { title: "That did not work".to_owned(), message };
-            let bare = shown.render(status, Layout::bare("That did not work"), None);
-            (shown, bare)
-        }
-        None => return response,
-    };
-    // Only an error page for someone signed in changes; the database being away keeps the plain one.
-    let Some(session) = session else { return response };
-    let Ok(Some((user, unread))) = super::auth::session_user(&session, &state).await else {
-        return response;
-    };
-    let unread = match unread {
-        Some(count) => count,
-        None => match crate::notifications::store::unread_count(&mut state.db.clone(), user.id).await {
-            Ok(count) => count,
-            Err(_) => return response,
-        },
-    };
-    let back =
-        came_from.filter(|from| from != &path).map(|href| Back { href, label: "Back to the page you came from" });
-    let back = back.or_else(|| enclosing(&path));
-    let layout = Layout { title: shown.title.clone(), me: Some(user), notice: None, unread, path };
-    shown.render(status, layout, back)
-}
-
 /// The framework's own refusals: plain text, or no body at all (405).
-fn is_plain_text(response: &Response) -> bool {
+pub fn is_plain_text(response: &Response) -> bool {
     match response.headers().get(header::CONTENT_TYPE) {
         None => true,
         Some(value) => value.to_str().is_ok_and(|value| value.starts_with("text/plain")),
@@ -210,7 +173,7 @@ fn is_plain_text(response: &Response) -> bool {
 }
 
 /// The path of a same-site `Referer` (the site sends it only to itself: `Referrer-Policy: same-origin`).
-fn came_from(headers: &HeaderMap) -> Option<String> {
+pub fn came_from(headers: &HeaderMap) -> Option<String> {
     let referer = headers.get(header::REFERER)?.to_str().ok()?;
     let host = headers.get(header::HOST)?.to_str().ok()?;
     let rest = referer.strip_prefix("http://").or_else(|| referer.strip_prefix("https://"))?;
@@ -219,7 +182,7 @@ fn came_from(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The campaign, idea, thread or community an address belongs to, when it names one below it.
-fn enclosing(path: &str) -> Option<Back> {
+pub fn enclosing(path: &str) -> Option<Back> {
     let mut parts = path.trim_start_matches('/').split('/');
     let (section, key, below) = (parts.next()?, parts.next()?, parts.next());
     below?;

@@ -6,13 +6,33 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::AppError;
-use super::auth::CurrentUser;
-use crate::accounts::User;
+
+/// The most unread notifications the header counts; beyond it shows "99+".
+pub const UNREAD_SHOWN: i64 = 99;
+
+/// The signed-in person as the header shows them (the accounts feature fills it in).
+#[derive(Clone, Debug)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub moderator: bool,
+    pub admin: bool,
+}
+
+impl Me {
+    pub fn is_moderator(&self) -> bool {
+        self.moderator
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.admin
+    }
+}
 
 /// The part of every page that the base template reads.
 pub struct Layout {
     pub title: String,
-    pub me: Option<User>,
+    pub me: Option<Me>,
     /// A notice shown once at the top of the page ("Your profile was saved.").
     pub notice: Option<String>,
     /// Unread notifications, for the header.
@@ -21,14 +41,12 @@ pub struct Layout {
     pub path: String,
 }
 
-impl Layout {
-    /// For a signed-in person's page; takes the pending notice out of the session.
-    pub async fn for_user(current: &CurrentUser, title: impl Into<String>) -> Result<Layout, AppError> {
-        let unread = current.unread_notifications().await?;
-        let notice = current.take_notice().await;
-        Ok(Layout { title: title.into(), me: Some(current.user.clone()), notice, unread, path: current.path.clone() })
-    }
+/// An unread count as a badge shows it: "7", or "99+" beyond [`UNREAD_SHOWN`].
+pub fn unread_label(count: i64) -> String {
+    if count > UNREAD_SHOWN { format!("{UNREAD_SHOWN}+") } else { count.to_string() }
+}
 
+impl Layout {
     /// For pages shown to someone not signed in, and for error pages.
     pub fn bare(title: impl Into<String>) -> Layout {
         Layout { title: title.into(), me: None, notice: None, unread: 0, path: String::new() }
@@ -46,7 +64,7 @@ impl Layout {
 
     /// The header's unread badge.
     pub fn unread_shown(&self) -> String {
-        crate::notifications::unread_label(self.unread)
+        unread_label(self.unread)
     }
 
     pub fn site_name(&self) -> String {
