@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod bus;
 pub mod communities;
 pub mod config;
 pub mod db;
@@ -13,6 +14,7 @@ pub mod ideas;
 pub mod live;
 pub mod moderation;
 pub mod notifications;
+pub mod notify;
 pub mod polls;
 pub mod posts;
 pub mod privacy;
@@ -22,6 +24,7 @@ pub mod seed;
 pub mod site;
 pub mod timeline;
 pub mod topics;
+pub mod watch;
 pub mod web;
 
 use std::future::Future;
@@ -80,13 +83,13 @@ pub struct App {
     pub router: axum::Router,
     pub connections: web::server::ConnectionLimits,
     pub db: Db,
-    pub live: live::Hub,
+    pub live: bus::Hub,
     pub meili: Option<search::meili::Meili>,
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
     let db = open_database(&config).await?;
-    let live = live::Hub::start(db.clone());
+    let live = bus::Hub::start(db.clone());
     let limits = Arc::new(web::limits::Limits::default());
     let site = site::Cache::new(site::Site::defaults(&config));
     let meili = match &config.meili {

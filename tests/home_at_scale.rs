@@ -18,7 +18,7 @@ use townhall::db::{Db, Exec, sql};
 use townhall::posts::cache::PostCache;
 use townhall::posts::store::Placement;
 use townhall::posts::{PAGE_SIZE, PostBody};
-use townhall::{follows, posts, timeline, topics};
+use townhall::{follows, posts, topics};
 
 on_both_engines!(home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_people_and_200_topics);
 
@@ -70,7 +70,7 @@ async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_peopl
     app.delivered().await;
     let mut db = app.db.clone();
     let cache = PostCache::default();
-    let (shown, _) = timeline::store::home(&mut db, &cache, reader, None).await.unwrap();
+    let (shown, _) = posts::home::home_rows(&mut db, &cache, reader, None).await.unwrap();
     assert_eq!(shown.len() as i64, PAGE_SIZE + 1, "the reader's home is full");
     let deep_cursor = shown[shown.len() / 2].id;
     // Busy threads: every post on the page has 40 replies, of which the feed shows the newest two.
@@ -106,8 +106,8 @@ async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_peopl
         .await
         .unwrap();
     for cursor in [None, Some(deep_cursor), Some(far_cursor)] {
-        let query = timeline::store::home_query(db.engine(), reader, cursor, 1);
-        let (page, _) = timeline::store::home(&mut db, &PostCache::default(), reader, cursor).await.unwrap();
+        let query = posts::home::home_query(db.engine(), reader, cursor, 1);
+        let (page, _) = posts::home::home_rows(&mut db, &PostCache::default(), reader, cursor).await.unwrap();
         let ids: Vec<i64> = page.iter().map(|p| p.id).collect();
         assert_eq!(ids.len() as i64, PAGE_SIZE + 1);
         let lookup = posts::cache::fetch_query(&ids);

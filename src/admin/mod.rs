@@ -1,6 +1,7 @@
 //! Administration (role `admin`): people and their roles, suspensions and account deletion; site
 //! settings and the sign-up policy; the audit log; exports.
 
+pub mod announcements;
 pub mod audit;
 pub mod exports;
 pub mod new_accounts;
@@ -16,9 +17,9 @@ use serde::Deserialize;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, Role, User};
+use crate::bus::Hub;
 use crate::config::SignupPolicy;
 use crate::db::now;
-use crate::live::Hub;
 use crate::moderation::{DURATIONS, suspend_account, suspension_end};
 use crate::site::Site;
 use crate::web::form::FormErrors;
@@ -41,6 +42,7 @@ where
         .route("/admin/users/{username}/reinstate", post(reinstate))
         .route("/admin/users/{username}/delete", get(delete_page).post(delete))
         .route("/admin/settings", get(settings_page).post(save_settings))
+        .merge(announcements::router())
         .merge(audit::router())
         .merge(new_accounts::router())
         .merge(exports::router())
@@ -196,7 +198,7 @@ async fn suspend(
     suspend_account(&mut tx, &current.user, &user, until, &reason).await?;
     tx.commit().await?;
     // Their open pages' live streams end now.
-    live.publish(crate::live::Event::Notified { user_id: user.id }).await;
+    live.publish(crate::bus::Event::Notified { user_id: user.id }).await;
     tracing::info!(admin = current.user.id, user = user.id, until, "account suspended");
     current.set_notice(format!("{} is suspended and was signed out everywhere.", user.display_name)).await?;
     Ok(back_to_user(&user))

@@ -24,8 +24,8 @@ pub struct Shared {
     pub web: AppState,
     /// The session store (shared with the session layer), which hands a request its account.
     pub sessions: DbSessionStore,
-    pub live: crate::live::Hub,
-    pub watch: crate::moderation::watch::Watch,
+    pub live: crate::bus::Hub,
+    pub watch: crate::watch::Watch,
     /// Meilisearch, when configured; otherwise the built-in search.
     pub meili: Option<crate::search::meili::Meili>,
     /// Post rows recently shown on homes, kept up to date from `post_changes`.
@@ -65,7 +65,7 @@ pub fn router(state: Shared) -> Result<Router, tower_http::csrf::ConfigError> {
         .merge(crate::follows::routes::router())
         .merge(crate::topics::routes::router())
         .merge(crate::communities::routes::router())
-        .merge(crate::live::routes::router())
+        .merge(crate::live::router())
         .merge(crate::ideas::campaigns::router())
         .merge(crate::ideas::routes::router())
         .merge(crate::ideas::export::router())

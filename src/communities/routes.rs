@@ -14,15 +14,15 @@ use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, profile_text};
+use crate::bus::Event;
+use crate::bus::Hub;
 use crate::db::unique_violation;
-use crate::live::Event;
-use crate::live::Hub;
-use crate::moderation::watch::Watch;
 use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
 use crate::posts::store::Placement;
 use crate::posts::views::Replies;
 use crate::posts::views::load_views;
 use crate::posts::{self, FeedPage, PostView};
+use crate::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState};
@@ -224,7 +224,7 @@ async fn write_post(
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
     let post_id = posts::store::create(&state.db, current.user.id, &body, poll.as_ref(), placement).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
     let members_only = community.is_private.then_some(community.id);
     live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())

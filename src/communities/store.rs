@@ -3,8 +3,7 @@
 
 use super::{Community, Standing};
 use crate::db::{Db, Engine, Exec, now, sql};
-use crate::notifications::{self, About, Kind};
-use crate::timeline;
+use crate::notify::{self, About, Kind};
 
 macro_rules! community_select {
     () => {
@@ -63,7 +62,7 @@ async fn add_member(db: &mut impl Exec, community_id: i64, user_id: i64, is_admi
     )
     .await?;
     if added == 1 {
-        timeline::store::after_join(db, user_id, community_id).await?;
+        crate::posts::home::after_join(db, user_id, community_id).await?;
     }
     Ok(())
 }
@@ -152,8 +151,7 @@ pub async fn request(db: &Db, community_id: i64, user_id: i64) -> Result<(), sql
         .await?;
     if added == 1 {
         for admin in admin_ids(&mut tx, community_id).await? {
-            notifications::store::notify(&mut tx, admin, Kind::JoinRequest, user_id, About::Community(community_id))
-                .await?;
+            notify::notify(&mut tx, admin, Kind::JoinRequest, user_id, About::Community(community_id)).await?;
         }
     }
     tx.commit().await
@@ -178,8 +176,7 @@ pub async fn approve(db: &Db, community_id: i64, user_id: i64, admin_id: i64) ->
         .await?;
     if asked == 1 {
         add_member(&mut tx, community_id, user_id, false).await?;
-        notifications::store::notify(&mut tx, user_id, Kind::JoinApproved, admin_id, About::Community(community_id))
-            .await?;
+        notify::notify(&mut tx, user_id, Kind::JoinApproved, admin_id, About::Community(community_id)).await?;
     }
     tx.commit().await?;
     Ok(asked == 1)
@@ -212,7 +209,7 @@ pub async fn invite(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> 
         )
         .await?;
     if added == 1 {
-        notifications::store::notify(&mut tx, user_id, Kind::Invite, admin_id, About::Community(community_id)).await?;
+        notify::notify(&mut tx, user_id, Kind::Invite, admin_id, About::Community(community_id)).await?;
     }
     tx.commit().await
 }
@@ -259,7 +256,7 @@ pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) 
         )
         .await?;
     if removed == 1 {
-        timeline::store::after_leave(&mut tx, user_id, community_id).await?;
+        crate::posts::home::after_leave(&mut tx, user_id, community_id).await?;
     }
     tx.commit().await?;
     Ok(true)

@@ -5,10 +5,12 @@
 //! need different SQL, the store keeps both texts side by side and picks one with [`Exec::engine`].
 
 //!
-//! The files: `query` builds SQL text with its values, `sqlite` holds SQLite's connections and
+//! The files: `query` builds SQL text with its values, `fulltext` turns typed words into each
+//! engine's full-text query, `sqlite` holds SQLite's connections and
 //! writer's turn, `postgres` PostgreSQL's connections and retry, `health` what the process has
 //! learnt about the server. This file runs a [`Query`] on either engine.
 
+pub mod fulltext;
 pub mod health;
 mod postgres;
 mod query;

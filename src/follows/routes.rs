@@ -9,7 +9,7 @@ use super::store;
 use crate::accounts;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::live::Hub;
+use crate::bus::Hub;
 use crate::web::{AppError, AppState};
 use axum::extract::FromRef;
 
@@ -38,7 +38,7 @@ async fn follow(
         // The account was deleted while the follow waited for it.
         return Err(AppError::NotFound);
     }
-    live.publish(crate::live::Event::Notified { user_id: other.id }).await;
+    live.publish(crate::bus::Event::Notified { user_id: other.id }).await;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }

@@ -1,7 +1,7 @@
 //! SQL for follows; each change keeps the home timeline and notifications in step, in one transaction.
 
 use crate::db::{Db, Engine, Exec, now, sql};
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 use crate::timeline;
 
 /// Follows someone: their recent posts join your home and they are told. Following twice changes
@@ -33,8 +33,8 @@ pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<bool,
         .await?;
     if added == 1 {
         count(&mut tx, follower_id, followee_id, 1).await?;
-        timeline::store::after_follow(&mut tx, follower_id, followee_id).await?;
-        notifications::store::notify(&mut tx, followee_id, Kind::Follow, follower_id, About::Post(None)).await?;
+        crate::posts::home::after_follow(&mut tx, follower_id, followee_id).await?;
+        notify::notify(&mut tx, followee_id, Kind::Follow, follower_id, About::Post(None)).await?;
     }
     tx.commit().await?;
     Ok(true)
@@ -49,8 +49,8 @@ pub async fn unfollow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(),
         .await?;
     if removed == 1 {
         count(&mut tx, follower_id, followee_id, -1).await?;
-        timeline::store::after_unfollow(&mut tx, follower_id, followee_id).await?;
-        notifications::store::retract(&mut tx, Kind::Follow, follower_id, followee_id, None).await?;
+        crate::posts::home::after_unfollow(&mut tx, follower_id, followee_id).await?;
+        notify::retract(&mut tx, Kind::Follow, follower_id, followee_id, None).await?;
     }
     tx.commit().await
 }

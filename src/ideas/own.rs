@@ -17,7 +17,7 @@ use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
 use crate::db::now;
-use crate::moderation::watch::Watch;
+use crate::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
 use crate::web::{AppError, AppState};
@@ -114,7 +114,7 @@ async fn edit(
         return Err(AppError::Conflict("A manager took this idea on meanwhile, so your edit was not saved."));
     }
     let text = format!("{title}\n{body}");
-    watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea.id, current.user.id, &text).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Idea, idea.id, current.user.id, &text).await;
     current.set_notice("Your idea was saved.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)).into_response())
 }
@@ -186,7 +186,7 @@ async fn edit_comment(
         }
     };
     store::edit_comment(&state.db, &comment, idea.id, &body).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment.id, current.user.id, &body).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Comment, comment.id, current.user.id, &body).await;
     Ok(Redirect::to(&format!("/ideas/{}#comment-{}", idea.id, comment.id)).into_response())
 }
 

@@ -16,7 +16,7 @@ use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{User, profile_text};
 use crate::db::now;
-use crate::moderation::watch::Watch;
+use crate::watch::Watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState};
@@ -111,7 +111,7 @@ async fn submit(
         Some(idea) if similar.is_empty() => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, None).await?;
             let text = format!("{}\n{}", idea.title, idea.body);
-            watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            watch.check(&state.db, crate::watch::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
@@ -430,7 +430,7 @@ async fn comment(
     };
     let parent = form.parent_id.parse::<i64>().ok();
     let comment_id = store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Comment, comment_id, current.user.id, &body).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Comment, comment_id, current.user.id, &body).await;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
 }
 
@@ -504,7 +504,7 @@ async fn from_post(
         (Some(campaign), Some(Ok(idea))) => {
             let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, Some(post.id)).await?;
             let text = format!("{}\n{}", idea.title, idea.body);
-            watch.check(&state.db, crate::moderation::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            watch.check(&state.db, crate::watch::ObjectKind::Idea, idea_id, current.user.id, &text).await;
             current.set_notice("Your post is now an idea; the post links to it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }

@@ -5,49 +5,13 @@
 pub mod handled;
 pub mod routes;
 pub mod store;
-pub mod watch;
+
+pub use crate::watch::ObjectKind;
 
 use crate::accounts::CurrentUser;
 use crate::accounts::{self, Role, User};
 use crate::db::Tx;
 use crate::web::AppError;
-
-/// What can be reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
-    /// A post or a reply.
-    Post,
-    Idea,
-    /// A comment on an idea.
-    Comment,
-}
-
-impl ObjectKind {
-    pub fn parse(value: &str) -> Option<ObjectKind> {
-        match value {
-            "post" => Some(ObjectKind::Post),
-            "idea" => Some(ObjectKind::Idea),
-            "comment" => Some(ObjectKind::Comment),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ObjectKind::Post => "post",
-            ObjectKind::Idea => "idea",
-            ObjectKind::Comment => "comment",
-        }
-    }
-
-    pub fn noun(self) -> &'static str {
-        match self {
-            ObjectKind::Post => "post",
-            ObjectKind::Idea => "idea",
-            ObjectKind::Comment => "comment",
-        }
-    }
-}
 
 /// Why a member reports something: (value, label).
 pub const REASONS: [(&str, &str); 6] = [

@@ -10,18 +10,19 @@ use serde::Deserialize;
 
 use super::{
     DURATIONS, ObjectKind, Outcome, REASONS, may_suspend, reason_label, require_moderator, state_label, store,
-    suspend_account, suspension_end, watch,
+    suspend_account, suspension_end,
 };
 use crate::accounts;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
+use crate::bus::Hub;
 use crate::db::{Exec, now};
 use crate::ideas::store as ideas;
 use crate::ideas::store::IdeaRow;
-use crate::live::Hub;
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
+use crate::watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState};
@@ -486,7 +487,7 @@ async fn act(
             // The warning says what it is about: the first line of the text (an idea's title).
             let about = excerpt(target.text.lines().next().unwrap_or_default(), 80);
             let told = format!("About your {noun} “{about}”: {message}");
-            notifications::store::notify(&mut tx, target.author_id, Kind::Warning, me, About::Message(&told)).await?;
+            notify::notify(&mut tx, target.author_id, Kind::Warning, me, About::Message(&told)).await?;
             store::resolve(&mut tx, kind, id, Outcome::Warned, me).await?;
             // An anonymous author stays anonymous in the log too: the entry names the idea.
             if target.anonymous {
@@ -522,7 +523,7 @@ async fn act(
     tx.commit().await?;
     if matches!(action.as_str(), "warn" | "suspend") {
         // The author's open pages hear of the warning, or end their live streams.
-        live.publish(crate::live::Event::Notified { user_id: target.author_id }).await;
+        live.publish(crate::bus::Event::Notified { user_id: target.author_id }).await;
     }
     tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
     current.set_notice(notice).await?;

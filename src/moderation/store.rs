@@ -2,7 +2,7 @@
 
 use super::{ObjectKind, Outcome};
 use crate::db::{Exec, now, sql, sql_in};
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 
 /// A new report; false when this person reported this already.
 pub async fn report(
@@ -28,31 +28,6 @@ pub async fn report(
         )
         .await?;
     Ok(added == 1)
-}
-
-/// A keyword rule's flag, unless that rule already has an open flag on this object.
-pub async fn flag(
-    db: &mut impl Exec,
-    kind: ObjectKind,
-    object_id: i64,
-    author_id: i64,
-    rule_id: i64,
-    pattern: &str,
-) -> Result<(), sqlx::Error> {
-    db.execute(
-        sql("INSERT INTO reports (object_type, object_id, author_id, rule_id, rule_pattern, reason, created_at)
-             SELECT $1, $2, $3, $4, $5, 'keyword', $6
-             WHERE NOT EXISTS (SELECT 1 FROM reports WHERE object_type = $1 AND object_id = $2 AND rule_id = $4
-                                                      AND resolved_at IS NULL)")
-        .bind(kind.as_str())
-        .bind(object_id)
-        .bind(author_id)
-        .bind(rule_id)
-        .bind(pattern)
-        .bind(now()),
-    )
-    .await?;
-    Ok(())
 }
 
 /// A person's own report, as they see it later.
@@ -178,7 +153,7 @@ pub async fn resolve(
     .await?;
     let message = outcome.for_reporter(kind.noun());
     for reporter in reporters.iter().filter_map(|(r,)| *r) {
-        notifications::store::notify(db, reporter, Kind::ReportOutcome, moderator_id, About::Message(&message)).await?;
+        notify::notify(db, reporter, Kind::ReportOutcome, moderator_id, About::Message(&message)).await?;
     }
     Ok(reporters.len())
 }

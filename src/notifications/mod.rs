@@ -4,52 +4,6 @@
 pub mod routes;
 pub mod store;
 
-pub use store::About;
-
-/// Why someone is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Reply,
-    Mention,
-    Like,
-    Follow,
-    Invite,
-    JoinRequest,
-    JoinApproved,
-    IdeaComment,
-    /// An answer to a comment of theirs on an idea.
-    CommentReply,
-    /// A comment on an idea names them.
-    IdeaMention,
-    IdeaStage,
-    IdeaResponse,
-    /// A moderator's warning, with its text.
-    Warning,
-    /// What became of a report the person made.
-    ReportOutcome,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Reply => "reply",
-            Kind::Mention => "mention",
-            Kind::Like => "like",
-            Kind::Follow => "follow",
-            Kind::Invite => "invite",
-            Kind::JoinRequest => "join_request",
-            Kind::JoinApproved => "join_approved",
-            Kind::IdeaComment => "idea_comment",
-            Kind::CommentReply => "comment_reply",
-            Kind::IdeaMention => "idea_mention",
-            Kind::IdeaStage => "idea_stage",
-            Kind::IdeaResponse => "idea_response",
-            Kind::Warning => "warning",
-            Kind::ReportOutcome => "report_outcome",
-        }
-    }
-}
-
 /// A notification row with its actor and post.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct NotificationRow {

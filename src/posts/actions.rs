@@ -1,5 +1,5 @@
 //! What people do to a post besides writing it: like it, see who liked it, vote in its poll, and
-//! (admins) announce it.
+//! dismiss an announcement (making one is in `admin::announcements`).
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -9,11 +9,11 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::routes::find_post;
-use super::{PostRow, store};
+use super::store;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::live::Event;
-use crate::live::Hub;
+use crate::bus::Event;
+use crate::bus::Hub;
 use crate::polls::store::VoteRefused;
 use crate::web::form::local_path;
 use crate::web::layout::{Layout, render};
@@ -32,8 +32,6 @@ where
         .route("/posts/{id}/unlike", post(unlike))
         .route("/posts/{id}/likes", get(likers))
         .route("/posts/{id}/vote", post(vote))
-        .route("/posts/{id}/announce", post(announce))
-        .route("/posts/{id}/unannounce", post(unannounce))
         .route("/announcements/{id}/dismiss", post(dismiss))
 }
 
@@ -104,53 +102,6 @@ async fn likers(
         thread_id: post.thread_id(),
         people,
     })
-}
-
-/// Site admins may announce any top-level post; a community's admins, that community's posts.
-async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -> Result<(), AppError> {
-    if post.parent_id.is_some() || post.is_deleted() {
-        return Err(AppError::BadRequest("Only a standing top-level post can be an announcement.".into()));
-    }
-    if current.user.is_admin() {
-        return Ok(());
-    }
-    if let Some(community_id) = post.community_id {
-        let standing =
-            crate::communities::store::standing(&mut state.db.clone(), community_id, current.user.id).await?;
-        if standing == crate::communities::Standing::Admin {
-            return Ok(());
-        }
-    }
-    Err(AppError::Forbidden("Only admins, and community admins in their community, make announcements."))
-}
-
-async fn set_announcement(state: AppState, current: CurrentUser, id: String, on: bool) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
-    may_announce(&state, &current, &post).await?;
-    store::set_announcement(&mut state.db.clone(), post.id, on).await?;
-    let notice = if on {
-        "The post is announced: it shows above everyone's home until dismissed."
-    } else {
-        "The announcement was withdrawn."
-    };
-    current.set_notice(notice).await?;
-    Ok(Redirect::to(&format!("/posts/{}", post.id)))
-}
-
-async fn announce(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    set_announcement(state, current, id, true).await
-}
-
-async fn unannounce(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Redirect, AppError> {
-    set_announcement(state, current, id, false).await
 }
 
 async fn dismiss(

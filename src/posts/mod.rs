@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod cache;
+pub mod home;
 pub mod routes;
 pub mod store;
 pub mod text;

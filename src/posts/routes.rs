@@ -13,12 +13,11 @@ use super::views::{Replies, load_views};
 use super::{FeedPage, PostBody, PostRow, PostView, store};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::live::Event;
-use crate::live::Hub;
-use crate::moderation::watch::Watch;
+use crate::bus::Event;
+use crate::bus::Hub;
 use crate::polls::{NewPoll, PollForm};
 use crate::posts::cache::PostCache;
-use crate::timeline;
+use crate::watch::Watch;
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState};
 use axum::extract::FromRef;
@@ -33,7 +32,7 @@ where
     PostCache: FromRef<S>,
 {
     Router::new()
-        .route("/", get(home))
+        .route("/", get(super::home::home))
         .route("/all", get(all))
         .route("/posts", post(create))
         .route("/posts/{id}", get(show))
@@ -69,7 +68,8 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
 
 /// The post a path names, if the viewer may see it; otherwise a 404, whether it is missing or in a
 /// private community they are not in.
-pub(super) async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
+/// A post the viewer may see, by the id in its address; a 404 otherwise.
+pub async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
     store::find_visible(&mut state.db.clone(), parse_id(raw_id)?, current.user.id).await?.ok_or(AppError::NotFound)
 }
 
@@ -166,41 +166,6 @@ pub struct FeedTemplate {
     pub empty: &'static str,
 }
 
-async fn home(
-    State(state): State<AppState>,
-    State(posts): State<PostCache>,
-    current: CurrentUser,
-    Query(query): Query<CursorQuery>,
-) -> Result<Response, AppError> {
-    home_page(&state, &posts, &current, query.cursor()?, Compose::with_poll(), StatusCode::OK).await
-}
-
-async fn home_page(
-    state: &AppState,
-    posts: &PostCache,
-    current: &CurrentUser,
-    cursor: Option<i64>,
-    compose: Compose,
-    status: StatusCode,
-) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
-    let (rows, synced) = timeline::store::home(&mut db, posts, current.user.id, cursor).await?;
-    let announcements = store::announcements(&mut db, current.user.id).await?;
-    let page = FeedTemplate {
-        layout: Layout::for_user(current, "Home").await?,
-        heading: "Home".into(),
-        intro: "Your posts and those of the people and topics you follow.".into(),
-        compose: Some(compose),
-        follow_action: None,
-        announcements: load_views(&mut db, announcements, &current.user, Replies::None).await?,
-        live_feed: "home",
-        feed: FeedPage::load_cached(&mut db, &synced, rows, &current.user).await?,
-        base_url: "/".into(),
-        empty: "Nothing here yet. Write the first post, or find colleagues to follow under People.",
-    };
-    render_status(status, &page)
-}
-
 async fn all(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -239,11 +204,12 @@ async fn create(
     let (body, poll) = match parse_new_post(form) {
         Ok(parsed) => parsed,
         Err(compose) => {
-            return home_page(&state, &posts, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY).await;
+            return super::home::home_page(&state, &posts, &current, None, *compose, StatusCode::UNPROCESSABLE_ENTITY)
+                .await;
         }
     };
     let id = store::create(&state.db, current.user.id, &body, poll.as_ref(), Placement::Company).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Post, id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Post, id, current.user.id, body.as_str()).await;
     tracing::info!(post_id = id, author_id = current.user.id, "post created");
     live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
     Ok(Redirect::to("/").into_response())
@@ -328,7 +294,7 @@ async fn reply(
         }
     };
     let reply_id = store::create(&state.db, current.user.id, &body, None, Placement::Reply(&parent)).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
     live.publish(Event::Notified { user_id: parent.author_id }).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
@@ -371,7 +337,7 @@ async fn edit(
         }
     };
     store::edit(&state.db, &post, &body).await?;
-    watch.check(&state.db, crate::moderation::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
+    watch.check(&state.db, crate::watch::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
     Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response())
 }
 

@@ -4,7 +4,7 @@
 
 use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
 use crate::db::{Db, Engine, Exec, Operand, Query, now, sql, sql_in, sql_union_all};
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 use crate::polls::NewPoll;
 use crate::timeline;
 
@@ -138,14 +138,13 @@ pub async fn create(
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
                 .await?;
-            notifications::store::notify(&mut tx, parent.author_id, Kind::Reply, author_id, About::Post(Some(id)))
-                .await?;
+            notify::notify(&mut tx, parent.author_id, Kind::Reply, author_id, About::Post(Some(id))).await?;
         }
     }
     // The person answered hears of it once, as a reply, even when the reply also names them.
     let answered = parent.map(|p| p.author_id);
     for recipient in user_ids(&mut tx, &mentioned).await?.into_iter().filter(|r| Some(*r) != answered) {
-        notifications::store::notify(&mut tx, recipient, Kind::Mention, author_id, About::Post(Some(id))).await?;
+        notify::notify(&mut tx, recipient, Kind::Mention, author_id, About::Post(Some(id))).await?;
     }
     tx.commit().await?;
     if parent.is_none() {
@@ -182,8 +181,7 @@ pub async fn edit(db: &Db, post: &PostRow, body: &PostBody) -> Result<(), sqlx::
     let before: Vec<&str> = post.mentions.split_whitespace().collect();
     let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
     for recipient in user_ids(&mut tx, &new).await? {
-        notifications::store::notify(&mut tx, recipient, Kind::Mention, post.author_id, About::Post(Some(post.id)))
-            .await?;
+        notify::notify(&mut tx, recipient, Kind::Mention, post.author_id, About::Post(Some(post.id))).await?;
     }
     tx.commit().await
 }
@@ -308,7 +306,7 @@ pub async fn like(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Err
         .await?;
     if added == 1 {
         tx.execute(sql("UPDATE posts SET like_count = like_count + 1 WHERE id = $1").bind(post.id)).await?;
-        notifications::store::notify(&mut tx, post.author_id, Kind::Like, user_id, About::Post(Some(post.id))).await?;
+        notify::notify(&mut tx, post.author_id, Kind::Like, user_id, About::Post(Some(post.id))).await?;
     }
     tx.commit().await
 }
@@ -319,7 +317,7 @@ pub async fn unlike(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::E
         tx.execute(sql("DELETE FROM likes WHERE post_id = $1 AND user_id = $2").bind(post.id).bind(user_id)).await?;
     if removed == 1 {
         tx.execute(sql("UPDATE posts SET like_count = like_count - 1 WHERE id = $1").bind(post.id)).await?;
-        notifications::store::retract(&mut tx, Kind::Like, user_id, post.author_id, Some(post.id)).await?;
+        notify::retract(&mut tx, Kind::Like, user_id, post.author_id, Some(post.id)).await?;
     }
     tx.commit().await
 }

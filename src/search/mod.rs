@@ -5,8 +5,7 @@
 pub mod maintenance;
 pub mod meili;
 pub mod outbox;
-pub mod query;
 pub mod routes;
 pub mod store;
 
-pub use query::Parsed;
+pub use crate::db::fulltext::Parsed;

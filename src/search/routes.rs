@@ -8,10 +8,10 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::query::{Parsed, Piece, highlight};
 use super::store::{self, CommunityHit, Filters, PersonHit};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
+use crate::db::fulltext::{Parsed, Piece, highlight};
 use crate::search::meili::Meili;
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};

@@ -3,7 +3,7 @@
 //! for its members, nothing deleted or hidden by a moderator, no draft campaign's ideas for
 //! non-managers, and an anonymous idea never found by its author's name.
 
-use super::query::Parsed;
+use crate::db::fulltext::{Parsed, RANKED_AMONG};
 use crate::db::{Engine, Exec, Query, sql};
 use crate::ideas::Reach;
 use crate::ideas::store::campaign_visible;
@@ -21,9 +21,6 @@ pub struct Filters {
     pub from: Option<i64>,
     pub until: Option<i64>,
 }
-
-/// How many of the newest matches a search ranks by relevance (posts and ideas alike).
-const RANKED_AMONG: i64 = 1000;
 
 /// The rules every post search applies after a `WHERE`: nothing deleted or hidden, nothing the
 /// viewer may not see, and the filters that are set.

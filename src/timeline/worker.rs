@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::store;
+use crate::bus::{Event, Hub};
 use crate::db::Db;
-use crate::live::{Event, Hub};
 
 /// Wakes [`run_worker`] in this process when a post has queued a delivery.
 static QUEUED: tokio::sync::Notify = tokio::sync::Notify::const_new();

@@ -1,7 +1,6 @@
 //! SQL for followed topics; each change keeps the home timeline in step, in one transaction.
 
 use crate::db::{Db, Exec, now, sql};
-use crate::timeline;
 
 pub async fn is_following(db: &mut impl Exec, user_id: i64, topic: &str) -> Result<bool, sqlx::Error> {
     let row: Option<(String,)> = db
@@ -23,7 +22,7 @@ pub async fn follow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Erro
         )
         .await?;
     if added == 1 {
-        timeline::store::after_topic_follow(&mut tx, user_id, topic).await?;
+        crate::posts::home::after_topic_follow(&mut tx, user_id, topic).await?;
     }
     tx.commit().await
 }
@@ -34,7 +33,7 @@ pub async fn unfollow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Er
         .execute(sql("DELETE FROM topic_follows WHERE user_id = $1 AND topic = $2").bind(user_id).bind(topic))
         .await?;
     if removed == 1 {
-        timeline::store::after_topic_unfollow(&mut tx, user_id, topic).await?;
+        crate::posts::home::after_topic_unfollow(&mut tx, user_id, topic).await?;
     }
     tx.commit().await
 }

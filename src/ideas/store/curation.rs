@@ -4,7 +4,7 @@
 use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW};
 use crate::db::{Db, Engine, Exec, Tx, now, sql};
 use crate::ideas::Stage;
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 
 /// Locks the ideas `ids` that stand (are not merged into another) for the rest of the transaction,
 /// in id order, and returns them with their stages. On PostgreSQL a row another transaction is
@@ -36,7 +36,7 @@ pub async fn change_stage(
     let mut tx = db.begin().await?;
     let Some((_, from)) = lock_standing(&mut tx, &[idea.id]).await?.pop() else { return Ok(false) };
     record_stage(&mut tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
-    notifications::store::notify_stage_change(&mut tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
+    notify::notify_stage_change(&mut tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
     tx.commit().await?;
     Ok(true)
 }
@@ -98,7 +98,7 @@ pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Resu
             .bind(idea.id),
     )
     .await?;
-    notifications::store::notify(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, About::Idea(idea.id)).await?;
+    notify::notify(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, About::Idea(idea.id)).await?;
     tx.commit().await
 }
 
@@ -149,15 +149,8 @@ pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -
     let reason = format!("Merged into “{}”", target.title);
     record_stage(&mut tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
     // The author and voters hear where their idea went (their votes moved with it).
-    notifications::store::notify_stage_change(
-        &mut tx,
-        source.id,
-        source.author_id,
-        actor_id,
-        Stage::Merged.as_str(),
-        &reason,
-    )
-    .await?;
+    notify::notify_stage_change(&mut tx, source.id, source.author_id, actor_id, Stage::Merged.as_str(), &reason)
+        .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -6,8 +6,9 @@ mod curation;
 pub use curation::*;
 
 use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Reach, Stage};
+use crate::db::fulltext::{Parsed, RANKED_AMONG};
 use crate::db::{Db, Engine, Exec, Query, now, sql};
-use crate::notifications::{self, About, Kind};
+use crate::notify::{self, About, Kind};
 
 macro_rules! campaign_columns {
     () => {
@@ -487,19 +488,17 @@ pub async fn add_comment(
     if let Some((_, answered)) = parent
         && !told.contains(&answered)
     {
-        notifications::store::notify(&mut tx, answered, Kind::CommentReply, author_id, About::Idea(idea.id)).await?;
+        notify::notify(&mut tx, answered, Kind::CommentReply, author_id, About::Idea(idea.id)).await?;
         told.push(answered);
     }
     for recipient in crate::posts::store::user_ids(&mut tx, &mentioned).await? {
         if !told.contains(&recipient) {
-            notifications::store::notify(&mut tx, recipient, Kind::IdeaMention, author_id, About::Idea(idea.id))
-                .await?;
+            notify::notify(&mut tx, recipient, Kind::IdeaMention, author_id, About::Idea(idea.id)).await?;
             told.push(recipient);
         }
     }
     if !told.contains(&idea.author_id) {
-        notifications::store::notify(&mut tx, idea.author_id, Kind::IdeaComment, author_id, About::Idea(idea.id))
-            .await?;
+        notify::notify(&mut tx, idea.author_id, Kind::IdeaComment, author_id, About::Idea(idea.id)).await?;
     }
     tx.commit().await?;
     Ok(id)
@@ -521,8 +520,7 @@ pub async fn edit_comment(db: &Db, comment: &CommentRow, idea_id: i64, body: &st
     let before: Vec<&str> = comment.mentions.split_whitespace().collect();
     let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
     for recipient in crate::posts::store::user_ids(&mut tx, &new).await? {
-        notifications::store::notify(&mut tx, recipient, Kind::IdeaMention, comment.author_id, About::Idea(idea_id))
-            .await?;
+        notify::notify(&mut tx, recipient, Kind::IdeaMention, comment.author_id, About::Idea(idea_id)).await?;
     }
     tx.commit().await
 }
@@ -615,21 +613,34 @@ pub async fn delete_comment(db: &mut impl Exec, id: i64) -> Result<(), sqlx::Err
 }
 
 /// Ideas of the campaign that share a word of three letters or more with `title` (by stem and prefix,
-/// through the same search as `/search`), best match first: shown before someone submits a likely
-/// duplicate. Merged and hidden ideas are left out. (id, title, votes)
+/// as `/search` matches), best match first: shown before someone submits a likely duplicate. Merged
+/// and hidden ideas are left out; the caller has checked that the person may see the campaign.
+/// Relevance is ranked among the newest matches of the whole site, as search does. (id, title, votes)
 pub async fn similar(
     db: &mut impl Exec,
     campaign_id: i64,
     title: &str,
 ) -> Result<Vec<(i64, String, i64)>, sqlx::Error> {
-    let query = crate::search::Parsed::parse(title).significant(3);
+    let query = Parsed::parse(title).significant(3);
     if query.is_empty() {
         return Ok(Vec::new());
     }
-    let filters = crate::search::store::Filters { campaign: Some(campaign_id), ..Default::default() };
-    // The caller has checked that the person may see the campaign.
-    let hits = crate::search::store::ideas(db, &query, true, 0, Reach::Everything, &filters, 0, 10).await?;
-    Ok(hits.into_iter().filter(|h| h.merged_into_id.is_none()).take(5).map(|h| (h.id, h.title, h.vote_count)).collect())
+    let engine = db.engine();
+    let statement = match engine {
+        Engine::Sqlite => sql("SELECT i.id, i.title, i.vote_count
+             FROM (SELECT rowid AS hit, bm25(ideas_fts, 3.0, 1.0) AS score FROM ideas_fts WHERE ideas_fts MATCH $1
+                   ORDER BY rowid DESC LIMIT $2) f
+             JOIN ideas i ON i.id = f.hit
+             WHERE i.campaign_id = $3 AND i.hidden_at IS NULL AND i.merged_into_id IS NULL
+             ORDER BY f.score, i.id DESC LIMIT 5"),
+        Engine::Postgres => sql("SELECT i.id, i.title, i.vote_count
+             FROM (SELECT id AS hit FROM ideas WHERE search @@ to_tsquery('english', $1) ORDER BY id DESC LIMIT $2) f
+             JOIN ideas i ON i.id = f.hit
+             WHERE i.campaign_id = $3 AND i.hidden_at IS NULL AND i.merged_into_id IS NULL
+             ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC LIMIT 5"),
+    };
+    let statement = statement.bind(query.expression(engine, true)).bind(RANKED_AMONG).bind(campaign_id);
+    db.fetch_all(statement.planned_per_call()).await
 }
 
 /// The next ideas of a campaign after `after` by id, for exports.

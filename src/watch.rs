@@ -1,5 +1,7 @@
 //! The keyword watch list: plain words or regular expressions, matched case-insensitively against
-//! new and edited text. A match flags the text into the moderation queue; it never blocks it.
+//! new and edited text. A match flags the text into the moderation queue (a report with reason
+//! "keyword"); it never blocks it. Posts and ideas check their text here; moderation keeps the rules
+//! and works the queue.
 //!
 //! Rules compile with the `regex` crate, whose automata run in time linear in the text (no
 //! backtracking), under a size limit, so no rule can stall the server.
@@ -9,8 +11,44 @@ use std::sync::{Arc, Mutex};
 
 use regex::{Regex, RegexBuilder};
 
-use super::ObjectKind;
 use crate::db::{Db, Exec, now, sql};
+
+/// What can be reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    /// A post or a reply.
+    Post,
+    Idea,
+    /// A comment on an idea.
+    Comment,
+}
+
+impl ObjectKind {
+    pub fn parse(value: &str) -> Option<ObjectKind> {
+        match value {
+            "post" => Some(ObjectKind::Post),
+            "idea" => Some(ObjectKind::Idea),
+            "comment" => Some(ObjectKind::Comment),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Post => "post",
+            ObjectKind::Idea => "idea",
+            ObjectKind::Comment => "comment",
+        }
+    }
+
+    pub fn noun(self) -> &'static str {
+        match self {
+            ObjectKind::Post => "post",
+            ObjectKind::Idea => "idea",
+            ObjectKind::Comment => "comment",
+        }
+    }
+}
 
 /// Longest pattern accepted.
 pub const MAX_PATTERN_CHARS: usize = 200;
@@ -124,10 +162,35 @@ impl Watch {
     ) -> Result<(), sqlx::Error> {
         let found = self.matches(&mut db.clone(), text).await?;
         for (rule_id, pattern) in found {
-            super::store::flag(&mut db.clone(), kind, object_id, author_id, rule_id, &pattern).await?;
+            flag(&mut db.clone(), kind, object_id, author_id, rule_id, &pattern).await?;
         }
         Ok(())
     }
+}
+
+/// A keyword rule's flag, unless that rule already has an open flag on this object.
+pub async fn flag(
+    db: &mut impl Exec,
+    kind: ObjectKind,
+    object_id: i64,
+    author_id: i64,
+    rule_id: i64,
+    pattern: &str,
+) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("INSERT INTO reports (object_type, object_id, author_id, rule_id, rule_pattern, reason, created_at)
+             SELECT $1, $2, $3, $4, $5, 'keyword', $6
+             WHERE NOT EXISTS (SELECT 1 FROM reports WHERE object_type = $1 AND object_id = $2 AND rule_id = $4
+                                                      AND resolved_at IS NULL)")
+        .bind(kind.as_str())
+        .bind(object_id)
+        .bind(author_id)
+        .bind(rule_id)
+        .bind(pattern)
+        .bind(now()),
+    )
+    .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -2,7 +2,12 @@
 //! engine's query language. Only letters and digits reach an engine: quotes, operators and symbols
 //! people type (or FTS5 and tsquery syntax) are separators here, so no input can be a syntax error.
 
-use crate::db::Engine;
+use super::Engine;
+
+/// How many of the newest matches a search ranks by relevance (posts and ideas alike): ranking every
+/// match of a common word in a large company costs a scan of all of them, while a word rare enough
+/// to matter has fewer matches than that and is ranked over all of them.
+pub const RANKED_AMONG: i64 = 1000;
 
 /// Longest input read; the rest is ignored.
 const MAX_INPUT_CHARS: usize = 500;
