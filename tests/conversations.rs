@@ -275,18 +275,24 @@ async fn a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes(en
     let mut newest_two = Vec::new();
     for t in 0..17 {
         let body = PostBody::parse(&format!("thread {t}"), 1000).unwrap();
-        let root = store::create(&app.db, ana, &body, None, Placement::Company).await.unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        let root = store::create(&mut tx, ana, &body, None, Placement::Company).await.unwrap();
+        tx.commit().await.unwrap();
         let row = store::find_any(&mut app.db.clone(), root).await.unwrap().unwrap();
         let mut replies = Vec::new();
         for r in 0..3 {
             let body = PostBody::parse(&format!("reply {r} in {t}"), 1000).unwrap();
-            replies.push(store::create(&app.db, ana, &body, None, Placement::Reply(&row)).await.unwrap());
+            let mut tx = app.db.begin().await.unwrap();
+            replies.push(store::create(&mut tx, ana, &body, None, Placement::Reply(&row)).await.unwrap());
+            tx.commit().await.unwrap();
         }
         // Every third thread is liked, and so is its newest reply.
         if t % 3 == 0 {
-            store::like(&app.db, &row, ana).await.unwrap();
             let reply = store::find_any(&mut app.db.clone(), replies[2]).await.unwrap().unwrap();
-            store::like(&app.db, &reply, ana).await.unwrap();
+            let mut tx = app.db.begin().await.unwrap();
+            store::like(&mut tx, &row, ana).await.unwrap();
+            store::like(&mut tx, &reply, ana).await.unwrap();
+            tx.commit().await.unwrap();
         }
         roots.push(root);
         newest_two.push(replies[1..].to_vec());

@@ -57,9 +57,11 @@ async fn company(db: &Db) -> i64 {
     for n in 0..POSTS {
         let author = (n * 7919 % PEOPLE) as i64 + 1;
         let text = if n % 3 == 0 { format!("post {n} on #topic{}", n % 400) } else { format!("post {n}") };
-        posts::store::create(db, author, &PostBody::parse(&text, 1000).unwrap(), None, Placement::Company)
+        let mut tx = db.begin().await.unwrap();
+        posts::store::create(&mut tx, author, &PostBody::parse(&text, 1000).unwrap(), None, Placement::Company)
             .await
             .unwrap();
+        tx.commit().await.unwrap();
     }
     reader
 }
@@ -77,7 +79,9 @@ async fn home_reads_under_fifty_rows_per_post_for_someone_who_follows_2000_peopl
     for post in &shown {
         for n in 0..40 {
             let body = PostBody::parse(&format!("reply {n}"), 1000).unwrap();
-            posts::store::create(&app.db, post.author_id, &body, None, Placement::Reply(post)).await.unwrap();
+            let mut tx = app.db.begin().await.unwrap();
+            posts::store::create(&mut tx, post.author_id, &body, None, Placement::Reply(post)).await.unwrap();
+            tx.commit().await.unwrap();
         }
     }
     // Most of a company's posts are by people a reader does not follow: 50,000 more here, newer than

@@ -14,7 +14,6 @@ use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{self, profile_text};
-use crate::bus::Event;
 use crate::bus::Hub;
 use crate::db::unique_violation;
 use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
@@ -223,10 +222,8 @@ async fn write_post(
         }
     };
     let placement = Placement::Community { id: community.id, private: community.is_private };
-    let post_id = posts::store::create(&state.db, current.user.id, &body, poll.as_ref(), placement).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Post, post_id, current.user.id, body.as_str()).await;
-    let members_only = community.is_private.then_some(community.id);
-    live.publish(Event::Post { post_id, community_id: Some(community.id), members_only }).await;
+    let effects = posts::write::Effects { watch: &watch, live: &live };
+    posts::write::publish(&state.db, effects, &current.user, &body, poll.as_ref(), placement).await?;
     Ok(Redirect::to(&format!("/c/{}", community.slug)).into_response())
 }
 
@@ -384,10 +381,12 @@ async fn manage_post(
             "The post is no longer pinned."
         }
         "remove" => {
-            posts::store::delete(&state.db, &post).await?;
+            let mut tx = state.db.begin().await?;
+            posts::store::delete(&mut tx, &post).await?;
             if community.pinned_post_id == Some(post.id) {
-                store::set_pinned(&mut db, community.id, None).await?;
+                store::set_pinned(&mut tx, community.id, None).await?;
             }
+            tx.commit().await?;
             tracing::info!(post_id = post.id, community = %community.slug, by = current.user.id, "post removed from community");
             "The post was removed from the community."
         }

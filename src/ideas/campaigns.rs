@@ -365,14 +365,21 @@ async fn change(
                     ));
                 }
             };
-            if !store::publish(&mut db, campaign.id, open_at).await? {
-                return Err(AppError::Conflict("The campaign was published meanwhile."));
-            }
             if let Some(open_at) = open_at {
                 campaign.opens_at = campaign.opens_at.min(open_at);
             }
             campaign.status = "published".to_owned();
-            announce(&state, &current, &campaign).await?;
+            // Publishing and its announcement are one transaction: never a campaign published
+            // without its post, nor a post for a campaign that someone else published meanwhile.
+            let (body, placement) = announcement(&state, &campaign).await?;
+            let mut tx = state.db.begin().await?;
+            if !store::publish(&mut tx, campaign.id, open_at).await? {
+                return Err(AppError::Conflict("The campaign was published meanwhile."));
+            }
+            let post_id = posts::store::create(&mut tx, current.user.id, &body, None, placement).await?;
+            posts::store::set_announcement(&mut tx, post_id, true).await?;
+            tx.commit().await?;
+            crate::timeline::worker::wake();
             if campaign.phase(at) == Phase::Open {
                 "The campaign is open and announced in the feed."
             } else {
@@ -396,8 +403,8 @@ async fn change(
     Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)))
 }
 
-/// Posts the campaign's question to the feed (its community's, or the company's) as an announcement.
-async fn announce(state: &AppState, current: &CurrentUser, campaign: &Campaign) -> Result<(), AppError> {
+/// The post that announces the campaign's question in a feed (its community's, or the company's).
+async fn announcement(state: &AppState, campaign: &Campaign) -> Result<(PostBody, Placement<'static>), AppError> {
     let link = match state.config.public_url.as_deref() {
         Some(url) => format!("{url}/campaigns/{}", campaign.id),
         None => "Find it under Campaigns.".to_owned(),
@@ -419,7 +426,5 @@ async fn announce(state: &AppState, current: &CurrentUser, campaign: &Campaign) 
         }
         None => Placement::Company,
     };
-    let post_id = posts::store::create(&state.db, current.user.id, &body, None, placement).await?;
-    posts::store::set_announcement(&mut state.db.clone(), post_id, true).await?;
-    Ok(())
+    Ok((body, placement))
 }

@@ -472,7 +472,7 @@ async fn act(
             match kind {
                 ObjectKind::Post => {
                     let row = posts::find_any(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-                    posts::delete_in(&mut tx, &row).await?;
+                    posts::delete(&mut tx, &row).await?;
                 }
                 ObjectKind::Idea => ideas::delete_idea(&mut tx, id).await?,
                 ObjectKind::Comment => ideas::delete_comment(&mut tx, id).await?,

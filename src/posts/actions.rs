@@ -12,7 +12,6 @@ use super::routes::find_post;
 use super::store;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::bus::Event;
 use crate::bus::Hub;
 use crate::polls::store::VoteRefused;
 use crate::web::form::local_path;
@@ -56,12 +55,7 @@ async fn like(
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
     let post = find_post(&state, &current, &id).await?;
-    if post.is_deleted() {
-        return Err(AppError::BadRequest("A deleted post cannot be liked.".into()));
-    }
-    super::refuse_if_hidden(&post)?;
-    store::like(&state.db, &post, current.user.id).await?;
-    live.publish(Event::Notified { user_id: post.author_id }).await;
+    super::write::like(&state.db, &live, &current.user, &post).await?;
     Ok(back_to(&form, post.id))
 }
 
@@ -72,7 +66,7 @@ async fn unlike(
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
     let post = find_post(&state, &current, &id).await?;
-    store::unlike(&state.db, &post, current.user.id).await?;
+    super::write::unlike(&state.db, &current.user, &post).await?;
     Ok(back_to(&form, post.id))
 }
 

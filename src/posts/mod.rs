@@ -8,6 +8,7 @@ pub mod routes;
 pub mod store;
 pub mod text;
 pub mod views;
+pub mod write;
 
 pub use views::{FeedPage, PostView};
 

@@ -10,10 +10,9 @@ use serde::Deserialize;
 
 use super::store::Placement;
 use super::views::{Replies, load_views};
-use super::{FeedPage, PostBody, PostRow, PostView, store};
+use super::{FeedPage, PostBody, PostRow, PostView, store, write};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::bus::Event;
 use crate::bus::Hub;
 use crate::polls::{NewPoll, PollForm};
 use crate::posts::cache::PostCache;
@@ -66,23 +65,14 @@ pub fn parse_id(raw: &str) -> Result<i64, AppError> {
     raw.parse::<i64>().map_err(|_| AppError::NotFound)
 }
 
-/// The post a path names, if the viewer may see it; otherwise a 404, whether it is missing or in a
-/// private community they are not in.
-/// A post the viewer may see, by the id in its address; a 404 otherwise.
+/// The post a path names, if the viewer may see it ([`write::find`]); otherwise a 404.
 pub async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
-    store::find_visible(&mut state.db.clone(), parse_id(raw_id)?, current.user.id).await?.ok_or(AppError::NotFound)
+    write::find(&state.db, &current.user, parse_id(raw_id)?).await
 }
 
-/// A post the viewer wrote and that still stands; anyone else gets a 403.
+/// The post a path names, if the viewer wrote it and it still stands ([`write::find_own`]).
 async fn find_own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
-    let post = find_post(state, current, raw_id).await?;
-    if post.is_deleted() {
-        return Err(AppError::NotFound);
-    }
-    if post.author_id != current.user.id {
-        return Err(AppError::Forbidden("Only the author of a post can change or delete it."));
-    }
-    Ok(post)
+    write::find_own(&state.db, &current.user, parse_id(raw_id)?).await
 }
 
 /// A compose box, with what was typed when it was refused.
@@ -208,10 +198,8 @@ async fn create(
                 .await;
         }
     };
-    let id = store::create(&state.db, current.user.id, &body, poll.as_ref(), Placement::Company).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Post, id, current.user.id, body.as_str()).await;
-    tracing::info!(post_id = id, author_id = current.user.id, "post created");
-    live.publish(Event::Post { post_id: id, community_id: None, members_only: None }).await;
+    let effects = write::Effects { watch: &watch, live: &live };
+    write::publish(&state.db, effects, &current.user, &body, poll.as_ref(), Placement::Company).await?;
     Ok(Redirect::to("/").into_response())
 }
 
@@ -284,7 +272,6 @@ async fn reply(
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
     let parent = find_post(&state, &current, &id).await?;
-    super::refuse_if_hidden(&parent)?;
     let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
@@ -293,9 +280,8 @@ async fn reply(
             return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
         }
     };
-    let reply_id = store::create(&state.db, current.user.id, &body, None, Placement::Reply(&parent)).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Post, reply_id, current.user.id, body.as_str()).await;
-    live.publish(Event::Notified { user_id: parent.author_id }).await;
+    let effects = write::Effects { watch: &watch, live: &live };
+    let reply_id = write::reply(&state.db, effects, &current.user, &parent, &body).await?;
     Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
 }
 
@@ -336,8 +322,7 @@ async fn edit(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    store::edit(&state.db, &post, &body).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Post, post.id, current.user.id, body.as_str()).await;
+    write::edit(&state.db, &watch, &post, &body).await?;
     Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response())
 }
 
@@ -364,8 +349,7 @@ async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let post = find_own_post(&state, &current, &id).await?;
-    store::delete(&state.db, &post).await?;
-    tracing::info!(post_id = post.id, author_id = current.user.id, "post deleted");
+    write::delete(&state.db, &post).await?;
     current.set_notice("Your post was deleted.").await?;
     let back = match post.root_id {
         Some(root) => format!("/posts/{root}"),

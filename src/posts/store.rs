@@ -3,7 +3,7 @@
 //! posts (root_id, id) for threads, and the timeline for home.
 
 use super::{LATEST_REPLIES, PAGE_SIZE, PostBody, PostRow, text};
-use crate::db::{Db, Engine, Exec, Operand, Query, now, sql, sql_in, sql_union_all};
+use crate::db::{Engine, Exec, Operand, Query, Tx, now, sql, sql_in, sql_union_all};
 use crate::notify::{self, About, Kind};
 use crate::polls::NewPoll;
 use crate::timeline;
@@ -93,10 +93,11 @@ pub enum Placement<'a> {
     Reply(&'a PostRow),
 }
 
-/// Writes a post in one transaction with everything it causes: its topics, its place in homes
-/// (top-level posts), the thread's reply count, and notifications.
+/// Writes a post with everything it causes, in the caller's transaction: its topics, its place in
+/// homes (top-level posts: wake the delivery worker after the commit), the thread's reply count,
+/// and notifications.
 pub async fn create(
-    db: &Db,
+    tx: &mut Tx,
     author_id: i64,
     body: &PostBody,
     poll: Option<&NewPoll>,
@@ -107,8 +108,7 @@ pub async fn create(
         Placement::Community { id, private } => (None, Some(id), private.then_some(id)),
         Placement::Reply(parent) => (Some(parent), parent.community_id, parent.members_only),
     };
-    let mut tx = db.begin().await?;
-    let mentioned = existing_usernames(&mut tx, text::mentions(body.as_str())).await?;
+    let mentioned = existing_usernames(tx, text::mentions(body.as_str())).await?;
     let topics = text::topics(body.as_str());
     let (id,): (i64,) = tx
         .fetch_one(
@@ -126,29 +126,25 @@ pub async fn create(
             .bind(poll.map(|p| now() + p.open_seconds)),
         )
         .await?;
-    write_topics(&mut tx, id, &topics).await?;
+    write_topics(tx, id, &topics).await?;
     if let Some(poll) = poll {
-        crate::polls::store::add_options(&mut tx, id, poll).await?;
+        crate::polls::store::add_options(tx, id, poll).await?;
     }
     match parent {
         None => {
             let audience = timeline::store::Audience { community_id, members_only };
-            timeline::store::queue_delivery(&mut tx, id, author_id, &topics, audience).await?;
+            timeline::store::queue_delivery(tx, id, author_id, &topics, audience).await?;
         }
         Some(parent) => {
             tx.execute(sql("UPDATE posts SET reply_count = reply_count + 1 WHERE id = $1").bind(parent.thread_id()))
                 .await?;
-            notify::notify(&mut tx, parent.author_id, Kind::Reply, author_id, About::Post(Some(id))).await?;
+            notify::notify(tx, parent.author_id, Kind::Reply, author_id, About::Post(Some(id))).await?;
         }
     }
     // The person answered hears of it once, as a reply, even when the reply also names them.
     let answered = parent.map(|p| p.author_id);
-    for recipient in user_ids(&mut tx, &mentioned).await?.into_iter().filter(|r| Some(*r) != answered) {
-        notify::notify(&mut tx, recipient, Kind::Mention, author_id, About::Post(Some(id))).await?;
-    }
-    tx.commit().await?;
-    if parent.is_none() {
-        timeline::worker::wake();
+    for recipient in user_ids(tx, &mentioned).await?.into_iter().filter(|r| Some(*r) != answered) {
+        notify::notify(tx, recipient, Kind::Mention, author_id, About::Post(Some(id))).await?;
     }
     Ok(id)
 }
@@ -166,9 +162,8 @@ pub async fn link_idea(db: &mut impl Exec, post_id: i64, author_id: i64, idea_id
 }
 
 /// Replaces a post's text; people mentioned for the first time are told.
-pub async fn edit(db: &Db, post: &PostRow, body: &PostBody) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let mentioned = existing_usernames(&mut tx, text::mentions(body.as_str())).await?;
+pub async fn edit(tx: &mut Tx, post: &PostRow, body: &PostBody) -> Result<(), sqlx::Error> {
+    let mentioned = existing_usernames(tx, text::mentions(body.as_str())).await?;
     tx.execute(
         sql("UPDATE posts SET body = $1, mentions = $2, edited_at = $3 WHERE id = $4")
             .bind(body.as_str())
@@ -177,25 +172,18 @@ pub async fn edit(db: &Db, post: &PostRow, body: &PostBody) -> Result<(), sqlx::
             .bind(post.id),
     )
     .await?;
-    write_topics(&mut tx, post.id, &text::topics(body.as_str())).await?;
+    write_topics(tx, post.id, &text::topics(body.as_str())).await?;
     let before: Vec<&str> = post.mentions.split_whitespace().collect();
     let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
-    for recipient in user_ids(&mut tx, &new).await? {
-        notify::notify(&mut tx, recipient, Kind::Mention, post.author_id, About::Post(Some(post.id))).await?;
+    for recipient in user_ids(tx, &new).await? {
+        notify::notify(tx, recipient, Kind::Mention, post.author_id, About::Post(Some(post.id))).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Deletes a post. One with replies becomes a "deleted" placeholder so its thread holds; one
 /// without goes entirely, with its likes, topics and notifications.
-pub async fn delete(db: &Db, post: &PostRow) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    delete_in(&mut tx, post).await?;
-    tx.commit().await
-}
-
-/// [`delete`] inside a transaction the caller holds.
-pub async fn delete_in(tx: &mut impl Exec, post: &PostRow) -> Result<(), sqlx::Error> {
+pub async fn delete(tx: &mut Tx, post: &PostRow) -> Result<(), sqlx::Error> {
     // Out of every home first, before the post row is touched (the lock order `withdraw` explains;
     // the other order deadlocked with a chunk being delivered and answered 500).
     timeline::store::withdraw(tx, post.id).await?;
@@ -260,7 +248,7 @@ pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<
 /// On SQLite each copy reads its replies with their authors, parents and communities. PostgreSQL
 /// builds a plan node for every table of every copy on each execution, so there the copies read only
 /// the replies' ids and one join looks up the rest; SQLite given that form moves the join into every
-/// copy, with a sort each, and is slower. (Figures: docs/benchmarks.md, "Figures behind the code".)
+/// copy, with a sort each, and is slower. (Figures: docs/benchmarks.md, "Decisions".)
 pub fn latest_replies_query(engine: Engine, root_ids: &[i64]) -> Query {
     let query = match engine {
         Engine::Sqlite => sql_union_all(
@@ -293,9 +281,8 @@ pub async fn liked_among(db: &mut impl Exec, user_id: i64, post_ids: &[i64]) -> 
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// Likes a post once; the author is told.
-pub async fn like(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+/// Likes a post once; the author is told. True when the like is new.
+pub async fn like(tx: &mut Tx, post: &PostRow, user_id: i64) -> Result<bool, sqlx::Error> {
     let added = tx
         .execute(
             sql("INSERT INTO likes (post_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -306,20 +293,19 @@ pub async fn like(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Err
         .await?;
     if added == 1 {
         tx.execute(sql("UPDATE posts SET like_count = like_count + 1 WHERE id = $1").bind(post.id)).await?;
-        notify::notify(&mut tx, post.author_id, Kind::Like, user_id, About::Post(Some(post.id))).await?;
+        notify::notify(tx, post.author_id, Kind::Like, user_id, About::Post(Some(post.id))).await?;
     }
-    tx.commit().await
+    Ok(added == 1)
 }
 
-pub async fn unlike(db: &Db, post: &PostRow, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn unlike(tx: &mut Tx, post: &PostRow, user_id: i64) -> Result<(), sqlx::Error> {
     let removed =
         tx.execute(sql("DELETE FROM likes WHERE post_id = $1 AND user_id = $2").bind(post.id).bind(user_id)).await?;
     if removed == 1 {
         tx.execute(sql("UPDATE posts SET like_count = like_count - 1 WHERE id = $1").bind(post.id)).await?;
-        notify::retract(&mut tx, Kind::Like, user_id, post.author_id, Some(post.id)).await?;
+        notify::retract(tx, Kind::Like, user_id, post.author_id, Some(post.id)).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Who liked a post, most recent first.
