@@ -45,7 +45,7 @@ fn post_rules(viewer_id: i64, filters: &Filters) -> Query {
 /// among the newest 1,000 matching posts: ranking every match of a common word in a million posts
 /// costs a scan of all of them, while a word rare enough to matter has fewer matches than that and
 /// is ranked over all of them. Each candidate is a lookup of its post for the permission rules, so
-/// the bound is also the cost of a search. (Figures: docs/benchmarks.md, "Figures behind the code".)
+/// the bound is also the cost of a search. (Figures: docs/benchmarks.md, "Decisions".)
 pub async fn posts(
     db: &mut impl Exec,
     query: &Parsed,
