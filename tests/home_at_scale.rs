@@ -48,10 +48,14 @@ async fn company(db: &Db) -> i64 {
             .fetch_one(sql("SELECT id FROM users WHERE username = $1").bind(format!("person{n}")))
             .await
             .unwrap();
-        follows::store::follow(db, reader, id).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        follows::store::follow(&mut tx, reader, id).await.unwrap();
+        tx.commit().await.unwrap();
     }
     for t in 0..TOPICS {
-        topics::store::follow(db, reader, &format!("topic{t}")).await.unwrap();
+        let mut tx = db.begin().await.unwrap();
+        topics::store::follow(&mut tx, reader, &format!("topic{t}")).await.unwrap();
+        tx.commit().await.unwrap();
     }
     // Posts by everyone, most by people the reader does not follow, a third with a topic.
     for n in 0..POSTS {

@@ -20,7 +20,7 @@ use crate::accounts::{self, Role, User};
 use crate::bus::Hub;
 use crate::config::SignupPolicy;
 use crate::db::now;
-use crate::moderation::{DURATIONS, suspend_account, suspension_end};
+use crate::moderation::{DURATIONS, suspension_end};
 use crate::site::Site;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
@@ -194,12 +194,7 @@ async fn suspend(
     let reason = accounts::profile_text(&form.reason, "The reason", 1, 1000).map_err(AppError::BadRequest)?;
     let until = suspension_end(&form.duration, now())
         .ok_or_else(|| AppError::BadRequest("Choose how long the suspension lasts.".into()))?;
-    let mut tx = state.db.begin().await?;
-    suspend_account(&mut tx, &current.user, &user, until, &reason).await?;
-    tx.commit().await?;
-    // Their open pages' live streams end now.
-    live.publish(crate::bus::Event::Notified { user_id: user.id }).await;
-    tracing::info!(admin = current.user.id, user = user.id, until, "account suspended");
+    crate::moderation::suspend(&state.db, &live, &current.user, &user, until, &reason).await?;
     current.set_notice(format!("{} is suspended and was signed out everywhere.", user.display_name)).await?;
     Ok(back_to_user(&user))
 }

@@ -1,6 +1,7 @@
 //! Communities: groups with their own feed. Public ones anyone may join and read; private ones only
 //! members read, and people join by a request that a community admin approves, or by invitation.
 
+pub mod membership;
 pub mod routes;
 pub mod store;
 

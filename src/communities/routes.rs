@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::membership::{self, Joined};
 use super::store::StepDown;
 use super::{Community, Standing, parse_slug, slug_from_name, store};
 use crate::accounts::CurrentUser;
@@ -128,8 +129,13 @@ async fn create(
     let (Some(name), Some(slug), Some(description), Some(is_private)) = (name, slug, description, is_private) else {
         return refuse(errors, form, Layout::for_user(&current, "New community").await?);
     };
-    match store::create(&state.db, current.user.id, &slug, &name, &description, is_private).await {
-        Ok(_) => {
+    let created = async {
+        let mut tx = state.db.begin().await?;
+        store::create(&mut tx, current.user.id, &slug, &name, &description, is_private).await?;
+        tx.commit().await
+    };
+    match created.await {
+        Ok(()) => {
             current.set_notice(format!("{name} is ready. You are its admin.")).await?;
             Ok(Redirect::to(&format!("/c/{slug}")).into_response())
         }
@@ -233,17 +239,11 @@ async fn join(
     Path(slug): Path<String>,
 ) -> Result<Redirect, AppError> {
     let (community, standing) = community(&state, &current, &slug).await?;
-    let notice = match standing {
-        Standing::Member | Standing::Admin => "You are a member already.".to_owned(),
-        Standing::Requested => "Your request is waiting for an admin.".to_owned(),
-        Standing::Outsider if community.is_private => {
-            store::request(&state.db, community.id, current.user.id).await?;
-            "Your request to join was sent to the community's admins.".to_owned()
-        }
-        Standing::Outsider | Standing::Invited => {
-            store::join(&state.db, community.id, current.user.id).await?;
-            format!("Welcome to {}.", community.name)
-        }
+    let notice = match membership::join(&state.db, &current.user, &community, standing).await? {
+        Joined::Already => "You are a member already.".to_owned(),
+        Joined::StillWaiting => "Your request is waiting for an admin.".to_owned(),
+        Joined::Asked => "Your request to join was sent to the community's admins.".to_owned(),
+        Joined::Member => format!("Welcome to {}.", community.name),
     };
     current.set_notice(notice).await?;
     Ok(Redirect::to(&format!("/c/{}", community.slug)))
@@ -255,13 +255,7 @@ async fn leave(
     Path(slug): Path<String>,
 ) -> Result<Redirect, AppError> {
     let (community, standing) = community(&state, &current, &slug).await?;
-    let mut db = state.db.clone();
-    if standing.is_member() && !store::step_down(&state.db, community.id, current.user.id, StepDown::Leave).await? {
-        return Err(AppError::BadRequest(
-            "You are the community's only admin: make someone else an admin first.".into(),
-        ));
-    }
-    store::deny(&mut db, community.id, current.user.id).await?;
+    membership::leave(&state.db, &current.user, &community, standing).await?;
     current.set_notice(format!("You left {}.", community.name)).await?;
     Ok(Redirect::to(&format!("/c/{}", community.slug)))
 }
@@ -313,7 +307,7 @@ async fn invite(
     let notice = if store::standing(&mut db, community.id, person.id).await?.is_member() {
         format!("{} is a member already.", person.display_name)
     } else {
-        store::invite(&state.db, community.id, person.id, current.user.id).await?;
+        membership::invite(&state.db, &current.user, &community, &person).await?;
         format!("{} was invited.", person.display_name)
     };
     current.set_notice(notice).await?;
@@ -330,7 +324,7 @@ async fn manage_member(
     let person = accounts::find_named(&mut db, &username).await?;
     let name = &person.display_name;
     let notice = match action.as_str() {
-        "approve" => match store::approve(&state.db, community.id, person.id, current.user.id).await? {
+        "approve" => match membership::approve(&state.db, &current.user, &community, &person).await? {
             true => format!("{name} is a member now."),
             false => format!("{name} has no request waiting."),
         },
@@ -344,9 +338,7 @@ async fn manage_member(
         }
         "demote" | "remove" => {
             let how = if action == "demote" { StepDown::Demote } else { StepDown::Leave };
-            if !store::step_down(&state.db, community.id, person.id, how).await? {
-                return Err(AppError::BadRequest("A community keeps at least one admin.".into()));
-            }
+            membership::step_down(&state.db, &community, &person, how).await?;
             if how == StepDown::Demote {
                 format!("{name} is no longer an admin of the community.")
             } else {

@@ -2,7 +2,7 @@
 //! timeline in step in the same transaction.
 
 use super::{Community, Standing};
-use crate::db::{Db, Engine, Exec, now, sql};
+use crate::db::{Engine, Exec, Tx, now, sql};
 use crate::notify::{self, About, Kind};
 
 macro_rules! community_select {
@@ -15,14 +15,13 @@ macro_rules! community_select {
 
 /// Makes a community with its creator as its first admin.
 pub async fn create(
-    db: &Db,
+    tx: &mut Tx,
     creator_id: i64,
     slug: &str,
     name: &str,
     description: &str,
     is_private: bool,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin().await?;
     let (id,): (i64,) = tx
         .fetch_one(
             sql("INSERT INTO communities (slug, name, description, is_private, created_by, created_at)
@@ -35,8 +34,7 @@ pub async fn create(
             .bind(now()),
         )
         .await?;
-    add_member(&mut tx, id, creator_id, true).await?;
-    tx.commit().await?;
+    add_member(tx, id, creator_id, true).await?;
     Ok(id)
 }
 
@@ -132,15 +130,13 @@ pub async fn standing(db: &mut impl Exec, community_id: i64, user_id: i64) -> Re
 }
 
 /// Joins a public community, or a private one the person was invited to.
-pub async fn join(db: &Db, community_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    add_member(&mut tx, community_id, user_id, false).await?;
-    tx.commit().await
+pub async fn join(tx: &mut Tx, community_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
+    add_member(tx, community_id, user_id, false).await?;
+    Ok(())
 }
 
 /// Asks to join a private community; its admins are told.
-pub async fn request(db: &Db, community_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn request(tx: &mut Tx, community_id: i64, user_id: i64) -> Result<(), sqlx::Error> {
     let added = tx
         .execute(
             sql("INSERT INTO community_requests (community_id, user_id, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -150,11 +146,11 @@ pub async fn request(db: &Db, community_id: i64, user_id: i64) -> Result<(), sql
         )
         .await?;
     if added == 1 {
-        for admin in admin_ids(&mut tx, community_id).await? {
-            notify::notify(&mut tx, admin, Kind::JoinRequest, user_id, About::Community(community_id)).await?;
+        for admin in admin_ids(tx, community_id).await? {
+            notify::notify(tx, admin, Kind::JoinRequest, user_id, About::Community(community_id)).await?;
         }
     }
-    tx.commit().await
+    Ok(())
 }
 
 async fn admin_ids(db: &mut impl Exec, community_id: i64) -> Result<Vec<i64>, sqlx::Error> {
@@ -165,8 +161,7 @@ async fn admin_ids(db: &mut impl Exec, community_id: i64) -> Result<Vec<i64>, sq
 }
 
 /// Lets a person in who asked; they are told. False when there was no such request.
-pub async fn approve(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn approve(tx: &mut Tx, community_id: i64, user_id: i64, admin_id: i64) -> Result<bool, sqlx::Error> {
     let asked = tx
         .execute(
             sql("DELETE FROM community_requests WHERE community_id = $1 AND user_id = $2")
@@ -175,10 +170,9 @@ pub async fn approve(db: &Db, community_id: i64, user_id: i64, admin_id: i64) ->
         )
         .await?;
     if asked == 1 {
-        add_member(&mut tx, community_id, user_id, false).await?;
-        notify::notify(&mut tx, user_id, Kind::JoinApproved, admin_id, About::Community(community_id)).await?;
+        add_member(tx, community_id, user_id, false).await?;
+        notify::notify(tx, user_id, Kind::JoinApproved, admin_id, About::Community(community_id)).await?;
     }
-    tx.commit().await?;
     Ok(asked == 1)
 }
 
@@ -191,11 +185,9 @@ pub async fn deny(db: &mut impl Exec, community_id: i64, user_id: i64) -> Result
 }
 
 /// Invites a person, who is told; someone who had asked is let in at once.
-pub async fn invite(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    if let Standing::Requested = standing(&mut tx, community_id, user_id).await? {
-        tx.commit().await?;
-        approve(db, community_id, user_id, admin_id).await?;
+pub async fn invite(tx: &mut Tx, community_id: i64, user_id: i64, admin_id: i64) -> Result<(), sqlx::Error> {
+    if let Standing::Requested = standing(tx, community_id, user_id).await? {
+        approve(tx, community_id, user_id, admin_id).await?;
         return Ok(());
     }
     let added = tx
@@ -209,9 +201,9 @@ pub async fn invite(db: &Db, community_id: i64, user_id: i64, admin_id: i64) -> 
         )
         .await?;
     if added == 1 {
-        notify::notify(&mut tx, user_id, Kind::Invite, admin_id, About::Community(community_id)).await?;
+        notify::notify(tx, user_id, Kind::Invite, admin_id, About::Community(community_id)).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Leaves a community (or is removed from it): its posts leave their home as the rule says.
@@ -226,8 +218,7 @@ pub enum StepDown {
 /// false, nothing changed). The count is taken with the community's row locked (PostgreSQL; SQLite's
 /// writers take turns), so two admins leaving or demoting each other at once cannot leave the
 /// community without one.
-pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn step_down(tx: &mut Tx, community_id: i64, user_id: i64, how: StepDown) -> Result<bool, sqlx::Error> {
     if tx.engine() == Engine::Postgres {
         let _: Option<(i64,)> =
             tx.fetch_optional(sql("SELECT id FROM communities WHERE id = $1 FOR UPDATE").bind(community_id)).await?;
@@ -244,8 +235,7 @@ pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) 
         return Ok(false);
     }
     if how == StepDown::Demote {
-        set_admin(&mut tx, community_id, user_id, false).await?;
-        tx.commit().await?;
+        set_admin(tx, community_id, user_id, false).await?;
         return Ok(true);
     }
     let removed = tx
@@ -256,9 +246,8 @@ pub async fn step_down(db: &Db, community_id: i64, user_id: i64, how: StepDown) 
         )
         .await?;
     if removed == 1 {
-        crate::posts::home::after_leave(&mut tx, user_id, community_id).await?;
+        crate::posts::home::after_leave(tx, user_id, community_id).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 

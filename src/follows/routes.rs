@@ -5,7 +5,6 @@ use axum::extract::{Path, State};
 use axum::response::Redirect;
 use axum::routing::post;
 
-use super::store;
 use crate::accounts;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
@@ -31,14 +30,7 @@ async fn follow(
 ) -> Result<Redirect, AppError> {
     let mut db = state.db.clone();
     let other = accounts::find_named(&mut db, &username).await?;
-    if other.id == current.user.id {
-        return Err(AppError::BadRequest("You cannot follow yourself; your own posts are always on your home.".into()));
-    }
-    if !store::follow(&state.db, current.user.id, other.id).await? {
-        // The account was deleted while the follow waited for it.
-        return Err(AppError::NotFound);
-    }
-    live.publish(crate::bus::Event::Notified { user_id: other.id }).await;
+    super::follow(&state.db, &live, &current.user, &other).await?;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }
@@ -50,7 +42,7 @@ async fn unfollow(
 ) -> Result<Redirect, AppError> {
     let mut db = state.db.clone();
     let other = accounts::find_named(&mut db, &username).await?;
-    store::unfollow(&state.db, current.user.id, other.id).await?;
+    super::unfollow(&state.db, &current.user, &other).await?;
     current.set_notice(format!("You no longer follow {}.", other.display_name)).await?;
     Ok(Redirect::to(&format!("/@{}", other.username)))
 }

@@ -1,18 +1,17 @@
 //! SQL for follows; each change keeps the home timeline and notifications in step, in one transaction.
 
-use crate::db::{Db, Engine, Exec, now, sql};
+use crate::db::{Engine, Exec, Tx, now, sql};
 use crate::notify::{self, About, Kind};
 use crate::timeline;
 
 /// Follows someone: their recent posts join your home and they are told. Following twice changes
 /// nothing. False, with nothing written, when either account has been deleted meanwhile.
-pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn follow(tx: &mut Tx, follower_id: i64, followee_id: i64) -> Result<bool, sqlx::Error> {
     // Both rows, locked in id order as `forget` and `count` lock them, and only while neither account
     // is deleted. On PostgreSQL a deletion in progress holds the followee's row: the lock waits for
     // it, then sees the row as the deletion left it and leaves it out. Without this, the follow waited
     // only for its foreign-key check and was then recorded against the former employee.
-    let lock = match db.engine() {
+    let lock = match tx.engine() {
         Engine::Sqlite => sql("SELECT id FROM users WHERE id IN ($1, $2) AND deleted_at IS NULL"),
         Engine::Postgres => sql("SELECT id FROM users WHERE id IN ($1, $2) AND deleted_at IS NULL
                                  ORDER BY id FOR NO KEY UPDATE"),
@@ -32,27 +31,25 @@ pub async fn follow(db: &Db, follower_id: i64, followee_id: i64) -> Result<bool,
         )
         .await?;
     if added == 1 {
-        count(&mut tx, follower_id, followee_id, 1).await?;
-        crate::posts::home::after_follow(&mut tx, follower_id, followee_id).await?;
-        notify::notify(&mut tx, followee_id, Kind::Follow, follower_id, About::Post(None)).await?;
+        count(tx, follower_id, followee_id, 1).await?;
+        crate::posts::home::after_follow(tx, follower_id, followee_id).await?;
+        notify::notify(tx, followee_id, Kind::Follow, follower_id, About::Post(None)).await?;
     }
-    tx.commit().await?;
     Ok(true)
 }
 
-pub async fn unfollow(db: &Db, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn unfollow(tx: &mut Tx, follower_id: i64, followee_id: i64) -> Result<(), sqlx::Error> {
     let removed = tx
         .execute(
             sql("DELETE FROM follows WHERE follower_id = $1 AND followee_id = $2").bind(follower_id).bind(followee_id),
         )
         .await?;
     if removed == 1 {
-        count(&mut tx, follower_id, followee_id, -1).await?;
-        crate::posts::home::after_unfollow(&mut tx, follower_id, followee_id).await?;
-        notify::retract(&mut tx, Kind::Follow, follower_id, followee_id, None).await?;
+        count(tx, follower_id, followee_id, -1).await?;
+        crate::posts::home::after_unfollow(tx, follower_id, followee_id).await?;
+        notify::retract(tx, Kind::Follow, follower_id, followee_id, None).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// Moves the follower's `following_count` and the followee's `follower_count` by `by`. One

@@ -9,7 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::routes::{find_idea, idea_page};
-use super::{Stage, store};
+use super::{Stage, write};
 use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
@@ -45,18 +45,9 @@ async fn move_stage(
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
     let (idea, _) = find_idea(&state, &current, &id).await?;
-    let stage = Stage::parse(&form.stage)
-        .filter(|s| Stage::MOVABLE.contains(s))
-        .ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
-    if idea.merged_into_id.is_some() {
-        return Err(AppError::BadRequest(
-            "A merged idea follows the idea it was merged into; undo the merge first.".into(),
-        ));
-    }
+    let stage = Stage::parse(&form.stage).ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
     let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
-    if !store::change_stage(&state.db, &idea, stage, &reason, current.user.id).await? {
-        return Err(AppError::Conflict("The idea was merged meanwhile: its stage follows the idea it joined."));
-    }
+    write::move_stage(&state.db, &current.user, &idea, stage, &reason).await?;
     current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
 }
@@ -76,7 +67,7 @@ async fn respond(
     super::require_manager(&current)?;
     let (idea, _) = find_idea(&state, &current, &id).await?;
     let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
-    store::respond(&state.db, &idea, &text, current.user.id).await?;
+    write::respond(&state.db, &current.user, &idea, &text).await?;
     current.set_notice("The official response is published above the discussion.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
 }
@@ -98,15 +89,7 @@ async fn merge(
     let (target, _) = find_idea(&state, &current, form.target.trim())
         .await
         .map_err(|_| AppError::BadRequest("Choose the idea to merge this one into.".into()))?;
-    if target.id == source.id || target.campaign_id != source.campaign_id {
-        return Err(AppError::BadRequest("An idea merges into another idea of the same campaign.".into()));
-    }
-    if source.merged_into_id.is_some() || target.merged_into_id.is_some() {
-        return Err(AppError::BadRequest("Neither idea may already be merged into another.".into()));
-    }
-    if !store::merge(&state.db, &source, &target, current.user.id).await? {
-        return Err(AppError::Conflict("One of the two ideas was merged meanwhile. Reload the idea and try again."));
-    }
+    write::merge(&state.db, &current.user, &source, &target).await?;
     current.set_notice(format!("Merged into “{}”: its voters now count there, once each.", target.title)).await?;
     Ok(Redirect::to(&format!("/ideas/{}", source.id)))
 }
@@ -118,9 +101,7 @@ async fn unmerge(
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
     let (source, _) = find_idea(&state, &current, &id).await?;
-    if !store::unmerge(&state.db, &source, current.user.id).await? {
-        return Err(AppError::BadRequest("This idea is not merged.".into()));
-    }
+    write::unmerge(&state.db, &current.user, &source).await?;
     current.set_notice("The merge was undone: the votes are as they were.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", source.id)))
 }

@@ -8,6 +8,7 @@ pub mod manage;
 pub mod own;
 pub mod routes;
 pub mod store;
+pub mod write;
 
 use serde::Deserialize;
 

@@ -12,11 +12,10 @@ use serde::Deserialize;
 
 use super::routes::find_idea;
 use super::store::{self, IdeaRow};
-use super::{Campaign, Phase, Stage};
+use super::{Campaign, write};
 use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
-use crate::db::now;
 use crate::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
@@ -37,32 +36,10 @@ where
         .route("/ideas/{id}/comments/{comment}/delete", post(delete_comment))
 }
 
-/// Why the author may not change this idea now, if they may not.
-pub fn edit_refusal(idea: &IdeaRow, campaign: &Campaign, viewer_id: i64, at: i64) -> Option<&'static str> {
-    if idea.author_id != viewer_id {
-        return Some("Only the idea's author can change it.");
-    }
-    if idea.stage != Stage::New.as_str() || idea.merged_into_id.is_some() {
-        return Some("A manager has taken this idea on, so it stays as it was. Add a comment instead.");
-    }
-    if idea.hidden_at.is_some() {
-        return Some("A moderator hid this idea.");
-    }
-    if !matches!(campaign.phase(at), Phase::Open | Phase::Upcoming) {
-        return Some("The campaign is closed.");
-    }
-    None
-}
-
+/// The viewer's own idea, which they may still change ([`write::find_own`]).
 async fn own_idea(state: &AppState, current: &CurrentUser, id: &str) -> Result<(IdeaRow, Campaign), AppError> {
-    let (idea, campaign) = find_idea(state, current, id).await?;
-    if idea.author_id != current.user.id {
-        return Err(AppError::Forbidden("Only the idea's author can change it."));
-    }
-    if let Some(why) = edit_refusal(&idea, &campaign, current.user.id, now()) {
-        return Err(AppError::Conflict(why));
-    }
-    Ok((idea, campaign))
+    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    write::find_own(&state.db, &current.user, id).await
 }
 
 #[derive(Template)]
@@ -110,11 +87,7 @@ async fn edit(
         let page = EditTemplate { layout, idea_id: idea.id, title: form.title, body: form.body, errors };
         return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    if !store::edit_idea(&mut state.db.clone(), idea.id, &title, &body).await? {
-        return Err(AppError::Conflict("A manager took this idea on meanwhile, so your edit was not saved."));
-    }
-    let text = format!("{title}\n{body}");
-    watch.check(&state.db, crate::watch::ObjectKind::Idea, idea.id, current.user.id, &text).await;
+    write::edit(&state.db, &watch, &idea, &title, &body).await?;
     current.set_notice("Your idea was saved.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)).into_response())
 }
@@ -135,9 +108,7 @@ async fn withdraw(
     if form.confirm != "yes" {
         return Err(AppError::BadRequest("Confirm that you want to withdraw the idea.".into()));
     }
-    if !store::withdraw_idea(&state.db, &idea).await? {
-        return Err(AppError::Conflict("A manager took this idea on meanwhile, so it stays."));
-    }
+    write::withdraw(&state.db, &idea).await?;
     current.set_notice("Your idea was withdrawn; its votes went back to the people who gave them.").await?;
     Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)).into_response())
 }
@@ -151,16 +122,7 @@ async fn own_comment(
 ) -> Result<(IdeaRow, Campaign, store::CommentRow), AppError> {
     let (idea, campaign) = find_idea(state, current, id).await?;
     let comment_id = comment.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let comment = store::comment(&mut state.db.clone(), idea.id, comment_id).await?.ok_or(AppError::NotFound)?;
-    if comment.author_id != current.user.id {
-        return Err(AppError::Forbidden("Only its writer can change a comment."));
-    }
-    if comment.hidden_at.is_some() {
-        return Err(AppError::Conflict("A moderator hid this comment, so it cannot be changed."));
-    }
-    if campaign.phase(now()) == Phase::Archived {
-        return Err(AppError::BadRequest("The campaign is archived: its discussion is closed.".into()));
-    }
+    let comment = write::find_own_comment(&state.db, &current.user, &idea, &campaign, comment_id).await?;
     Ok((idea, campaign, comment))
 }
 
@@ -185,8 +147,7 @@ async fn edit_comment(
             return super::routes::idea_page(&state, &current, idea, campaign, None, Some(message), status).await;
         }
     };
-    store::edit_comment(&state.db, &comment, idea.id, &body).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Comment, comment.id, current.user.id, &body).await;
+    write::edit_comment(&state.db, &watch, &idea, &comment, &body).await?;
     Ok(Redirect::to(&format!("/ideas/{}#comment-{}", idea.id, comment.id)).into_response())
 }
 
@@ -200,9 +161,7 @@ async fn delete_comment(
     if form.confirm != "yes" {
         return Err(AppError::BadRequest("Confirm that you want to delete the comment.".into()));
     }
-    let mut tx = state.db.begin().await?;
-    store::delete_comment(&mut tx, comment.id).await?;
-    tx.commit().await?;
+    write::delete_comment(&state.db, &comment).await?;
     current.set_notice("Your comment was deleted, with the answers under it.").await?;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
 }

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::campaigns::find as find_campaign;
 use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
+use super::write;
 use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
@@ -49,9 +50,7 @@ pub(crate) async fn find_idea(
     raw_id: &str,
 ) -> Result<(IdeaRow, Campaign), AppError> {
     let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let idea = store::find_idea(&mut state.db.clone(), id).await?.ok_or(AppError::NotFound)?;
-    let campaign = find_campaign(state, current, &idea.campaign_id.to_string()).await?;
-    Ok((idea, campaign))
+    write::find(&state.db, &current.user, id).await
 }
 
 #[derive(Template)]
@@ -70,9 +69,7 @@ async fn new_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let campaign = find_campaign(&state, &current, &id).await?;
-    if !campaign.is_open(now()) {
-        return Err(AppError::BadRequest("This campaign is not taking ideas now.".into()));
-    }
+    write::taking_ideas(&campaign)?;
     let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await?;
     let page = IdeaFormTemplate {
         layout,
@@ -92,9 +89,7 @@ async fn submit(
     Form(form): Form<IdeaForm>,
 ) -> Result<Response, AppError> {
     let campaign = find_campaign(&state, &current, &id).await?;
-    if !campaign.is_open(now()) {
-        return Err(AppError::BadRequest("This campaign is not taking ideas now.".into()));
-    }
+    write::taking_ideas(&campaign)?;
     let (idea, errors, similar) = match form.parse(&campaign) {
         Ok(idea) => {
             // Before a first submit goes through, show ideas that look the same, so people vote instead.
@@ -109,9 +104,7 @@ async fn submit(
     };
     match idea {
         Some(idea) if similar.is_empty() => {
-            let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, None).await?;
-            let text = format!("{}\n{}", idea.title, idea.body);
-            watch.check(&state.db, crate::watch::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            let idea_id = write::submit(&state.db, &watch, &current.user, &campaign, &idea).await?;
             current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
@@ -331,7 +324,7 @@ pub(super) async fn idea_page(
         hidden,
         concealed,
         mine: idea.author_id == current.user.id,
-        editable: super::own::edit_refusal(&idea, &campaign, current.user.id, at).is_none(),
+        editable: write::edit_refusal(&idea, &campaign, current.user.id, at).is_none(),
         discussion_closed: campaign.phase(at) == Phase::Archived,
         author,
         idea,
@@ -360,29 +353,15 @@ fn back_to(form: &BackForm, idea_id: i64) -> Redirect {
     Redirect::to(&format!("{}#idea-{idea_id}", path.split('#').next().unwrap_or("/")))
 }
 
-/// An idea that takes votes now: its campaign is open and it was not merged into another.
-async fn votable(state: &AppState, current: &CurrentUser, id: &str) -> Result<(IdeaRow, Campaign), AppError> {
-    let (idea, campaign) = find_idea(state, current, id).await?;
-    if !campaign.is_open(now()) {
-        return Err(AppError::BadRequest("Voting is closed: the campaign is not open.".into()));
-    }
-    if idea.merged_into_id.is_some() {
-        return Err(AppError::BadRequest("This idea was merged into another: vote for that one.".into()));
-    }
-    Ok((idea, campaign))
-}
-
 async fn vote(
     State(state): State<AppState>,
     current: CurrentUser,
     Path(id): Path<String>,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let (idea, campaign) = votable(&state, &current, &id).await?;
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
     // A refused vote goes back to the page it came from, with the reason at the top.
-    if let Err(VoteRefused::BudgetSpent(budget)) =
-        store::vote(&state.db, &idea, current.user.id, campaign.vote_budget).await?
-    {
+    if let Err(VoteRefused::BudgetSpent(budget)) = write::vote(&state.db, &current.user, &idea, &campaign).await? {
         current
             .set_notice(format!(
                 "You have used all {budget} of your votes in this campaign. Take one back to vote for this idea."
@@ -398,8 +377,8 @@ async fn unvote(
     Path(id): Path<String>,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let (idea, _) = votable(&state, &current, &id).await?;
-    store::unvote(&state.db, &idea, current.user.id).await?;
+    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    write::unvote(&state.db, &current.user, &idea, &campaign).await?;
     Ok(back_to(&form, idea.id))
 }
 
@@ -418,9 +397,7 @@ async fn comment(
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
     let (idea, campaign) = find_idea(&state, &current, &id).await?;
-    if campaign.phase(now()) == Phase::Archived {
-        return Err(AppError::BadRequest("The campaign is archived: its discussion is closed.".into()));
-    }
+    write::discussable(&campaign)?;
     let body = match profile_text(&form.body, "A comment", 1, 2000) {
         Ok(body) => body,
         Err(message) => {
@@ -429,8 +406,7 @@ async fn comment(
         }
     };
     let parent = form.parent_id.parse::<i64>().ok();
-    let comment_id = store::add_comment(&state.db, &idea, current.user.id, parent, &body).await?;
-    watch.check(&state.db, crate::watch::ObjectKind::Comment, comment_id, current.user.id, &body).await;
+    write::comment(&state.db, &watch, &current.user, &idea, &campaign, parent, &body).await?;
     Ok(Redirect::to(&format!("/ideas/{}#comments", idea.id)).into_response())
 }
 
@@ -452,20 +428,10 @@ struct FromPostForm {
     body: String,
 }
 
-/// A post of the viewer's that can still become an idea: top-level, standing, not turned yet.
+/// A post of the viewer's that can still become an idea ([`write::convertible_post`]).
 async fn own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<crate::posts::PostRow, AppError> {
     let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let post = crate::posts::store::find_visible(&mut state.db.clone(), id, current.user.id)
-        .await?
-        .filter(|p| !p.is_deleted())
-        .ok_or(AppError::NotFound)?;
-    if post.author_id != current.user.id || post.parent_id.is_some() {
-        return Err(AppError::Forbidden("Only the author of a post can turn it into an idea."));
-    }
-    if post.idea_id.is_some() {
-        return Err(AppError::BadRequest("This post became an idea already.".into()));
-    }
-    Ok(post)
+    write::convertible_post(&state.db, &current.user, id).await
 }
 
 /// Campaigns open now that the viewer may take part in.
@@ -502,9 +468,7 @@ async fn from_post(
     let parsed = chosen.as_ref().map(|c| idea_form.parse(c));
     match (chosen, parsed) {
         (Some(campaign), Some(Ok(idea))) => {
-            let idea_id = store::create_idea(&state.db, campaign.id, current.user.id, &idea, Some(post.id)).await?;
-            let text = format!("{}\n{}", idea.title, idea.body);
-            watch.check(&state.db, crate::watch::ObjectKind::Idea, idea_id, current.user.id, &text).await;
+            let idea_id = write::from_post(&state.db, &watch, &current.user, &campaign, &post, &idea).await?;
             current.set_notice("Your post is now an idea; the post links to it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }

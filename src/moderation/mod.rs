@@ -2,6 +2,7 @@
 //! edited text; moderators work the queue (dismiss, hide and restore, delete, warn, suspend), and every
 //! action closes the reports, tells the reporters and is written to the audit log.
 
+pub mod act;
 pub mod handled;
 pub mod routes;
 pub mod store;
@@ -108,6 +109,24 @@ pub fn may_suspend(actor: &User, target: &User) -> bool {
         Role::Moderator => matches!(target.role(), Role::Member | Role::Manager),
         _ => false,
     }
+}
+
+/// Suspends `target` (an admin's action from their account page): one transaction, then their
+/// open pages' live streams end at once.
+pub async fn suspend(
+    db: &crate::db::Db,
+    live: &crate::bus::Hub,
+    actor: &User,
+    target: &User,
+    until: i64,
+    reason: &str,
+) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    suspend_account(&mut tx, actor, target, until, reason).await?;
+    tx.commit().await?;
+    live.publish(crate::bus::Event::Notified { user_id: target.id }).await;
+    tracing::info!(admin = actor.id, user = target.id, until, "account suspended");
+    Ok(())
 }
 
 /// Suspends `target` inside `tx`: checks the actor may, keeps one admin able to sign in, ends the

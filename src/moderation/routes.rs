@@ -8,9 +8,9 @@ use axum::routing::{get, post};
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::act::{Action, Asked};
 use super::{
     DURATIONS, ObjectKind, Outcome, REASONS, may_suspend, reason_label, require_moderator, state_label, store,
-    suspend_account, suspension_end,
 };
 use crate::accounts;
 use crate::accounts::CurrentUser;
@@ -19,7 +19,6 @@ use crate::bus::Hub;
 use crate::db::{Exec, now};
 use crate::ideas::store as ideas;
 use crate::ideas::store::IdeaRow;
-use crate::notify::{self, About, Kind};
 use crate::posts::PostRow;
 use crate::posts::store as posts;
 use crate::watch;
@@ -60,7 +59,7 @@ pub struct Target {
     pub anonymous: bool,
 }
 
-fn excerpt(text: &str, max: usize) -> String {
+pub(super) fn excerpt(text: &str, max: usize) -> String {
     let mut out: String = text.chars().take(max).collect();
     if text.chars().count() > max {
         out.push('…');
@@ -432,100 +431,11 @@ async fn act(
     require_moderator(&current)?;
     let kind = ObjectKind::parse(&kind).ok_or(AppError::NotFound)?;
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let action = Action::parse(&action).ok_or(AppError::NotFound)?;
     let message =
         accounts::profile_text(&form.message, "The message", 0, MAX_MESSAGE_CHARS).map_err(AppError::BadRequest)?;
-    let mut tx = state.db.begin().await?;
-    let target = load_target(&mut tx, kind, id).await?.ok_or(AppError::NotFound)?;
-    let me = current.user.id;
-    let noun = kind.noun();
-    let object = kind.as_str();
-    let notice = match action.as_str() {
-        "dismiss" => {
-            store::resolve(&mut tx, kind, id, Outcome::Dismissed, me).await?;
-            crate::audit::record(&mut tx, me, &format!("{object}.dismiss_reports"), object, id, &message).await?;
-            format!("Reports on the {noun} dismissed.")
-        }
-        "hide" | "restore" => {
-            let hidden_at = (action == "hide").then(now);
-            match kind {
-                ObjectKind::Post => posts::set_hidden(&mut tx, id, hidden_at).await?,
-                ObjectKind::Idea => ideas::set_idea_hidden(&mut tx, id, hidden_at).await?,
-                ObjectKind::Comment => ideas::set_comment_hidden(&mut tx, id, hidden_at).await?,
-            }
-            if hidden_at.is_some() {
-                store::resolve(&mut tx, kind, id, Outcome::Hidden, me).await?;
-            }
-            crate::audit::record(&mut tx, me, &format!("{object}.{action}"), object, id, &message).await?;
-            if hidden_at.is_some() {
-                format!("The {noun} is hidden. Its author and moderators still see it; you can restore it.")
-            } else {
-                format!("The {noun} is visible again.")
-            }
-        }
-        "delete" => {
-            if form.confirm != "yes" {
-                return Err(AppError::BadRequest(format!(
-                    "Confirm that the {noun} is to be deleted: it cannot be undone."
-                )));
-            }
-            store::resolve(&mut tx, kind, id, Outcome::Deleted, me).await?;
-            match kind {
-                ObjectKind::Post => {
-                    let row = posts::find_any(&mut tx, id).await?.ok_or(AppError::NotFound)?;
-                    posts::delete(&mut tx, &row).await?;
-                }
-                ObjectKind::Idea => ideas::delete_idea(&mut tx, id).await?,
-                ObjectKind::Comment => ideas::delete_comment(&mut tx, id).await?,
-            }
-            crate::audit::record(&mut tx, me, &format!("{object}.delete"), object, id, &message).await?;
-            format!("The {noun} was deleted.")
-        }
-        "warn" => {
-            if message.is_empty() {
-                return Err(AppError::BadRequest("Write the warning the author will read.".into()));
-            }
-            // The warning says what it is about: the first line of the text (an idea's title).
-            let about = excerpt(target.text.lines().next().unwrap_or_default(), 80);
-            let told = format!("About your {noun} “{about}”: {message}");
-            notify::notify(&mut tx, target.author_id, Kind::Warning, me, About::Message(&told)).await?;
-            store::resolve(&mut tx, kind, id, Outcome::Warned, me).await?;
-            // An anonymous author stays anonymous in the log too: the entry names the idea.
-            if target.anonymous {
-                crate::audit::record(&mut tx, me, "idea.warn_author", object, id, &message).await?;
-            } else {
-                crate::audit::record(&mut tx, me, "user.warn", "user", target.author_id, &message).await?;
-            }
-            "The author was warned.".to_owned()
-        }
-        "suspend" => {
-            if target.anonymous {
-                return Err(AppError::BadRequest(
-                    "This idea is anonymous. An admin can reveal its author first (that is written to the audit log)."
-                        .into(),
-                ));
-            }
-            if message.is_empty() {
-                return Err(AppError::BadRequest("Give the reason for the suspension.".into()));
-            }
-            let until = suspension_end(&form.duration, now())
-                .ok_or_else(|| AppError::BadRequest("Choose how long the suspension lasts.".into()))?;
-            let author = accounts::store::find_by_id(&mut tx, target.author_id).await?.ok_or(AppError::NotFound)?;
-            suspend_account(&mut tx, &current.user, &author, until, &message).await?;
-            store::resolve(&mut tx, kind, id, Outcome::Suspended, me).await?;
-            format!(
-                "{} is suspended {}.",
-                author.display_name,
-                if until == accounts::FOREVER { "for good" } else { "for now" }
-            )
-        }
-        _ => return Err(AppError::NotFound),
-    };
-    tx.commit().await?;
-    if matches!(action.as_str(), "warn" | "suspend") {
-        // The author's open pages hear of the warning, or end their live streams.
-        live.publish(crate::bus::Event::Notified { user_id: target.author_id }).await;
-    }
-    tracing::info!(moderator = me, kind = object, id, action = %action, "moderation action");
+    let asked = Asked { message: &message, duration: &form.duration, confirmed: form.confirm == "yes" };
+    let notice = super::act::act(&state.db, &live, &current.user, kind, id, action, asked).await?;
     current.set_notice(notice).await?;
     let back = if form.back.is_empty() { "/moderation".to_owned() } else { local_path(Some(&form.back)) };
     Ok(Redirect::to(&back).into_response())

@@ -67,7 +67,7 @@ async fn follow(
     Path(raw): Path<String>,
 ) -> Result<Redirect, AppError> {
     let topic = parse_topic(&raw).ok_or(AppError::NotFound)?;
-    store::follow(&state.db, current.user.id, &topic).await?;
+    super::follow(&state.db, current.user.id, &topic).await?;
     current.set_notice(format!("You follow #{topic} now: its posts reach your home.")).await?;
     Ok(Redirect::to(&format!("/topics/{}", percent_encode(&topic))))
 }
@@ -78,7 +78,7 @@ async fn unfollow(
     Path(raw): Path<String>,
 ) -> Result<Redirect, AppError> {
     let topic = parse_topic(&raw).ok_or(AppError::NotFound)?;
-    store::unfollow(&state.db, current.user.id, &topic).await?;
+    super::unfollow(&state.db, current.user.id, &topic).await?;
     current.set_notice(format!("You no longer follow #{topic}.")).await?;
     Ok(Redirect::to(&format!("/topics/{}", percent_encode(&topic))))
 }

@@ -1,6 +1,6 @@
 //! SQL for followed topics; each change keeps the home timeline in step, in one transaction.
 
-use crate::db::{Db, Exec, now, sql};
+use crate::db::{Exec, Tx, now, sql};
 
 pub async fn is_following(db: &mut impl Exec, user_id: i64, topic: &str) -> Result<bool, sqlx::Error> {
     let row: Option<(String,)> = db
@@ -11,8 +11,7 @@ pub async fn is_following(db: &mut impl Exec, user_id: i64, topic: &str) -> Resu
     Ok(row.is_some())
 }
 
-pub async fn follow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn follow(tx: &mut Tx, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
     let added = tx
         .execute(
             sql("INSERT INTO topic_follows (user_id, topic, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
@@ -22,20 +21,19 @@ pub async fn follow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Erro
         )
         .await?;
     if added == 1 {
-        crate::posts::home::after_topic_follow(&mut tx, user_id, topic).await?;
+        crate::posts::home::after_topic_follow(tx, user_id, topic).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
-pub async fn unfollow(db: &Db, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn unfollow(tx: &mut Tx, user_id: i64, topic: &str) -> Result<(), sqlx::Error> {
     let removed = tx
         .execute(sql("DELETE FROM topic_follows WHERE user_id = $1 AND topic = $2").bind(user_id).bind(topic))
         .await?;
     if removed == 1 {
-        crate::posts::home::after_topic_unfollow(&mut tx, user_id, topic).await?;
+        crate::posts::home::after_topic_unfollow(tx, user_id, topic).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// The topics a person follows: (topic, since), for their data export.

@@ -2,7 +2,7 @@
 //! undoing, and the histories exports carry.
 
 use super::{IdeaRow, RECENT_BONUS, TRENDING_WINDOW};
-use crate::db::{Db, Engine, Exec, Tx, now, sql};
+use crate::db::{Engine, Exec, Tx, now, sql};
 use crate::ideas::Stage;
 use crate::notify::{self, About, Kind};
 
@@ -27,17 +27,15 @@ pub(super) async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, 
 /// the move committed), and its author and voters are told. False when the idea was merged
 /// meanwhile.
 pub async fn change_stage(
-    db: &Db,
+    tx: &mut Tx,
     idea: &IdeaRow,
     to: Stage,
     reason: &str,
     actor_id: i64,
 ) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let Some((_, from)) = lock_standing(&mut tx, &[idea.id]).await?.pop() else { return Ok(false) };
-    record_stage(&mut tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
-    notify::notify_stage_change(&mut tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
-    tx.commit().await?;
+    let Some((_, from)) = lock_standing(tx, &[idea.id]).await?.pop() else { return Ok(false) };
+    record_stage(tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
+    notify::notify_stage_change(tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
     Ok(true)
 }
 
@@ -87,8 +85,7 @@ pub async fn history(db: &mut impl Exec, idea_id: i64) -> Result<Vec<StageChange
 }
 
 /// Sets the official response; the author is told.
-pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn respond(tx: &mut Tx, idea: &IdeaRow, text: &str, actor_id: i64) -> Result<(), sqlx::Error> {
     let at = now();
     tx.execute(
         sql("UPDATE ideas SET official_response = $1, response_by = $2, response_at = $3, updated_at = $3 WHERE id = $4")
@@ -98,17 +95,16 @@ pub async fn respond(db: &Db, idea: &IdeaRow, text: &str, actor_id: i64) -> Resu
             .bind(idea.id),
     )
     .await?;
-    notify::notify(&mut tx, idea.author_id, Kind::IdeaResponse, actor_id, About::Idea(idea.id)).await?;
-    tx.commit().await
+    notify::notify(tx, idea.author_id, Kind::IdeaResponse, actor_id, About::Idea(idea.id)).await?;
+    Ok(())
 }
 
 /// Merges a duplicate into another idea of the same campaign: the duplicate's voters who had not
 /// voted for the target now do (each counted once), and the duplicate points to the target. False,
 /// with nothing changed, unless both ideas still stand when the merge commits: two merges at once
 /// (A into B and B into A, or A into two ideas) cannot both go through.
-pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let standing = lock_standing(&mut tx, &[source.id, target.id]).await?;
+pub async fn merge(tx: &mut Tx, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
+    let standing = lock_standing(tx, &[source.id, target.id]).await?;
     let Some((_, from_stage)) = standing.iter().find(|(id, _)| *id == source.id).cloned() else { return Ok(false) };
     if standing.len() < 2 {
         return Ok(false);
@@ -144,14 +140,12 @@ pub async fn merge(db: &Db, source: &IdeaRow, target: &IdeaRow, actor_id: i64) -
         .bind(at),
     )
     .await?;
-    recount(&mut tx, target.id).await?;
+    recount(tx, target.id).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = $1 WHERE id = $2").bind(target.id).bind(source.id)).await?;
     let reason = format!("Merged into “{}”", target.title);
-    record_stage(&mut tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
+    record_stage(tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
     // The author and voters hear where their idea went (their votes moved with it).
-    notify::notify_stage_change(&mut tx, source.id, source.author_id, actor_id, Stage::Merged.as_str(), &reason)
-        .await?;
-    tx.commit().await?;
+    notify::notify_stage_change(tx, source.id, source.author_id, actor_id, Stage::Merged.as_str(), &reason).await?;
     Ok(true)
 }
 
@@ -172,8 +166,7 @@ async fn recount(db: &mut impl Exec, idea_id: i64) -> Result<(), sqlx::Error> {
 
 /// Undoes the merge of `source`: the votes it added to the target go, and the duplicate stands again
 /// in the stage it had. False when the idea was not merged.
-pub async fn unmerge(db: &Db, source: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn unmerge(tx: &mut Tx, source: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
     // Claimed by marking it undone first: of two undos at once, the second finds nothing to undo.
     let merge: Option<(i64, i64, String)> = tx
         .fetch_optional(
@@ -191,11 +184,10 @@ pub async fn unmerge(db: &Db, source: &IdeaRow, actor_id: i64) -> Result<bool, s
         .bind(merge_id),
     )
     .await?;
-    recount(&mut tx, target_id).await?;
-    recount(&mut tx, source.id).await?;
+    recount(tx, target_id).await?;
+    recount(tx, source.id).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = NULL WHERE id = $1").bind(source.id)).await?;
-    record_stage(&mut tx, source.id, Stage::Merged.as_str(), &from_stage, "The merge was undone", actor_id).await?;
-    tx.commit().await?;
+    record_stage(tx, source.id, Stage::Merged.as_str(), &from_stage, "The merge was undone", actor_id).await?;
     Ok(true)
 }
 

@@ -7,7 +7,7 @@ pub use curation::*;
 
 use super::{Campaign, ListedCampaign, NewCampaign, NewIdea, Reach, Stage};
 use crate::db::fulltext::{Parsed, RANKED_AMONG};
-use crate::db::{Db, Engine, Exec, Query, now, sql};
+use crate::db::{Engine, Exec, Query, Tx, now, sql};
 use crate::notify::{self, About, Kind};
 
 macro_rules! campaign_columns {
@@ -211,13 +211,12 @@ macro_rules! idea_joins {
 }
 
 pub async fn create_idea(
-    db: &Db,
+    tx: &mut Tx,
     campaign_id: i64,
     author_id: i64,
     idea: &NewIdea,
     source_post_id: Option<i64>,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin().await?;
     let at = now();
     let (id,): (i64,) = tx
         .fetch_one(
@@ -233,9 +232,8 @@ pub async fn create_idea(
         )
         .await?;
     if let Some(post_id) = source_post_id {
-        crate::posts::store::link_idea(&mut tx, post_id, author_id, id).await?;
+        crate::posts::store::link_idea(tx, post_id, author_id, id).await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
@@ -359,18 +357,17 @@ pub enum VoteRefused {
 /// Counts one vote for the idea, unless the person's vote budget for the campaign is spent. A
 /// second vote for the same idea changes nothing.
 pub async fn vote(
-    db: &Db,
+    tx: &mut Tx,
     idea: &IdeaRow,
     user_id: i64,
     budget: Option<i64>,
 ) -> Result<Result<(), VoteRefused>, sqlx::Error> {
-    let mut tx = db.begin().await?;
     // One person's votes are taken one at a time (SQLite's write transactions already are).
     if tx.engine() == Engine::Postgres {
         tx.execute(sql("SELECT pg_advisory_xact_lock($1)").bind(user_id)).await?;
     }
     if let Some(budget) = budget {
-        let used = my_votes(&mut tx, idea.campaign_id, user_id).await?;
+        let used = my_votes(tx, idea.campaign_id, user_id).await?;
         if used.len() as i64 >= budget && !used.contains(&idea.id) {
             return Ok(Err(VoteRefused::BudgetSpent(budget)));
         }
@@ -393,12 +390,10 @@ pub async fn vote(
         )
         .await?;
     }
-    tx.commit().await?;
     Ok(Ok(()))
 }
 
-pub async fn unvote(db: &Db, idea: &IdeaRow, user_id: i64) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn unvote(tx: &mut Tx, idea: &IdeaRow, user_id: i64) -> Result<(), sqlx::Error> {
     let removed: Option<(i64,)> = tx
         .fetch_optional(
             sql("DELETE FROM idea_votes WHERE idea_id = $1 AND user_id = $2 RETURNING created_at")
@@ -416,7 +411,7 @@ pub async fn unvote(db: &Db, idea: &IdeaRow, user_id: i64) -> Result<(), sqlx::E
         )
         .await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// A comment on an idea, with its author.
@@ -449,13 +444,12 @@ pub async fn comments(db: &mut impl Exec, idea_id: i64) -> Result<Vec<CommentRow
 /// Adds a comment (an answer to a top-level comment stays one level deep) and tells, once each: the
 /// writer of the comment answered, the people it mentions, and the idea's author.
 pub async fn add_comment(
-    db: &Db,
+    tx: &mut Tx,
     idea: &IdeaRow,
     author_id: i64,
     parent_id: Option<i64>,
     body: &str,
 ) -> Result<i64, sqlx::Error> {
-    let mut tx = db.begin().await?;
     // Answers hang under the top-level comment they answer, so threads are one level deep.
     let parent = match parent_id {
         Some(id) => {
@@ -470,7 +464,7 @@ pub async fn add_comment(
         }
         None => None,
     };
-    let mentioned = crate::posts::store::existing_usernames(&mut tx, crate::posts::text::mentions(body)).await?;
+    let mentioned = crate::posts::store::existing_usernames(tx, crate::posts::text::mentions(body)).await?;
     let (id,): (i64,) = tx
         .fetch_one(
             sql("INSERT INTO idea_comments (idea_id, parent_id, author_id, body, mentions, created_at)
@@ -488,27 +482,25 @@ pub async fn add_comment(
     if let Some((_, answered)) = parent
         && !told.contains(&answered)
     {
-        notify::notify(&mut tx, answered, Kind::CommentReply, author_id, About::Idea(idea.id)).await?;
+        notify::notify(tx, answered, Kind::CommentReply, author_id, About::Idea(idea.id)).await?;
         told.push(answered);
     }
-    for recipient in crate::posts::store::user_ids(&mut tx, &mentioned).await? {
+    for recipient in crate::posts::store::user_ids(tx, &mentioned).await? {
         if !told.contains(&recipient) {
-            notify::notify(&mut tx, recipient, Kind::IdeaMention, author_id, About::Idea(idea.id)).await?;
+            notify::notify(tx, recipient, Kind::IdeaMention, author_id, About::Idea(idea.id)).await?;
             told.push(recipient);
         }
     }
     if !told.contains(&idea.author_id) {
-        notify::notify(&mut tx, idea.author_id, Kind::IdeaComment, author_id, About::Idea(idea.id)).await?;
+        notify::notify(tx, idea.author_id, Kind::IdeaComment, author_id, About::Idea(idea.id)).await?;
     }
-    tx.commit().await?;
     Ok(id)
 }
 
 /// Replaces a comment's text (its author's edit), marks it edited, and tells the people it now
 /// mentions for the first time.
-pub async fn edit_comment(db: &Db, comment: &CommentRow, idea_id: i64, body: &str) -> Result<(), sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let mentioned = crate::posts::store::existing_usernames(&mut tx, crate::posts::text::mentions(body)).await?;
+pub async fn edit_comment(tx: &mut Tx, comment: &CommentRow, idea_id: i64, body: &str) -> Result<(), sqlx::Error> {
+    let mentioned = crate::posts::store::existing_usernames(tx, crate::posts::text::mentions(body)).await?;
     tx.execute(
         sql("UPDATE idea_comments SET body = $1, mentions = $2, edited_at = $3 WHERE id = $4")
             .bind(body)
@@ -519,10 +511,10 @@ pub async fn edit_comment(db: &Db, comment: &CommentRow, idea_id: i64, body: &st
     .await?;
     let before: Vec<&str> = comment.mentions.split_whitespace().collect();
     let new: Vec<String> = mentioned.iter().filter(|m| !before.contains(&m.as_str())).cloned().collect();
-    for recipient in crate::posts::store::user_ids(&mut tx, &new).await? {
-        notify::notify(&mut tx, recipient, Kind::IdeaMention, comment.author_id, About::Idea(idea_id)).await?;
+    for recipient in crate::posts::store::user_ids(tx, &new).await? {
+        notify::notify(tx, recipient, Kind::IdeaMention, comment.author_id, About::Idea(idea_id)).await?;
     }
-    tx.commit().await
+    Ok(())
 }
 
 /// One comment of an idea, with its author.
@@ -555,14 +547,12 @@ pub async fn edit_idea(db: &mut impl Exec, id: i64, title: &str, body: &str) -> 
 
 /// The author takes back an idea still new: it goes with its votes (voters get them back) and
 /// comments. False when a manager moved it meanwhile.
-pub async fn withdraw_idea(db: &Db, idea: &IdeaRow) -> Result<bool, sqlx::Error> {
-    let mut tx = db.begin().await?;
-    let standing = lock_standing(&mut tx, &[idea.id]).await?;
+pub async fn withdraw_idea(tx: &mut Tx, idea: &IdeaRow) -> Result<bool, sqlx::Error> {
+    let standing = lock_standing(tx, &[idea.id]).await?;
     if standing.first().is_none_or(|(_, stage)| stage != Stage::New.as_str()) {
         return Ok(false);
     }
-    delete_idea(&mut tx, idea.id).await?;
-    tx.commit().await?;
+    delete_idea(tx, idea.id).await?;
     Ok(true)
 }
 
