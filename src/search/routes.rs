@@ -12,6 +12,7 @@ use super::store::{self, CommunityHit, Filters, PersonHit};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::db::fulltext::{Parsed, Piece, highlight};
+use crate::search::engine::Search;
 use crate::search::meili::Meili;
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
@@ -145,12 +146,6 @@ impl SearchPage {
     }
 }
 
-/// When Meilisearch does not answer, the built-in engine answers instead (it is always current).
-fn fallback<T>(error: meilisearch_sdk::errors::Error) -> Option<T> {
-    tracing::warn!(error = %error, "Meilisearch did not answer; searching with the built-in engine");
-    None
-}
-
 /// Keeps `limit` of `rows` (one more was read to tell whether there is more) and the next page's link.
 fn section<R, T>(
     mut rows: Vec<R>,
@@ -210,36 +205,13 @@ async fn search(
     };
     if !parsed.is_empty() {
         let text: String = query.q.chars().take(500).collect();
-        let outside = meili.as_ref();
+        let mut search = Search::new(&state.db, meili.as_ref(), &text, &parsed, me, &filters);
         if wants("people") && filters.author.is_empty() && filters.community.is_empty() && filters.campaign.is_none() {
-            let rows = match outside {
-                Some(meili) => match meili.people(&text, offset, limit + 1).await {
-                    Ok(ids) => Some(store::people_by_ids(&mut db, &ids).await?),
-                    Err(e) => fallback(e),
-                },
-                None => None,
-            };
-            let rows = match rows {
-                Some(rows) => rows,
-                None => store::people(&mut db, &parsed, offset, limit + 1).await?,
-            };
+            let rows = search.people(offset, limit + 1).await?;
             page.people = section(rows, limit, next("people"), |p| p);
         }
         if wants("posts") && filters.campaign.is_none() {
-            let rows = match outside {
-                Some(meili) => {
-                    let member_of = super::meili::memberships(&mut db, me.id).await?;
-                    match meili.posts(&text, &member_of, &filters, offset, limit + 1).await {
-                        Ok(ids) => Some(store::posts_by_ids(&mut db, &ids, me.id, &filters).await?),
-                        Err(e) => fallback(e),
-                    }
-                }
-                None => None,
-            };
-            let rows = match rows {
-                Some(rows) => rows,
-                None => store::posts(&mut db, &parsed, me.id, &filters, offset, limit + 1).await?,
-            };
+            let rows = search.posts(offset, limit + 1).await?;
             page.posts = section(rows, limit, next("posts"), |p| PostHit {
                 link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
                 is_reply: p.parent_id.is_some(),
@@ -251,25 +223,7 @@ async fn search(
             });
         }
         if wants("ideas") && filters.community.is_empty() {
-            let reach = crate::ideas::campaign_reach(me);
-            let rows = match outside {
-                Some(meili) => {
-                    let campaigns: Vec<i64> = crate::ideas::store::list_campaigns(&mut db, me.id, reach)
-                        .await?
-                        .into_iter()
-                        .map(|c| c.id)
-                        .collect();
-                    match meili.ideas(&text, &campaigns, &filters, offset, limit + 1).await {
-                        Ok(ids) => Some(store::ideas_by_ids(&mut db, &ids, me.id, reach, &filters).await?),
-                        Err(e) => fallback(e),
-                    }
-                }
-                None => None,
-            };
-            let rows = match rows {
-                Some(rows) => rows,
-                None => store::ideas(&mut db, &parsed, false, me.id, reach, &filters, offset, limit + 1).await?,
-            };
+            let rows = search.ideas(offset, limit + 1).await?;
             page.ideas = section(rows, limit, next("ideas"), |i| IdeaHitView {
                 id: i.id,
                 title: highlight(&i.title, &words, 200),
