@@ -3,7 +3,7 @@
 //! the site settings allow it. Only a hash of each token is stored.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -14,7 +14,7 @@ use super::sessions::DbSessionStore;
 use crate::config::SignupPolicy;
 use crate::web::client::SiteOrigin;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -234,9 +234,8 @@ async fn create(
 async fn withdraw(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let mut tx = state.db.begin().await?;
     let invitation = store::find(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     if invitation.created_by != current.user.id && !current.user.is_admin() {

@@ -2,7 +2,7 @@
 //! announce any standing top-level post; a community's admins, that community's posts.
 
 use axum::Router;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{FromRef, State};
 use axum::response::Redirect;
 use axum::routing::post;
 
@@ -11,7 +11,7 @@ use crate::accounts::sessions::DbSessionStore;
 use crate::communities::{self, Standing};
 use crate::posts::routes::find_post;
 use crate::posts::{PostRow, store};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 
 pub fn router<S>() -> Router<S>
 where
@@ -39,8 +39,8 @@ async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -
     Err(AppError::Forbidden("Only admins, and community admins in their community, make announcements."))
 }
 
-async fn set_announcement(state: AppState, current: CurrentUser, id: String, on: bool) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+async fn set_announcement(state: AppState, current: CurrentUser, id: i64, on: bool) -> Result<Redirect, AppError> {
+    let post = find_post(&state, &current, id).await?;
     may_announce(&state, &current, &post).await?;
     store::set_announcement(&mut state.db.clone(), post.id, on).await?;
     let notice = if on {
@@ -55,7 +55,7 @@ async fn set_announcement(state: AppState, current: CurrentUser, id: String, on:
 async fn announce(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
     set_announcement(state, current, id, true).await
 }
@@ -63,7 +63,7 @@ async fn announce(
 async fn unannounce(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
     set_announcement(state, current, id, false).await
 }

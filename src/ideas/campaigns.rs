@@ -20,7 +20,8 @@ use crate::posts::store::Placement;
 use crate::posts::{self, PostBody};
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState};
+use crate::web::path::parse_id;
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 /// Ideas on one page of a campaign.
@@ -41,8 +42,7 @@ where
 }
 
 /// The campaign a path names, if the viewer may see it; a 404 otherwise.
-pub async fn find(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<Campaign, AppError> {
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+pub async fn find(state: &AppState, current: &CurrentUser, id: i64) -> Result<Campaign, AppError> {
     store::find_campaign(&mut state.db.clone(), id, current.user.id, super::campaign_reach(&current.user))
         .await?
         .ok_or(AppError::NotFound)
@@ -175,10 +175,10 @@ async fn create(
 async fn edit_page(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
     super::require_manager(&current)?;
-    let campaign = find(&state, &current, &id).await?;
+    let campaign = find(&state, &current, id).await?;
     let community = match campaign.community_id {
         Some(id) => {
             communities::store::find_by_id(&mut state.db.clone(), id).await?.map(|c| c.slug).unwrap_or_default()
@@ -203,11 +203,11 @@ async fn edit_page(
 async fn update(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<CampaignForm>,
 ) -> Result<Response, AppError> {
     super::require_manager(&current)?;
-    let campaign = find(&state, &current, &id).await?;
+    let campaign = find(&state, &current, id).await?;
     let (changed, community_id) = match check(&state, &form).await? {
         Ok(checked) => checked,
         Err(errors) => {
@@ -260,10 +260,10 @@ struct CampaignTemplate {
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(query): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let campaign = find(&state, &current, &id).await?;
+    let campaign = find(&state, &current, id).await?;
     let at = now();
     let manager = is_manager(&current.user);
     let counts_hidden = campaign.counts_hidden_for(&current.user, at);
@@ -345,7 +345,7 @@ async fn change(
     Form(choice): Form<PublishForm>,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let mut campaign = find(&state, &current, &id).await?;
+    let mut campaign = find(&state, &current, parse_id(&id)?).await?;
     let mut db = state.db.clone();
     let at = now();
     let notice = match action.as_str() {

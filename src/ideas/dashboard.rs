@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
@@ -16,7 +16,7 @@ use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::db::{Exec, sql};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 const DAY: i64 = 86_400;
@@ -63,12 +63,12 @@ struct DashboardTemplate {
 async fn dashboard(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
     if !is_manager(&current.user) {
         return Err(AppError::Forbidden("Only innovation managers see campaign dashboards."));
     }
-    let campaign = find_campaign(&state, &current, &id).await?;
+    let campaign = find_campaign(&state, &current, id).await?;
     let mut db = state.db.clone();
     let days = activity(&mut db, campaign.id).await?;
     let departments: Vec<(String, i64)> = db

@@ -17,6 +17,7 @@ use crate::accounts::sessions::DbSessionStore;
 use crate::db::Db;
 use crate::format::iso_time;
 use crate::web::export::csv_row;
+use crate::web::path::parse_id;
 use crate::web::{AppError, AppState};
 use axum::extract::FromRef;
 
@@ -54,7 +55,7 @@ async fn export(
         "ideas.json" => Format::Json,
         _ => return Err(AppError::NotFound),
     };
-    let campaign = find_campaign(&state, &current, &id).await?;
+    let campaign = find_campaign(&state, &current, parse_id(&id)?).await?;
     let name = format!("campaign-{}-ideas", campaign.id);
     Ok(stream(state.db.clone(), Some(campaign), format, &name))
 }

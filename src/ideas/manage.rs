@@ -1,7 +1,7 @@
 //! What innovation managers and admins do to an idea: move it to another stage with a reason, answer
 //! it officially, merge it into another (and undo that), and (admins) reveal an anonymous author.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{Redirect, Response};
 use axum::routing::post;
@@ -13,7 +13,8 @@ use super::{Stage, write};
 use crate::accounts::CurrentUser;
 use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
-use crate::web::{AppError, AppState};
+use crate::web::path::parse_id;
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -40,11 +41,11 @@ struct StageForm {
 async fn move_stage(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<StageForm>,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let (idea, _) = find_idea(&state, &current, id).await?;
     let stage = Stage::parse(&form.stage).ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
     let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
     write::move_stage(&state.db, &current.user, &idea, stage, &reason).await?;
@@ -61,11 +62,11 @@ struct ResponseForm {
 async fn respond(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<ResponseForm>,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let (idea, _) = find_idea(&state, &current, &id).await?;
+    let (idea, _) = find_idea(&state, &current, id).await?;
     let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
     write::respond(&state.db, &current.user, &idea, &text).await?;
     current.set_notice("The official response is published above the discussion.").await?;
@@ -81,12 +82,12 @@ struct MergeForm {
 async fn merge(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<MergeForm>,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let (source, _) = find_idea(&state, &current, &id).await?;
-    let (target, _) = find_idea(&state, &current, form.target.trim())
+    let (source, _) = find_idea(&state, &current, id).await?;
+    let (target, _) = find_idea(&state, &current, parse_id(&form.target).unwrap_or(0))
         .await
         .map_err(|_| AppError::BadRequest("Choose the idea to merge this one into.".into()))?;
     write::merge(&state.db, &current.user, &source, &target).await?;
@@ -97,10 +98,10 @@ async fn merge(
 async fn unmerge(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
-    let (source, _) = find_idea(&state, &current, &id).await?;
+    let (source, _) = find_idea(&state, &current, id).await?;
     write::unmerge(&state.db, &current.user, &source).await?;
     current.set_notice("The merge was undone: the votes are as they were.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", source.id)))
@@ -116,13 +117,13 @@ struct RevealForm {
 async fn reveal(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<RevealForm>,
 ) -> Result<Response, AppError> {
     if !current.user.is_admin() {
         return Err(AppError::Forbidden("Only admins can reveal who wrote an anonymous idea."));
     }
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    let (idea, campaign) = find_idea(&state, &current, id).await?;
     if !idea.anonymous {
         return Err(AppError::BadRequest("This idea is not anonymous.".into()));
     }

@@ -19,7 +19,8 @@ use crate::accounts::sessions::DbSessionStore;
 use crate::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
-use crate::web::{AppError, AppState};
+use crate::web::path::parse_id;
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -37,8 +38,7 @@ where
 }
 
 /// The viewer's own idea, which they may still change ([`write::find_own`]).
-async fn own_idea(state: &AppState, current: &CurrentUser, id: &str) -> Result<(IdeaRow, Campaign), AppError> {
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+async fn own_idea(state: &AppState, current: &CurrentUser, id: i64) -> Result<(IdeaRow, Campaign), AppError> {
     write::find_own(&state.db, &current.user, id).await
 }
 
@@ -62,9 +62,9 @@ struct EditForm {
 async fn edit_page(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
-    let (idea, _) = own_idea(&state, &current, &id).await?;
+    let (idea, _) = own_idea(&state, &current, id).await?;
     let layout = Layout::for_user(&current, "Edit your idea").await?;
     let page =
         EditTemplate { layout, idea_id: idea.id, title: idea.title, body: idea.body, errors: FormErrors::default() };
@@ -75,10 +75,10 @@ async fn edit(
     State(state): State<AppState>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<EditForm>,
 ) -> Result<Response, AppError> {
-    let (idea, _) = own_idea(&state, &current, &id).await?;
+    let (idea, _) = own_idea(&state, &current, id).await?;
     let mut errors = FormErrors::default();
     let title = errors.check("title", profile_text(&form.title, "The title", 1, 140));
     let body = errors.check("body", profile_text(&form.body, "The description", 1, 5000));
@@ -101,10 +101,10 @@ struct ConfirmForm {
 async fn withdraw(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<ConfirmForm>,
 ) -> Result<Response, AppError> {
-    let (idea, campaign) = own_idea(&state, &current, &id).await?;
+    let (idea, campaign) = own_idea(&state, &current, id).await?;
     if form.confirm != "yes" {
         return Err(AppError::BadRequest("Confirm that you want to withdraw the idea.".into()));
     }
@@ -120,8 +120,8 @@ async fn own_comment(
     id: &str,
     comment: &str,
 ) -> Result<(IdeaRow, Campaign, store::CommentRow), AppError> {
-    let (idea, campaign) = find_idea(state, current, id).await?;
-    let comment_id = comment.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let (idea, campaign) = find_idea(state, current, parse_id(id)?).await?;
+    let comment_id = parse_id(comment)?;
     let comment = write::find_own_comment(&state.db, &current.user, &idea, &campaign, comment_id).await?;
     Ok((idea, campaign, comment))
 }

@@ -2,7 +2,7 @@
 //! stage and history, and what managers (stages, responses, merges) and admins (reveals) do to it.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -20,7 +20,7 @@ use crate::db::now;
 use crate::watch::Watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -47,9 +47,8 @@ where
 pub(crate) async fn find_idea(
     state: &AppState,
     current: &CurrentUser,
-    raw_id: &str,
+    id: i64,
 ) -> Result<(IdeaRow, Campaign), AppError> {
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     write::find(&state.db, &current.user, id).await
 }
 
@@ -66,9 +65,9 @@ struct IdeaFormTemplate {
 async fn new_page(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
-    let campaign = find_campaign(&state, &current, &id).await?;
+    let campaign = find_campaign(&state, &current, id).await?;
     write::taking_ideas(&campaign)?;
     let layout = Layout::for_user(&current, format!("New idea: {}", campaign.title)).await?;
     let page = IdeaFormTemplate {
@@ -85,10 +84,10 @@ async fn submit(
     State(state): State<AppState>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<IdeaForm>,
 ) -> Result<Response, AppError> {
-    let campaign = find_campaign(&state, &current, &id).await?;
+    let campaign = find_campaign(&state, &current, id).await?;
     write::taking_ideas(&campaign)?;
     let (idea, errors, similar) = match form.parse(&campaign) {
         Ok(idea) => {
@@ -136,10 +135,10 @@ struct SimilarIdea {
 async fn similar(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     axum::extract::Query(query): axum::extract::Query<SimilarQuery>,
 ) -> Result<axum::Json<Vec<SimilarIdea>>, AppError> {
-    let campaign = find_campaign(&state, &current, &id).await?;
+    let campaign = find_campaign(&state, &current, id).await?;
     let hidden = campaign.counts_hidden_for(&current.user, now());
     let title: String = query.title.chars().take(140).collect();
     let found = store::similar(&mut state.db.clone(), campaign.id, &title).await?;
@@ -333,12 +332,8 @@ pub(super) async fn idea_page(
     render_status(status, &page)
 }
 
-async fn show(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+async fn show(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> Result<Response, AppError> {
+    let (idea, campaign) = find_idea(&state, &current, id).await?;
     idea_page(&state, &current, idea, campaign, None, None, StatusCode::OK).await
 }
 
@@ -356,10 +351,10 @@ fn back_to(form: &BackForm, idea_id: i64) -> Redirect {
 async fn vote(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    let (idea, campaign) = find_idea(&state, &current, id).await?;
     // A refused vote goes back to the page it came from, with the reason at the top.
     if let Err(VoteRefused::BudgetSpent(budget)) = write::vote(&state.db, &current.user, &idea, &campaign).await? {
         current
@@ -374,10 +369,10 @@ async fn vote(
 async fn unvote(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    let (idea, campaign) = find_idea(&state, &current, id).await?;
     write::unvote(&state.db, &current.user, &idea, &campaign).await?;
     Ok(back_to(&form, idea.id))
 }
@@ -393,10 +388,10 @@ async fn comment(
     State(state): State<AppState>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
-    let (idea, campaign) = find_idea(&state, &current, &id).await?;
+    let (idea, campaign) = find_idea(&state, &current, id).await?;
     write::discussable(&campaign)?;
     let body = match profile_text(&form.body, "A comment", 1, 2000) {
         Ok(body) => body,
@@ -429,8 +424,7 @@ struct FromPostForm {
 }
 
 /// A post of the viewer's that can still become an idea ([`write::convertible_post`]).
-async fn own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<crate::posts::PostRow, AppError> {
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+async fn own_post(state: &AppState, current: &CurrentUser, id: i64) -> Result<crate::posts::PostRow, AppError> {
     write::convertible_post(&state.db, &current.user, id).await
 }
 
@@ -444,9 +438,9 @@ async fn open_campaigns(state: &AppState, current: &CurrentUser) -> Result<Vec<C
 async fn from_post_page(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
-    let post = own_post(&state, &current, &id).await?;
+    let post = own_post(&state, &current, id).await?;
     let campaigns = open_campaigns(&state, &current).await?;
     let title: String = post.body.lines().next().unwrap_or("").chars().take(140).collect();
     let form = FromPostForm { campaign: String::new(), title, body: post.body.clone() };
@@ -458,10 +452,10 @@ async fn from_post(
     State(state): State<AppState>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<FromPostForm>,
 ) -> Result<Response, AppError> {
-    let post = own_post(&state, &current, &id).await?;
+    let post = own_post(&state, &current, id).await?;
     let campaigns = open_campaigns(&state, &current).await?;
     let chosen = campaigns.iter().find(|c| c.id.to_string() == form.campaign.trim()).cloned();
     let idea_form = IdeaForm { title: form.title.clone(), body: form.body.clone(), anonymous: None, confirmed: None };

@@ -24,7 +24,7 @@ use crate::posts::store as posts;
 use crate::watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -130,7 +130,7 @@ async fn reportable(state: &AppState, current: &CurrentUser, kind: &str, raw_id:
     let mut db = state.db.clone();
     // An idea (a comment's too) the viewer may open: its campaign visible, itself not concealed.
     let visible_idea = |idea_id: i64| async move {
-        let (idea, _) = crate::ideas::routes::find_idea(state, current, &idea_id.to_string()).await?;
+        let (idea, _) = crate::ideas::routes::find_idea(state, current, idea_id).await?;
         if idea.concealed_from(&current.user) { Err(AppError::NotFound) } else { Ok(idea) }
     };
     let target = match kind {
@@ -502,10 +502,9 @@ async fn add_keyword(
 async fn remove_keyword(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
     require_moderator(&current)?;
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let mut tx = state.db.begin().await?;
     if !watch::remove_rule(&mut tx, id).await? {
         return Err(AppError::NotFound);

@@ -2,7 +2,7 @@
 //! dismiss an announcement (making one is in `admin::announcements`).
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -16,7 +16,7 @@ use crate::bus::Hub;
 use crate::polls::store::VoteRefused;
 use crate::web::form::local_path;
 use crate::web::layout::{Layout, render};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -51,10 +51,10 @@ async fn like(
     State(state): State<AppState>,
     State(live): State<Hub>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+    let post = find_post(&state, &current, id).await?;
     super::write::like(&state.db, &live, &current.user, &post).await?;
     Ok(back_to(&form, post.id))
 }
@@ -62,10 +62,10 @@ async fn like(
 async fn unlike(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<BackForm>,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+    let post = find_post(&state, &current, id).await?;
     super::write::unlike(&state.db, &current.user, &post).await?;
     Ok(back_to(&form, post.id))
 }
@@ -79,12 +79,8 @@ struct LikersTemplate {
     people: Vec<(String, String)>,
 }
 
-async fn likers(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+async fn likers(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> Result<Response, AppError> {
+    let post = find_post(&state, &current, id).await?;
     // Who liked a hidden post is hidden like its text: from everyone but its author and moderators.
     if post.hidden_at.is_some() && post.author_id != current.user.id && !current.user.is_moderator() {
         return Err(AppError::NotFound);
@@ -101,9 +97,9 @@ async fn likers(
 async fn dismiss(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+    let post = find_post(&state, &current, id).await?;
     store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
     Ok(Redirect::to("/"))
 }
@@ -119,10 +115,10 @@ struct VoteForm {
 async fn vote(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<VoteForm>,
 ) -> Result<Redirect, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+    let post = find_post(&state, &current, id).await?;
     super::refuse_if_hidden(&post)?;
     let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
     match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {

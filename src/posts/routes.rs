@@ -1,7 +1,7 @@
 //! Home and all-company feeds; writing, replying to, editing, deleting and liking posts; threads.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -18,7 +18,7 @@ use crate::polls::{NewPoll, PollForm};
 use crate::posts::cache::PostCache;
 use crate::watch::Watch;
 use crate::web::layout::{Layout, render, render_status};
-use crate::web::{AppError, AppState};
+use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
 pub fn router<S>() -> Router<S>
@@ -60,19 +60,16 @@ impl CursorQuery {
     }
 }
 
-/// A post id from the path; anything that is not one is a missing page.
-pub fn parse_id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().map_err(|_| AppError::NotFound)
-}
+pub use crate::web::path::parse_id;
 
 /// The post a path names, if the viewer may see it ([`write::find`]); otherwise a 404.
-pub async fn find_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
-    write::find(&state.db, &current.user, parse_id(raw_id)?).await
+pub async fn find_post(state: &AppState, current: &CurrentUser, id: i64) -> Result<PostRow, AppError> {
+    write::find(&state.db, &current.user, id).await
 }
 
 /// The post a path names, if the viewer wrote it and it still stands ([`write::find_own`]).
-async fn find_own_post(state: &AppState, current: &CurrentUser, raw_id: &str) -> Result<PostRow, AppError> {
-    write::find_own(&state.db, &current.user, parse_id(raw_id)?).await
+async fn find_own_post(state: &AppState, current: &CurrentUser, id: i64) -> Result<PostRow, AppError> {
+    write::find_own(&state.db, &current.user, id).await
 }
 
 /// A compose box, with what was typed when it was refused.
@@ -252,10 +249,10 @@ struct ThreadQuery {
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Query(query): Query<ThreadQuery>,
 ) -> Result<Response, AppError> {
-    let post = find_post(&state, &current, &id).await?;
+    let post = find_post(&state, &current, id).await?;
     if post.root_id.is_some() {
         return Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response());
     }
@@ -268,10 +265,10 @@ async fn reply(
     State(live): State<Hub>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
-    let parent = find_post(&state, &current, &id).await?;
+    let parent = find_post(&state, &current, id).await?;
     let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
@@ -297,9 +294,9 @@ struct EditTemplate {
 async fn edit_page(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
-    let post = find_own_post(&state, &current, &id).await?;
+    let post = find_own_post(&state, &current, id).await?;
     let compose = Compose::refused(post.body, None);
     let layout = Layout::for_user(&current, "Edit post").await?;
     render(&EditTemplate { layout, id: post.id, action: format!("/posts/{}/edit", post.id), compose })
@@ -309,10 +306,10 @@ async fn edit(
     State(state): State<AppState>,
     State(watch): State<Watch>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     Form(form): Form<PostForm>,
 ) -> Result<Response, AppError> {
-    let post = find_own_post(&state, &current, &id).await?;
+    let post = find_own_post(&state, &current, id).await?;
     let body = match PostBody::parse(&form.body, state.site().await.max_post_chars) {
         Ok(body) => body,
         Err(message) => {
@@ -336,19 +333,15 @@ struct ConfirmDeleteTemplate {
 async fn confirm_delete(
     State(state): State<AppState>,
     current: CurrentUser,
-    Path(id): Path<String>,
+    PathId(id): PathId,
 ) -> Result<Response, AppError> {
-    let row = find_own_post(&state, &current, &id).await?;
+    let row = find_own_post(&state, &current, id).await?;
     let post = PostView::new(row, &current.user, false, crate::db::now());
     render(&ConfirmDeleteTemplate { layout: Layout::for_user(&current, "Delete post").await?, post })
 }
 
-async fn delete(
-    State(state): State<AppState>,
-    current: CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let post = find_own_post(&state, &current, &id).await?;
+async fn delete(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> Result<Response, AppError> {
+    let post = find_own_post(&state, &current, id).await?;
     write::delete(&state.db, &post).await?;
     current.set_notice("Your post was deleted.").await?;
     let back = match post.root_id {

@@ -8,12 +8,14 @@ pub mod export;
 pub mod form;
 pub mod layout;
 pub mod limits;
+pub mod path;
 pub mod request_id;
 pub mod server;
 
 use std::sync::Arc;
 
 pub use error::AppError;
+pub use path::PathId;
 
 use crate::config::Config;
 use crate::db::Db;
