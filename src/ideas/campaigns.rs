@@ -323,7 +323,7 @@ fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer: &User) 
         voted: mine.contains(&idea.id),
         votes: (!counts_hidden).then_some(idea.vote_count),
         comments: idea.comment_count,
-        stage: super::stage_label(&idea.stage).to_owned(),
+        stage: idea.stage.label().to_owned(),
         id: idea.id,
         title: if concealed { "Hidden by a moderator".to_owned() } else { idea.title },
         author,
@@ -349,7 +349,7 @@ async fn change(
     let mut db = state.db.clone();
     let at = now();
     let notice = match action.as_str() {
-        "publish" if campaign.status == "draft" => {
+        "publish" if campaign.status == super::Status::Draft => {
             if campaign.closes_at <= at {
                 return Err(AppError::BadRequest(
                     "The campaign's closing time has passed. Edit the campaign to give it a later close, then                      publish it."
@@ -368,7 +368,7 @@ async fn change(
             if let Some(open_at) = open_at {
                 campaign.opens_at = campaign.opens_at.min(open_at);
             }
-            campaign.status = "published".to_owned();
+            campaign.status = super::Status::Published;
             // Publishing and its announcement are one transaction: never a campaign published
             // without its post, nor a post for a campaign that someone else published meanwhile.
             let (body, placement) = announcement(&state, &campaign).await?;
@@ -391,7 +391,7 @@ async fn change(
             "The campaign is closed: no new ideas or votes."
         }
         "archive" => {
-            store::set_status(&mut db, campaign.id, "archived").await?;
+            store::set_status(&mut db, campaign.id, super::Status::Archived).await?;
             "The campaign is archived."
         }
         "publish" | "close" => {

@@ -82,12 +82,12 @@ async fn dashboard(
             .bind(campaign.id),
         )
         .await?;
-    let stages: Vec<(String, i64)> = db
+    let stages: Vec<(Stage, i64)> = db
         .fetch_all(sql("SELECT stage, COUNT(*) FROM ideas WHERE campaign_id = $1 GROUP BY stage").bind(campaign.id))
         .await?;
-    let count = |stage: Stage| stages.iter().find(|(s, _)| s == stage.as_str()).map_or(0, |(_, n)| *n);
+    let count = |stage: Stage| stages.iter().find(|(s, _)| *s == stage).map_or(0, |(_, n)| *n);
     let funnel: Vec<(&'static str, i64)> = Stage::ALL.iter().map(|s| (s.label(), count(*s))).collect();
-    let total_ideas = stages.iter().filter(|(s, _)| s != Stage::Merged.as_str()).map(|(_, n)| n).sum();
+    let total_ideas = stages.iter().filter(|(s, _)| *s != Stage::Merged).map(|(_, n)| n).sum();
     let top: Vec<(i64, String, i64)> = db
         .fetch_all(
             sql("SELECT id, title, vote_count FROM ideas WHERE campaign_id = $1 AND merged_into_id IS NULL

@@ -204,7 +204,7 @@ impl Exporter {
                 "title": idea.title,
                 "body": idea.body,
                 "author": author(idea),
-                "stage": idea.stage,
+                "stage": idea.stage.as_str(),
                 "votes": idea.vote_count,
                 "comments": idea.comment_count,
                 "created_at": iso_time(idea.created_at),
@@ -239,7 +239,7 @@ fn idea_csv_row(idea: &IdeaRow, with_campaign: bool) -> String {
         idea.body.clone(),
         author(idea),
         // The stage as the pages name it ("Under review"), for people reading the sheet.
-        super::stage_label(&idea.stage).to_owned(),
+        idea.stage.label().to_owned(),
         idea.vote_count.to_string(),
         idea.comment_count.to_string(),
         iso_time(idea.created_at),

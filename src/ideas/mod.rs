@@ -103,6 +103,87 @@ impl Stage {
     }
 }
 
+// Rows decode the stored word into the enum: an unknown word fails where the row is read, and no
+// code compares stages as text.
+impl<DB: sqlx::Database> sqlx::Type<DB> for Stage
+where
+    str: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Stage
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let word = <&str as sqlx::Decode<DB>>::decode(value)?;
+        Stage::parse(word).ok_or_else(|| format!("unknown idea stage {word:?}").into())
+    }
+}
+
+impl serde::Serialize for Stage {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a campaign is being prepared, published (its dates then say upcoming, open or closed)
+/// or archived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Status> {
+        [Status::Draft, Status::Published, Status::Archived].into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+impl<DB: sqlx::Database> sqlx::Type<DB> for Status
+where
+    str: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <str as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <str as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Status
+where
+    &'r str: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let word = <&str as sqlx::Decode<DB>>::decode(value)?;
+        Status::parse(word).ok_or_else(|| format!("unknown campaign status {word:?}").into())
+    }
+}
+
 /// A stage name from the database, for labels; unknown names show as they are.
 pub fn stage_label(value: &str) -> &str {
     match Stage::parse(value) {
@@ -145,7 +226,7 @@ pub struct Campaign {
     pub description: String,
     pub community_id: Option<i64>,
     pub community_name: Option<String>,
-    pub status: String,
+    pub status: Status,
     pub opens_at: i64,
     pub closes_at: i64,
     pub vote_budget: Option<i64>,
@@ -170,12 +251,12 @@ impl std::ops::Deref for ListedCampaign {
 
 impl Campaign {
     pub fn phase(&self, now: i64) -> Phase {
-        match self.status.as_str() {
-            "draft" => Phase::Draft,
-            "archived" => Phase::Archived,
-            _ if now < self.opens_at => Phase::Upcoming,
-            _ if now < self.closes_at => Phase::Open,
-            _ => Phase::Closed,
+        match self.status {
+            Status::Draft => Phase::Draft,
+            Status::Archived => Phase::Archived,
+            Status::Published if now < self.opens_at => Phase::Upcoming,
+            Status::Published if now < self.closes_at => Phase::Open,
+            Status::Published => Phase::Closed,
         }
     }
 

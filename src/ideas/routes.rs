@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::campaigns::find as find_campaign;
 use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::write;
-use super::{Campaign, IdeaForm, Phase, Stage, is_manager, stage_label};
+use super::{Campaign, IdeaForm, Phase, Stage, is_manager};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::accounts::{User, profile_text};
@@ -218,8 +218,8 @@ pub struct HistoryLine {
 fn history_line(change: StageChange, now: i64) -> HistoryLine {
     HistoryLine {
         who: change.actor_name.unwrap_or_else(|| crate::accounts::FORMER_EMPLOYEE.into()),
-        from: stage_label(&change.from_stage).to_owned(),
-        to: stage_label(&change.to_stage).to_owned(),
+        from: change.from_stage.label().to_owned(),
+        to: change.to_stage.label().to_owned(),
         reason: change.reason,
         when: crate::format::relative(change.created_at, now),
     }
@@ -304,7 +304,7 @@ pub(super) async fn idea_page(
     };
     let page = IdeaTemplate {
         layout: Layout::for_user(current, idea.title.clone()).await?,
-        stage: Stage::parse(&idea.stage).map_or("Unknown", Stage::label),
+        stage: idea.stage.label(),
         open: campaign.phase(at) == Phase::Open && idea.merged_into_id.is_none(),
         counts_hidden: campaign.counts_hidden_for(&current.user, at),
         voted: mine.contains(&idea.id),

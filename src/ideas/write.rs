@@ -147,7 +147,7 @@ pub fn edit_refusal(idea: &IdeaRow, campaign: &Campaign, viewer_id: i64, at: i64
     if idea.author_id != viewer_id {
         return Some("Only the idea's author can change it.");
     }
-    if idea.stage != Stage::New.as_str() || idea.merged_into_id.is_some() {
+    if idea.stage != Stage::New || idea.merged_into_id.is_some() {
         return Some("A manager has taken this idea on, so it stays as it was. Add a comment instead.");
     }
     if idea.hidden_at.is_some() {

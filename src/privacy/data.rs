@@ -84,7 +84,7 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
         })).collect::<Vec<_>>(),
         "ideas": ideas.iter().map(|i| serde_json::json!({
             "id": i.id, "campaign_id": i.campaign_id, "title": i.title, "body": i.body, "anonymous": i.anonymous,
-            "stage": i.stage, "votes": votes_shown(i), "created_at": iso_time(i.created_at),
+            "stage": i.stage.as_str(), "votes": votes_shown(i), "created_at": iso_time(i.created_at),
         })).collect::<Vec<_>>(),
         "votes": votes.iter().map(|(idea, title, at)| serde_json::json!({
             "idea_id": idea, "idea_title": title, "at": iso_time(*at),

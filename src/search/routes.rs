@@ -234,7 +234,7 @@ async fn search(
                 } else {
                     i.author_display_name
                 },
-                stage: crate::ideas::Stage::parse(&i.stage).map_or("", crate::ideas::Stage::label),
+                stage: i.stage.label(),
             });
         }
         let unfiltered = filters.author.is_empty()

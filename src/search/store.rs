@@ -98,7 +98,7 @@ pub struct IdeaHit {
     pub anonymous: bool,
     pub author_username: String,
     pub author_display_name: String,
-    pub stage: String,
+    pub stage: crate::ideas::Stage,
     pub created_at: i64,
     pub merged_into_id: Option<i64>,
     pub vote_count: i64,

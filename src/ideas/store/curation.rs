@@ -11,7 +11,7 @@ use crate::notify::{self, About, Kind};
 /// changing is waited for and then read as that transaction left it; SQLite's writers take turns.
 /// Every curation reads its ideas here, so two managers acting at once see each other's outcome
 /// instead of both acting on what stood before.
-pub(super) async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, String)>, sqlx::Error> {
+pub(super) async fn lock_standing(tx: &mut Tx, ids: &[i64]) -> Result<Vec<(i64, Stage)>, sqlx::Error> {
     let lock = match tx.engine() {
         Engine::Sqlite => {
             sql("SELECT id, stage FROM ideas WHERE id IN ($1, $2) AND merged_into_id IS NULL ORDER BY id")
@@ -34,7 +34,7 @@ pub async fn change_stage(
     actor_id: i64,
 ) -> Result<bool, sqlx::Error> {
     let Some((_, from)) = lock_standing(tx, &[idea.id]).await?.pop() else { return Ok(false) };
-    record_stage(tx, idea.id, &from, to.as_str(), reason, actor_id).await?;
+    record_stage(tx, idea.id, from, to, reason, actor_id).await?;
     notify::notify_stage_change(tx, idea.id, idea.author_id, actor_id, to.as_str(), reason).await?;
     Ok(true)
 }
@@ -42,21 +42,23 @@ pub async fn change_stage(
 async fn record_stage(
     db: &mut impl Exec,
     idea_id: i64,
-    from: &str,
-    to: &str,
+    from: Stage,
+    to: Stage,
     reason: &str,
     actor_id: i64,
 ) -> Result<(), sqlx::Error> {
     let at = now();
-    db.execute(sql("UPDATE ideas SET stage = $1, updated_at = $2 WHERE id = $3").bind(to).bind(at).bind(idea_id))
-        .await?;
+    db.execute(
+        sql("UPDATE ideas SET stage = $1, updated_at = $2 WHERE id = $3").bind(to.as_str()).bind(at).bind(idea_id),
+    )
+    .await?;
     db.execute(
         sql("INSERT INTO stage_changes (idea_id, actor_id, from_stage, to_stage, reason, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(idea_id)
         .bind(actor_id)
-        .bind(from)
-        .bind(to)
+        .bind(from.as_str())
+        .bind(to.as_str())
         .bind(reason)
         .bind(at),
     )
@@ -67,8 +69,8 @@ async fn record_stage(
 /// One change in an idea's history.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StageChange {
-    pub from_stage: String,
-    pub to_stage: String,
+    pub from_stage: Stage,
+    pub to_stage: Stage,
     pub reason: String,
     pub created_at: i64,
     pub actor_name: Option<String>,
@@ -116,7 +118,7 @@ pub async fn merge(tx: &mut Tx, source: &IdeaRow, target: &IdeaRow, actor_id: i6
                  RETURNING id")
             .bind(source.id)
             .bind(target.id)
-            .bind(&from_stage)
+            .bind(from_stage.as_str())
             .bind(actor_id)
             .bind(at),
         )
@@ -143,7 +145,7 @@ pub async fn merge(tx: &mut Tx, source: &IdeaRow, target: &IdeaRow, actor_id: i6
     recount(tx, target.id).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = $1 WHERE id = $2").bind(target.id).bind(source.id)).await?;
     let reason = format!("Merged into “{}”", target.title);
-    record_stage(tx, source.id, &from_stage, Stage::Merged.as_str(), &reason, actor_id).await?;
+    record_stage(tx, source.id, from_stage, Stage::Merged, &reason, actor_id).await?;
     // The author and voters hear where their idea went (their votes moved with it).
     notify::notify_stage_change(tx, source.id, source.author_id, actor_id, Stage::Merged.as_str(), &reason).await?;
     Ok(true)
@@ -168,7 +170,7 @@ async fn recount(db: &mut impl Exec, idea_id: i64) -> Result<(), sqlx::Error> {
 /// in the stage it had. False when the idea was not merged.
 pub async fn unmerge(tx: &mut Tx, source: &IdeaRow, actor_id: i64) -> Result<bool, sqlx::Error> {
     // Claimed by marking it undone first: of two undos at once, the second finds nothing to undo.
-    let merge: Option<(i64, i64, String)> = tx
+    let merge: Option<(i64, i64, Stage)> = tx
         .fetch_optional(
             sql("UPDATE merges SET undone_at = $2 WHERE source_id = $1 AND undone_at IS NULL
                  RETURNING id, target_id, from_stage")
@@ -187,7 +189,7 @@ pub async fn unmerge(tx: &mut Tx, source: &IdeaRow, actor_id: i64) -> Result<boo
     recount(tx, target_id).await?;
     recount(tx, source.id).await?;
     tx.execute(sql("UPDATE ideas SET merged_into_id = NULL WHERE id = $1").bind(source.id)).await?;
-    record_stage(tx, source.id, Stage::Merged.as_str(), &from_stage, "The merge was undone", actor_id).await?;
+    record_stage(tx, source.id, Stage::Merged, from_stage, "The merge was undone", actor_id).await?;
     Ok(true)
 }
 

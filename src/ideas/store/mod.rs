@@ -129,8 +129,8 @@ pub async fn list_campaigns_counted(
     db.fetch_all(campaign_list(counted, viewer_id, reach)).await
 }
 
-pub async fn set_status(db: &mut impl Exec, id: i64, status: &str) -> Result<(), sqlx::Error> {
-    db.execute(sql("UPDATE campaigns SET status = $1 WHERE id = $2").bind(status).bind(id)).await?;
+pub async fn set_status(db: &mut impl Exec, id: i64, status: super::Status) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE campaigns SET status = $1 WHERE id = $2").bind(status.as_str()).bind(id)).await?;
     Ok(())
 }
 
@@ -171,7 +171,7 @@ pub struct IdeaRow {
     pub anonymous: bool,
     pub title: String,
     pub body: String,
-    pub stage: String,
+    pub stage: Stage,
     pub official_response: Option<String>,
     pub response_at: Option<i64>,
     pub merged_into_id: Option<i64>,
@@ -549,7 +549,7 @@ pub async fn edit_idea(db: &mut impl Exec, id: i64, title: &str, body: &str) -> 
 /// comments. False when a manager moved it meanwhile.
 pub async fn withdraw_idea(tx: &mut Tx, idea: &IdeaRow) -> Result<bool, sqlx::Error> {
     let standing = lock_standing(tx, &[idea.id]).await?;
-    if standing.first().is_none_or(|(_, stage)| stage != Stage::New.as_str()) {
+    if standing.first().is_none_or(|(_, stage)| *stage != Stage::New) {
         return Ok(false);
     }
     delete_idea(tx, idea.id).await?;
