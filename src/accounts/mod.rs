@@ -168,32 +168,15 @@ impl Password {
     }
 }
 
-/// A line of profile text: trimmed, no control characters, up to `max` characters; `min` of 1 makes
-/// it required.
-pub fn profile_text(input: &str, label: &str, min: usize, max: usize) -> Result<String, String> {
-    let text = input.trim();
-    let len = text.chars().count();
-    if len < min {
-        return Err(format!("{label} cannot be empty."));
-    }
-    if len > max {
-        return Err(format!("{label} has at most {max} characters (this has {len})."));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
-        return Err(format!("{label} contains characters that cannot be shown."));
-    }
-    Ok(text.to_owned())
-}
-
 /// The name deleted accounts are shown under.
 pub const FORMER_EMPLOYEE: &str = "Former employee";
 
-/// A person's display name: [`profile_text`] on one line, without the characters that make one name
+/// A person's display name: text of 1 to 60 characters ([`crate::web::form::Field`]) on one line, without the characters that make one name
 /// look like another (direction overrides and isolates, zero-width spaces and marks; a zero-width
 /// joiner or non-joiner only between two visible characters, as scripts and emoji need them), and
 /// never the name deleted accounts go by.
-pub fn display_name(input: &str, label: &str) -> Result<String, String> {
-    let name = profile_text(input, label, 1, 60)?;
+pub fn display_name(input: &str, label: &'static str) -> Result<String, String> {
+    let name = String::from(crate::web::form::Field::new(label, 1, 60).read(input)?);
     if name.contains(['\n', '\r']) {
         return Err(format!("{label} fits on one line."));
     }

@@ -22,10 +22,17 @@ use crate::config::SignupPolicy;
 use crate::db::now;
 use crate::moderation::{DURATIONS, suspension_end};
 use crate::site::Site;
-use crate::web::form::FormErrors;
+use crate::web::form::{Field, FormErrors};
 use crate::web::layout::{Layout, render, render_status};
 use crate::web::{AppError, AppState};
 use axum::extract::FromRef;
+
+/// Why an account is suspended (the person is shown it).
+pub const SUSPENSION_REASON: Field = Field::new("The reason", 1, 1000);
+/// The site's name.
+pub const SITE_NAME: Field = Field::new("The name", 1, 60);
+/// The welcome text on the sign-in page.
+pub const WELCOME: Field = Field::new("The welcome text", 0, 500);
 
 pub fn router<S>() -> Router<S>
 where
@@ -191,7 +198,7 @@ async fn suspend(
 ) -> Result<Redirect, AppError> {
     require_admin(&current)?;
     let user = other_account(&state, &current, &username).await?;
-    let reason = accounts::profile_text(&form.reason, "The reason", 1, 1000).map_err(AppError::BadRequest)?;
+    let reason = SUSPENSION_REASON.read(&form.reason).map_err(AppError::BadRequest)?;
     let until = suspension_end(&form.duration, now())
         .ok_or_else(|| AppError::BadRequest("Choose how long the suspension lasts.".into()))?;
     crate::moderation::suspend(&state.db, &live, &current.user, &user, until, &reason).await?;
@@ -258,7 +265,7 @@ async fn delete(
     if !matches!(form.mode.as_str(), "anonymise" | "erase") {
         errors.add("mode", "Choose what happens to what they wrote.");
     }
-    let reason = errors.check("reason", accounts::profile_text(&form.reason, "The reason", 1, 1000));
+    let reason = errors.check("reason", SUSPENSION_REASON.read(&form.reason));
     if form.confirm.trim().trim_start_matches('@').to_lowercase() != person.username {
         errors.add("confirm", format!("Type {} to confirm.", person.username));
     }
@@ -337,8 +344,8 @@ impl SettingsForm {
 
     fn parse(&self) -> Result<Site, FormErrors> {
         let mut errors = FormErrors::default();
-        let name = errors.check("name", accounts::profile_text(&self.name, "The name", 1, 60));
-        let welcome = errors.check("welcome", accounts::profile_text(&self.welcome, "The welcome text", 0, 500));
+        let name = errors.check("name", SITE_NAME.read(&self.name));
+        let welcome = errors.check("welcome", WELCOME.read(&self.welcome));
         let max_post_chars = self.max_post_chars.trim().parse::<usize>().ok().filter(|n| (1..=10_000).contains(n));
         if max_post_chars.is_none() {
             errors.add("max_post_chars", "A whole number from 1 to 10000.");
@@ -368,8 +375,8 @@ impl SettingsForm {
         }
         match (name, welcome, max_post_chars, signup, time_zone, errors.is_empty()) {
             (Some(name), Some(welcome), Some(max_post_chars), Some(signup), Some(zone), true) => Ok(Site {
-                name,
-                welcome,
+                name: name.into(),
+                welcome: welcome.into(),
                 max_post_chars,
                 signup,
                 members_invite: !self.members_invite.is_empty(),

@@ -5,6 +5,13 @@ pub mod membership;
 pub mod routes;
 pub mod store;
 
+use crate::web::form::Field;
+
+/// A community's name.
+pub const NAME: Field = Field::new("A name", 1, 80);
+/// What a community is for.
+pub const DESCRIPTION: Field = Field::new("The description", 0, 500);
+
 /// A community as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Community {

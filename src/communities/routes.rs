@@ -12,9 +12,9 @@ use serde::Deserialize;
 use super::membership::{self, Joined};
 use super::store::StepDown;
 use super::{Community, Standing, parse_slug, slug_from_name, store};
+use crate::accounts;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::accounts::{self, profile_text};
 use crate::bus::Hub;
 use crate::db::unique_violation;
 use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
@@ -111,10 +111,10 @@ async fn create(
     Form(form): Form<NewForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
-    let name = errors.check("name", profile_text(&form.name, "A name", 1, 80));
+    let name = errors.check("name", super::NAME.read(&form.name));
     let slug_input = if form.slug.trim().is_empty() { slug_from_name(&form.name) } else { form.slug.clone() };
     let slug = errors.check("slug", parse_slug(&slug_input));
-    let description = errors.check("description", profile_text(&form.description, "The description", 0, 500));
+    let description = errors.check("description", super::DESCRIPTION.read(&form.description));
     let is_private = match form.visibility.as_str() {
         "public" => Some(false),
         "private" => Some(true),

@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::routes::{find_idea, idea_page};
 use super::{Stage, write};
 use crate::accounts::CurrentUser;
-use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
 use crate::web::path::parse_id;
 use crate::web::{AppError, AppState, PathId};
@@ -47,7 +46,7 @@ async fn move_stage(
     super::require_manager(&current)?;
     let (idea, _) = find_idea(&state, &current, id).await?;
     let stage = Stage::parse(&form.stage).ok_or_else(|| AppError::BadRequest("Choose one of the stages.".into()))?;
-    let reason = profile_text(&form.reason, "A reason", 3, 500).map_err(AppError::BadRequest)?;
+    let reason = super::STAGE_REASON.read(&form.reason).map_err(AppError::BadRequest)?;
     write::move_stage(&state.db, &current.user, &idea, stage, &reason).await?;
     current.set_notice(format!("The idea is now “{}”. Its author and voters were told.", stage.label())).await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
@@ -67,7 +66,7 @@ async fn respond(
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
     let (idea, _) = find_idea(&state, &current, id).await?;
-    let text = profile_text(&form.response, "The response", 1, 5000).map_err(AppError::BadRequest)?;
+    let text = super::RESPONSE.read(&form.response).map_err(AppError::BadRequest)?;
     write::respond(&state.db, &current.user, &idea, &text).await?;
     current.set_notice("The official response is published above the discussion.").await?;
     Ok(Redirect::to(&format!("/ideas/{}", idea.id)))
@@ -127,7 +126,7 @@ async fn reveal(
     if !idea.anonymous {
         return Err(AppError::BadRequest("This idea is not anonymous.".into()));
     }
-    let reason = profile_text(&form.reason, "A reason", 10, 500).map_err(AppError::BadRequest)?;
+    let reason = super::REVEAL_REASON.read(&form.reason).map_err(AppError::BadRequest)?;
     let mut tx = state.db.begin().await?;
     crate::audit::record(&mut tx, current.user.id, "reveal_author", "idea", idea.id, &reason).await?;
     tx.commit().await?;

@@ -12,7 +12,27 @@ pub mod write;
 
 use serde::Deserialize;
 
-use crate::accounts::{Role, User, profile_text};
+use crate::accounts::{Role, User};
+use crate::web::form::Field;
+
+/// A campaign's title.
+pub const CAMPAIGN_TITLE: Field = Field::new("The title", 1, 140);
+/// The question a campaign asks the company.
+pub const QUESTION: Field = Field::new("The question", 1, 300);
+/// What a campaign is about, beyond its question.
+pub const CAMPAIGN_DESCRIPTION: Field = Field::new("The description", 0, 5000);
+/// An idea's title.
+pub const IDEA_TITLE: Field = Field::new("The title", 1, 140);
+/// An idea's description.
+pub const IDEA_BODY: Field = Field::new("The description", 1, 5000);
+/// A comment on an idea.
+pub const COMMENT: Field = Field::new("A comment", 1, 2000);
+/// Why a manager moves an idea to another stage (its author and voters read it).
+pub const STAGE_REASON: Field = Field::new("A reason", 3, 500);
+/// A manager's official response to an idea.
+pub const RESPONSE: Field = Field::new("The response", 1, 5000);
+/// Why an admin reveals an anonymous idea's author (written to the audit log).
+pub const REVEAL_REASON: Field = Field::new("A reason", 10, 500);
 
 /// Whether a person runs campaigns (managers and admins).
 pub fn is_manager(user: &User) -> bool {
@@ -319,9 +339,9 @@ pub struct NewCampaign {
 impl CampaignForm {
     pub fn parse(&self) -> Result<NewCampaign, crate::web::form::FormErrors> {
         let mut errors = crate::web::form::FormErrors::default();
-        let title = errors.check("title", profile_text(&self.title, "The title", 1, 140));
-        let question = errors.check("question", profile_text(&self.question, "The question", 1, 300));
-        let description = errors.check("description", profile_text(&self.description, "The description", 0, 5000));
+        let title = errors.check("title", CAMPAIGN_TITLE.read(&self.title));
+        let question = errors.check("question", QUESTION.read(&self.question));
+        let description = errors.check("description", CAMPAIGN_DESCRIPTION.read(&self.description));
         let opens_at = errors.check("opens_at", parse_input_time(&self.opens_at, "Opens"));
         let closes_at = errors.check("closes_at", parse_input_time(&self.closes_at, "Closes"));
         if let (Some(opens), Some(closes)) = (opens_at, closes_at)
@@ -351,9 +371,9 @@ impl CampaignForm {
                 Some(vote_budget),
                 true,
             ) => Ok(NewCampaign {
-                title,
-                question,
-                description,
+                title: title.into(),
+                question: question.into(),
+                description: description.into(),
                 community_slug,
                 opens_at,
                 closes_at,
@@ -386,14 +406,14 @@ pub struct NewIdea {
 impl IdeaForm {
     pub fn parse(&self, campaign: &Campaign) -> Result<NewIdea, crate::web::form::FormErrors> {
         let mut errors = crate::web::form::FormErrors::default();
-        let title = errors.check("title", profile_text(&self.title, "The title", 1, 140));
-        let body = errors.check("body", profile_text(&self.body, "The description", 1, 5000));
+        let title = errors.check("title", IDEA_TITLE.read(&self.title));
+        let body = errors.check("body", IDEA_BODY.read(&self.body));
         let anonymous = self.anonymous.is_some();
         if anonymous && !campaign.allow_anonymous {
             errors.add("anonymous", "This campaign does not take anonymous ideas.");
         }
         match (title, body, errors.is_empty()) {
-            (Some(title), Some(body), true) => Ok(NewIdea { title, body, anonymous }),
+            (Some(title), Some(body), true) => Ok(NewIdea { title: title.into(), body: body.into(), anonymous }),
             _ => Err(errors),
         }
     }

@@ -14,7 +14,6 @@ use super::routes::find_idea;
 use super::store::{self, IdeaRow};
 use super::{Campaign, write};
 use crate::accounts::CurrentUser;
-use crate::accounts::profile_text;
 use crate::accounts::sessions::DbSessionStore;
 use crate::watch::Watch;
 use crate::web::form::FormErrors;
@@ -80,8 +79,8 @@ async fn edit(
 ) -> Result<Response, AppError> {
     let (idea, _) = own_idea(&state, &current, id).await?;
     let mut errors = FormErrors::default();
-    let title = errors.check("title", profile_text(&form.title, "The title", 1, 140));
-    let body = errors.check("body", profile_text(&form.body, "The description", 1, 5000));
+    let title = errors.check("title", super::IDEA_TITLE.read(&form.title));
+    let body = errors.check("body", super::IDEA_BODY.read(&form.body));
     let (Some(title), Some(body), true) = (title, body, errors.is_empty()) else {
         let layout = Layout::for_user(&current, "Edit your idea").await?;
         let page = EditTemplate { layout, idea_id: idea.id, title: form.title, body: form.body, errors };
@@ -140,7 +139,7 @@ async fn edit_comment(
     Form(form): Form<CommentForm>,
 ) -> Result<Response, AppError> {
     let (idea, campaign, comment) = own_comment(&state, &current, &id, &comment).await?;
-    let body = match profile_text(&form.body, "A comment", 1, 2000) {
+    let body = match super::COMMENT.read(&form.body) {
         Ok(body) => body,
         Err(message) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;

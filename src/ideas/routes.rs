@@ -14,8 +14,8 @@ use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::write;
 use super::{Campaign, IdeaForm, Phase, Stage, is_manager};
 use crate::accounts::CurrentUser;
+use crate::accounts::User;
 use crate::accounts::sessions::DbSessionStore;
-use crate::accounts::{User, profile_text};
 use crate::db::now;
 use crate::watch::Watch;
 use crate::web::form::{FormErrors, local_path};
@@ -393,7 +393,7 @@ async fn comment(
 ) -> Result<Response, AppError> {
     let (idea, campaign) = find_idea(&state, &current, id).await?;
     write::discussable(&campaign)?;
-    let body = match profile_text(&form.body, "A comment", 1, 2000) {
+    let body = match super::COMMENT.read(&form.body) {
         Ok(body) => body,
         Err(message) => {
             let status = StatusCode::UNPROCESSABLE_ENTITY;

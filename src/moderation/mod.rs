@@ -13,6 +13,12 @@ use crate::accounts::CurrentUser;
 use crate::accounts::{self, Role, User};
 use crate::db::Tx;
 use crate::web::AppError;
+use crate::web::form::Field;
+
+/// A reporter's note to the moderators.
+pub const NOTE: Field = Field::new("The note", 0, 1000);
+/// A moderator's warning, or why an author is suspended.
+pub const MESSAGE: Field = Field::new("The message", 0, 1000);
 
 /// Why a member reports something: (value, label).
 pub const REASONS: [(&str, &str); 6] = [

@@ -203,8 +203,6 @@ struct ReportForm {
     note: String,
 }
 
-const MAX_NOTE_CHARS: usize = 1000;
-
 async fn report(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -219,7 +217,7 @@ async fn report(
     if !REASONS.iter().any(|(v, _)| *v == form.reason) {
         errors.add("reason", "Choose what is wrong with it.");
     }
-    let note = errors.check("note", accounts::profile_text(&form.note, "The note", 0, MAX_NOTE_CHARS));
+    let note = errors.check("note", super::NOTE.read(&form.note));
     let mut already = None;
     if errors.is_empty() {
         let added = store::report(
@@ -246,7 +244,7 @@ async fn report(
         target,
         reasons: &REASONS,
         chosen: form.reason,
-        note: form.note.chars().take(MAX_NOTE_CHARS).collect(),
+        note: form.note.chars().take(super::NOTE.max).collect(),
         errors,
         already,
     };
@@ -419,8 +417,6 @@ struct ActionForm {
     confirm: String,
 }
 
-const MAX_MESSAGE_CHARS: usize = 1000;
-
 async fn act(
     State(state): State<AppState>,
     State(live): State<Hub>,
@@ -432,8 +428,7 @@ async fn act(
     let kind = ObjectKind::parse(&kind).ok_or(AppError::NotFound)?;
     let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
     let action = Action::parse(&action).ok_or(AppError::NotFound)?;
-    let message =
-        accounts::profile_text(&form.message, "The message", 0, MAX_MESSAGE_CHARS).map_err(AppError::BadRequest)?;
+    let message = super::MESSAGE.read(&form.message).map_err(AppError::BadRequest)?;
     let asked = Asked { message: &message, duration: &form.duration, confirmed: form.confirm == "yes" };
     let notice = super::act::act(&state.db, &live, &current.user, kind, id, action, asked).await?;
     current.set_notice(notice).await?;

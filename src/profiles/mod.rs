@@ -4,8 +4,18 @@
 pub mod routes;
 pub mod store;
 
-use crate::accounts::profile_text;
 use crate::web::form::FormErrors;
+
+use crate::web::form::Field;
+
+/// A person's job title.
+pub const JOB_TITLE: Field = Field::new("Job title", 0, 100);
+/// A person's department.
+pub const DEPARTMENT: Field = Field::new("Department", 0, 100);
+/// Where a person works.
+pub const LOCATION: Field = Field::new("Location", 0, 100);
+/// What a person says about themselves.
+pub const BIO: Field = Field::new("About you", 0, 500);
 
 /// The editable part of a profile, as typed in the settings form.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -35,10 +45,10 @@ impl ProfileForm {
     pub fn parse(&self) -> Result<ProfileFields, FormErrors> {
         let mut errors = FormErrors::default();
         let display_name = errors.check("display_name", crate::accounts::display_name(&self.display_name, "Your name"));
-        let job_title = errors.check("job_title", profile_text(&self.job_title, "Job title", 0, 100));
-        let department = errors.check("department", profile_text(&self.department, "Department", 0, 100));
-        let location = errors.check("location", profile_text(&self.location, "Location", 0, 100));
-        let bio = errors.check("bio", profile_text(&self.bio, "About you", 0, 500));
+        let job_title = errors.check("job_title", JOB_TITLE.read(&self.job_title));
+        let department = errors.check("department", DEPARTMENT.read(&self.department));
+        let location = errors.check("location", LOCATION.read(&self.location));
+        let bio = errors.check("bio", BIO.read(&self.bio));
         let time_zone = match self.time_zone.trim() {
             "" => Some(String::new()),
             name => crate::format::Zone::named(name).map(|zone| zone.name().to_owned()),
@@ -48,7 +58,14 @@ impl ProfileForm {
         }
         match (display_name, job_title, department, location, bio, time_zone) {
             (Some(display_name), Some(job_title), Some(department), Some(location), Some(bio), Some(time_zone)) => {
-                Ok(ProfileFields { display_name, job_title, department, location, bio, time_zone })
+                Ok(ProfileFields {
+                    display_name,
+                    job_title: job_title.into(),
+                    department: department.into(),
+                    location: location.into(),
+                    bio: bio.into(),
+                    time_zone,
+                })
             }
             _ => Err(errors),
         }

@@ -1,4 +1,5 @@
-//! Form errors kept per field, and small helpers for values that travel in URLs.
+//! Form errors kept per field, the bounds of the text fields people type, and small helpers for
+//! values that travel in URLs.
 
 /// Messages for the fields of a refused form, shown next to each field.
 #[derive(Debug, Default, Clone)]
@@ -24,6 +25,66 @@ impl FormErrors {
 
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+}
+
+/// One text field people type (a title, a comment, a reason): its label for messages and its
+/// bounds in characters, declared once beside the feature and read through [`Field::read`] by every
+/// form and front door that takes it.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub label: &'static str,
+    pub min: usize,
+    pub max: usize,
+}
+
+/// Text that passed its [`Field`]: trimmed, within bounds, and without control characters other
+/// than line breaks. Reads as a `&str`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text(String);
+
+impl Field {
+    pub const fn new(label: &'static str, min: usize, max: usize) -> Field {
+        Field { label, min, max }
+    }
+
+    /// The field's text from what was typed, or the message saying what is wrong with it.
+    pub fn read(&self, input: &str) -> Result<Text, String> {
+        let Field { label, min, max } = *self;
+        let text = input.trim();
+        let len = text.chars().count();
+        if len == 0 && min > 0 {
+            return Err(format!("{label} cannot be empty."));
+        }
+        if len < min {
+            return Err(format!("{label} needs at least {min} characters (this has {len})."));
+        }
+        if len > max {
+            return Err(format!("{label} has at most {max} characters (this has {len})."));
+        }
+        if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r') {
+            return Err(format!("{label} contains characters that cannot be shown."));
+        }
+        Ok(Text(text.to_owned()))
+    }
+}
+
+impl std::ops::Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<Text> for String {
+    fn from(text: Text) -> String {
+        text.0
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -70,6 +131,18 @@ pub fn parse_day(value: &str, label: &str) -> Result<Option<i64>, super::AppErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_trims_and_holds_its_bounds() {
+        let reason = Field::new("A reason", 3, 5);
+        assert_eq!(reason.read("  abc \n").as_deref().ok(), Some("abc"));
+        assert_eq!(reason.read("   ").err().as_deref(), Some("A reason cannot be empty."));
+        assert_eq!(reason.read("ab").err().as_deref(), Some("A reason needs at least 3 characters (this has 2)."));
+        assert_eq!(reason.read("abcdef").err().as_deref(), Some("A reason has at most 5 characters (this has 6)."));
+        assert!(reason.read("a\u{7}bc").is_err_and(|e| e.contains("cannot be shown")));
+        assert_eq!(Field::new("A note", 0, 5).read(" ").as_deref().ok(), Some(""));
+        assert_eq!(reason.read("é\r\nü").as_deref().ok(), Some("é\r\nü"), "line breaks and letters stay");
+    }
 
     #[test]
     fn only_local_paths_survive_as_a_return_address() {
