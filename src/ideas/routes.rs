@@ -103,7 +103,7 @@ async fn submit(
     };
     match idea {
         Some(idea) if similar.is_empty() => {
-            let idea_id = write::submit(&state.db, &watch, &current.user, &campaign, &idea).await?;
+            let idea_id = write::submit(&state.db, &watch, &current.user, &campaign, &idea, None).await?;
             current.set_notice("Your idea is in. Colleagues can now discuss and vote for it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }
@@ -462,7 +462,7 @@ async fn from_post(
     let parsed = chosen.as_ref().map(|c| idea_form.parse(c));
     match (chosen, parsed) {
         (Some(campaign), Some(Ok(idea))) => {
-            let idea_id = write::from_post(&state.db, &watch, &current.user, &campaign, &post, &idea).await?;
+            let idea_id = write::submit(&state.db, &watch, &current.user, &campaign, &idea, Some(&post)).await?;
             current.set_notice("Your post is now an idea; the post links to it.").await?;
             Ok(Redirect::to(&format!("/ideas/{idea_id}")).into_response())
         }

@@ -32,17 +32,20 @@ pub fn taking_ideas(campaign: &Campaign) -> Result<(), AppError> {
     }
 }
 
-/// Submits an idea to an open campaign (the caller has shown similar ideas first). Returns its id.
+/// Submits an idea to an open campaign (the caller has shown similar ideas first), or turns the
+/// author's post (found with [`convertible_post`]) into one, and the post links to it. Returns the
+/// idea's id.
 pub async fn submit(
     db: &Db,
     watch: &Watch,
     author: &User,
     campaign: &Campaign,
     idea: &NewIdea,
+    from_post: Option<&PostRow>,
 ) -> Result<i64, AppError> {
     taking_ideas(campaign)?;
     let mut tx = db.begin().await?;
-    let id = store::create_idea(&mut tx, campaign.id, author.id, idea, None).await?;
+    let id = store::create_idea(&mut tx, campaign.id, author.id, idea, from_post.map(|p| p.id)).await?;
     tx.commit().await?;
     watch.check(db, ObjectKind::Idea, id, author.id, &format!("{}\n{}", idea.title, idea.body)).await;
     Ok(id)
@@ -61,24 +64,6 @@ pub async fn convertible_post(db: &Db, author: &User, post_id: i64) -> Result<Po
         return Err(AppError::BadRequest("This post became an idea already.".into()));
     }
     Ok(post)
-}
-
-/// Turns the author's post (found with [`convertible_post`]) into an idea of an open campaign; the
-/// post links to it. Returns the idea's id.
-pub async fn from_post(
-    db: &Db,
-    watch: &Watch,
-    author: &User,
-    campaign: &Campaign,
-    post: &PostRow,
-    idea: &NewIdea,
-) -> Result<i64, AppError> {
-    taking_ideas(campaign)?;
-    let mut tx = db.begin().await?;
-    let id = store::create_idea(&mut tx, campaign.id, author.id, idea, Some(post.id)).await?;
-    tx.commit().await?;
-    watch.check(db, ObjectKind::Idea, id, author.id, &format!("{}\n{}", idea.title, idea.body)).await;
-    Ok(id)
 }
 
 /// Refuses unless the idea takes votes now: its campaign is open and it was not merged into another.

@@ -151,30 +151,30 @@ pub async fn ideas(
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
     let engine = db.engine();
     let expression = query.expression(engine, any);
-    let statement = match engine {
-        Engine::Sqlite => sql(concat!(
-            "SELECT ",
-            idea_search_columns!(),
-            " FROM (SELECT rowid AS hit, bm25(ideas_fts, 3.0, 1.0) AS score FROM ideas_fts WHERE ideas_fts MATCH $1
-                    ORDER BY rowid DESC LIMIT $2) f
-              JOIN ideas i ON i.id = f.hit"
-        ))
-        .bind(expression)
-        .bind(RANKED_AMONG)
-        .and(idea_rules(viewer_id, reach, filters))
-        .push("ORDER BY f.score, i.id DESC"),
-        Engine::Postgres => sql(concat!(
-            "SELECT ",
-            idea_search_columns!(),
-            " FROM (SELECT id AS hit FROM ideas WHERE search @@ to_tsquery('english', $1)
-                    ORDER BY id DESC LIMIT $2) f
-              JOIN ideas i ON i.id = f.hit"
-        ))
-        .bind(expression)
-        .bind(RANKED_AMONG)
-        .and(idea_rules(viewer_id, reach, filters))
-        .push("ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC"),
+    let (candidates, order) = match engine {
+        Engine::Sqlite => (
+            sql(concat!(
+                "SELECT ",
+                idea_search_columns!(),
+                " FROM (SELECT rowid AS hit, bm25(ideas_fts, 3.0, 1.0) AS score FROM ideas_fts WHERE ideas_fts MATCH $1
+                        ORDER BY rowid DESC LIMIT $2) f
+                  JOIN ideas i ON i.id = f.hit"
+            )),
+            "ORDER BY f.score, i.id DESC",
+        ),
+        Engine::Postgres => (
+            sql(concat!(
+                "SELECT ",
+                idea_search_columns!(),
+                " FROM (SELECT id AS hit FROM ideas WHERE search @@ to_tsquery('english', $1)
+                        ORDER BY id DESC LIMIT $2) f
+                  JOIN ideas i ON i.id = f.hit"
+            )),
+            "ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC",
+        ),
     };
+    let statement =
+        candidates.bind(expression).bind(RANKED_AMONG).and(idea_rules(viewer_id, reach, filters)).push(order);
     db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
 }
 
