@@ -54,6 +54,35 @@ pub enum Tx {
     Postgres(PgTx),
 }
 
+/// Lets rows decode a text column into an enum with `parse(&str) -> Option<Self>` (an idea's stage,
+/// a campaign's status), on both engines: an unknown word fails where the row is read.
+macro_rules! text_column {
+    ($type:ty, $what:literal) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $type
+        where
+            str: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <str as sqlx::Type<DB>>::type_info()
+            }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <str as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $type
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let word = <&str as sqlx::Decode<DB>>::decode(value)?;
+                <$type>::parse(word).ok_or_else(|| format!("unknown {} {word:?}", $what).into())
+            }
+        }
+    };
+}
+pub(crate) use text_column;
+
 /// A row type that decodes from either engine (derive `sqlx::FromRow`, or use a tuple).
 pub trait Row: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}
 impl<T> Row for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin + 'static {}

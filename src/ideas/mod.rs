@@ -123,29 +123,10 @@ impl Stage {
     }
 }
 
-// Rows decode the stored word into the enum: an unknown word fails where the row is read, and no
-// code compares stages as text.
-impl<DB: sqlx::Database> sqlx::Type<DB> for Stage
-where
-    str: sqlx::Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <str as sqlx::Type<DB>>::type_info()
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <str as sqlx::Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Stage
-where
-    &'r str: sqlx::Decode<'r, DB>,
-{
-    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let word = <&str as sqlx::Decode<DB>>::decode(value)?;
-        Stage::parse(word).ok_or_else(|| format!("unknown idea stage {word:?}").into())
-    }
-}
+// Rows decode the stored words into these enums: an unknown word fails where the row is read, and
+// no code compares stages or statuses as text.
+crate::db::text_column!(Stage, "idea stage");
+crate::db::text_column!(Status, "campaign status");
 
 impl serde::Serialize for Stage {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -179,28 +160,6 @@ impl Status {
 
     pub fn parse(value: &str) -> Option<Status> {
         [Status::Draft, Status::Published, Status::Archived].into_iter().find(|s| s.as_str() == value)
-    }
-}
-
-impl<DB: sqlx::Database> sqlx::Type<DB> for Status
-where
-    str: sqlx::Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <str as sqlx::Type<DB>>::type_info()
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <str as sqlx::Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for Status
-where
-    &'r str: sqlx::Decode<'r, DB>,
-{
-    fn decode(value: DB::ValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
-        let word = <&str as sqlx::Decode<DB>>::decode(value)?;
-        Status::parse(word).ok_or_else(|| format!("unknown campaign status {word:?}").into())
     }
 }
 
