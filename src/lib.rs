@@ -88,6 +88,7 @@ pub struct App {
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
+    web::server::return_large_blocks();
     let db = open_database(&config).await?;
     let live = bus::Hub::start(db.clone());
     let limits = Arc::new(web::limits::Limits::default());
