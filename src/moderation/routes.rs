@@ -96,7 +96,8 @@ fn idea_target(i: IdeaRow) -> Target {
 }
 
 async fn comment_target(db: &mut impl Exec, id: i64) -> Result<Option<(Target, i64)>, sqlx::Error> {
-    let Some((id, idea_id, author_id, body, hidden_at)) = ideas::find_comment(db, id).await? else {
+    let Some(ideas::CommentFound { id, idea_id, author_id, body, hidden_at }) = ideas::find_comment(db, id).await?
+    else {
         return Ok(None);
     };
     let author = accounts::store::find_by_id(db, author_id).await?;

@@ -85,16 +85,24 @@ pub async fn mark_read_up_to(db: &mut impl Exec, user_id: i64, up_to: i64) -> Re
     Ok(())
 }
 
-/// Every notification a person has, oldest first, as stored: (kind, from whom, post, idea,
-/// message, sent at, read at), for their data export. Those about things they can no longer see
-/// are left out, as on their page.
-#[allow(clippy::type_complexity)]
-pub async fn all_for(
-    db: &mut impl Exec,
-    user_id: i64,
-) -> Result<Vec<(String, String, Option<i64>, Option<i64>, String, i64, Option<i64>)>, sqlx::Error> {
+/// A notification as stored, for its recipient's data export.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Stored {
+    pub kind: String,
+    /// The username of whoever caused it.
+    pub actor: String,
+    pub post_id: Option<i64>,
+    pub idea_id: Option<i64>,
+    pub message: String,
+    pub created_at: i64,
+    pub read_at: Option<i64>,
+}
+
+/// Every notification a person has, oldest first, for their data export. Those about things they
+/// can no longer see are left out, as on their page.
+pub async fn all_for(db: &mut impl Exec, user_id: i64) -> Result<Vec<Stored>, sqlx::Error> {
     db.fetch_all(
-        sql("SELECT n.kind, a.username, n.post_id, n.idea_id, n.message, n.created_at, n.read_at
+        sql("SELECT n.kind, a.username AS actor, n.post_id, n.idea_id, n.message, n.created_at, n.read_at
              FROM notifications n JOIN users a ON a.id = n.actor_id LEFT JOIN posts p ON p.id = n.post_id
              WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ")
         .bind(user_id)

@@ -107,9 +107,9 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
         "communities": memberships.iter().map(|(slug, admin, at)| serde_json::json!({
             "community": slug, "admin": admin, "since": iso_time(*at),
         })).collect::<Vec<_>>(),
-        "notifications": notifications.iter().map(|(kind, from, post, idea, message, at, read)| serde_json::json!({
-            "kind": kind, "from": from, "post_id": post, "idea_id": idea, "message": message,
-            "at": iso_time(*at), "read_at": read.map(iso_time),
+        "notifications": notifications.iter().map(|n| serde_json::json!({
+            "kind": n.kind, "from": n.actor, "post_id": n.post_id, "idea_id": n.idea_id, "message": n.message,
+            "at": iso_time(n.created_at), "read_at": n.read_at.map(iso_time),
         })).collect::<Vec<_>>(),
         "reports": reports.iter().map(|r| serde_json::json!({
             "object_type": r.object_type, "object_id": r.object_id, "reason": r.reason,

@@ -556,11 +556,18 @@ pub async fn withdraw_idea(tx: &mut Tx, idea: &IdeaRow) -> Result<bool, sqlx::Er
     Ok(true)
 }
 
-/// A comment, for moderation: (id, idea_id, author_id, body, hidden_at).
-pub async fn find_comment(
-    db: &mut impl Exec,
-    id: i64,
-) -> Result<Option<(i64, i64, i64, String, Option<i64>)>, sqlx::Error> {
+/// A comment as moderation sees it: what it says, where it is and who wrote it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CommentFound {
+    pub id: i64,
+    pub idea_id: i64,
+    pub author_id: i64,
+    pub body: String,
+    pub hidden_at: Option<i64>,
+}
+
+/// A comment by id, for moderation.
+pub async fn find_comment(db: &mut impl Exec, id: i64) -> Result<Option<CommentFound>, sqlx::Error> {
     db.fetch_optional(sql("SELECT id, idea_id, author_id, body, hidden_at FROM idea_comments WHERE id = $1").bind(id))
         .await
 }
