@@ -10,7 +10,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::store::{self, RankedIdea, Sort};
-use super::{Campaign, CampaignForm, ListedCampaign, NewCampaign, Phase, Stage, input_time, is_manager};
+use super::{Byline, Campaign, CampaignForm, ListedCampaign, NewCampaign, Phase, Stage, input_time, is_manager};
 use crate::accounts::CurrentUser;
 use crate::accounts::User;
 use crate::accounts::sessions::DbSessionStore;
@@ -310,14 +310,11 @@ async fn show(
 
 fn idea_item(row: RankedIdea, mine: &[i64], counts_hidden: bool, viewer: &User) -> IdeaItem {
     let idea = row.idea;
-    let viewer_id = viewer.id;
     let concealed = idea.concealed_from(viewer);
-    let author = if !idea.anonymous {
-        idea.author_display_name
-    } else if idea.author_id == viewer_id {
-        "You (anonymous)".to_owned()
-    } else {
-        "Anonymous".to_owned()
+    let author = match idea.byline(viewer) {
+        Byline::Named => idea.author_display_name,
+        Byline::Yours => "You (anonymous)".to_owned(),
+        Byline::Anonymous => "Anonymous".to_owned(),
     };
     IdeaItem {
         voted: mine.contains(&idea.id),

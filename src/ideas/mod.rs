@@ -34,6 +34,26 @@ pub const RESPONSE: Field = Field::new("The response", 1, 5000);
 /// Why an admin reveals an anonymous idea's author (written to the audit log).
 pub const REVEAL_REASON: Field = Field::new("A reason", 10, 500);
 
+/// How an idea's author is named to someone: by name, or for an anonymous idea not at all, except
+/// to the author, who reads that it is theirs. Every page, export and front door that names an
+/// idea's author asks this; only the wording is the page's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Byline {
+    Named,
+    /// Anonymous to everyone else; the viewer wrote it.
+    Yours,
+    Anonymous,
+}
+
+/// The [`Byline`] of an idea (`anonymous` or not) for a viewer who wrote it or not.
+pub fn byline(anonymous: bool, viewer_wrote_it: bool) -> Byline {
+    match (anonymous, viewer_wrote_it) {
+        (false, _) => Byline::Named,
+        (true, true) => Byline::Yours,
+        (true, false) => Byline::Anonymous,
+    }
+}
+
 /// Whether a person runs campaigns (managers and admins).
 pub fn is_manager(user: &User) -> bool {
     matches!(user.role(), Role::Manager | Role::Admin)
@@ -381,6 +401,14 @@ impl IdeaForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_its_author_learns_who_wrote_an_anonymous_idea() {
+        assert_eq!(byline(false, false), Byline::Named);
+        assert_eq!(byline(false, true), Byline::Named);
+        assert_eq!(byline(true, true), Byline::Yours);
+        assert_eq!(byline(true, false), Byline::Anonymous);
+    }
 
     #[test]
     fn a_campaign_form_needs_a_window_that_closes_after_it_opens() {

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::campaigns::find as find_campaign;
 use super::store::{self, CommentRow, IdeaRow, StageChange, VoteRefused};
 use super::write;
-use super::{Campaign, IdeaForm, Phase, Stage, is_manager};
+use super::{Byline, Campaign, IdeaForm, Phase, Stage, is_manager};
 use crate::accounts::CurrentUser;
 use crate::accounts::User;
 use crate::accounts::sessions::DbSessionStore;
@@ -295,12 +295,10 @@ pub(super) async fn idea_page(
     } else {
         Vec::new()
     };
-    let author = if !idea.anonymous {
-        idea.author_display_name.clone()
-    } else if idea.author_id == current.user.id {
-        "You (anonymous to everyone else)".to_owned()
-    } else {
-        "Anonymous".to_owned()
+    let author = match idea.byline(&current.user) {
+        Byline::Named => idea.author_display_name.clone(),
+        Byline::Yours => "You (anonymous to everyone else)".to_owned(),
+        Byline::Anonymous => "Anonymous".to_owned(),
     };
     let page = IdeaTemplate {
         layout: Layout::for_user(current, idea.title.clone()).await?,

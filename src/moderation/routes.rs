@@ -86,7 +86,11 @@ fn idea_target(i: IdeaRow) -> Target {
         kind: ObjectKind::Idea,
         id: i.id,
         author_id: i.author_id,
-        author: if i.anonymous { "Anonymous".into() } else { i.author_display_name.clone() },
+        // Moderators act on the idea, not its author: an anonymous one stays unnamed here.
+        author: match crate::ideas::byline(i.anonymous, false) {
+            crate::ideas::Byline::Named => i.author_display_name.clone(),
+            _ => "Anonymous".into(),
+        },
         author_username: (!i.anonymous).then(|| i.author_username.clone()),
         link: format!("/ideas/{}", i.id),
         hidden: i.hidden_at.is_some(),

@@ -229,10 +229,10 @@ async fn search(
                 title: highlight(&i.title, &words, 200),
                 pieces: highlight(&i.body, &words, 240),
                 campaign: i.campaign_title,
-                author: if i.anonymous {
-                    if i.author_username == me.username { "You (anonymous)".into() } else { "Anonymous".into() }
-                } else {
-                    i.author_display_name
+                author: match crate::ideas::byline(i.anonymous, i.author_username == me.username) {
+                    crate::ideas::Byline::Named => i.author_display_name,
+                    crate::ideas::Byline::Yours => "You (anonymous)".into(),
+                    crate::ideas::Byline::Anonymous => "Anonymous".into(),
                 },
                 stage: i.stage.label(),
             });

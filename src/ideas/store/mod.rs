@@ -189,6 +189,11 @@ pub struct IdeaRow {
 }
 
 impl IdeaRow {
+    /// How its author is named to `viewer` ([`super::byline`]).
+    pub fn byline(&self, viewer: &crate::accounts::User) -> super::Byline {
+        super::byline(self.anonymous, self.author_id == viewer.id)
+    }
+
     /// A moderator hid it and `viewer` is neither its author nor a moderator: they see only that.
     pub fn concealed_from(&self, viewer: &crate::accounts::User) -> bool {
         self.hidden_at.is_some() && self.author_id != viewer.id && !viewer.is_moderator()
