@@ -17,7 +17,7 @@ use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::bus::Hub;
 use crate::db::unique_violation;
-use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_id, parse_new_post};
+use crate::posts::routes::{Compose, CursorQuery, NewPostForm, parse_new_post};
 use crate::posts::store::Placement;
 use crate::posts::views::Replies;
 use crate::posts::views::load_views;
@@ -25,6 +25,7 @@ use crate::posts::{self, FeedPage, PostView};
 use crate::watch::Watch;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render, render_status};
+use crate::web::path::parse_id;
 use crate::web::{AppError, AppState};
 use axum::extract::FromRef;
 

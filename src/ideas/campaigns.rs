@@ -43,9 +43,7 @@ where
 
 /// The campaign a path names, if the viewer may see it; a 404 otherwise.
 pub async fn find(state: &AppState, current: &CurrentUser, id: i64) -> Result<Campaign, AppError> {
-    store::find_campaign(&mut state.db.clone(), id, current.user.id, super::campaign_reach(&current.user))
-        .await?
-        .ok_or(AppError::NotFound)
+    super::write::campaign(&state.db, &current.user, id).await
 }
 
 #[derive(Template)]

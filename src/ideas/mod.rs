@@ -81,7 +81,12 @@ pub fn campaign_reach(user: &User) -> Reach {
 
 /// Refuses anyone who does not run campaigns.
 pub fn require_manager(current: &crate::accounts::CurrentUser) -> Result<(), crate::web::AppError> {
-    if is_manager(&current.user) {
+    require_curator(&current.user)
+}
+
+/// Refuses unless `user` runs campaigns and curates ideas (an innovation manager or an admin).
+pub fn require_curator(user: &User) -> Result<(), crate::web::AppError> {
+    if is_manager(user) {
         Ok(())
     } else {
         Err(crate::web::AppError::Forbidden("Only innovation managers run campaigns and curate ideas."))

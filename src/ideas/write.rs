@@ -219,18 +219,9 @@ pub async fn delete_comment(db: &Db, comment: &CommentRow) -> Result<(), AppErro
     Ok(())
 }
 
-/// Refuses unless `actor` curates ideas (an innovation manager or an admin).
-fn curator(actor: &User) -> Result<(), AppError> {
-    if super::is_manager(actor) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden("Only innovation managers run campaigns and curate ideas."))
-    }
-}
-
 /// A manager moves an idea to another stage with a reason; its author and voters are told.
 pub async fn move_stage(db: &Db, manager: &User, idea: &IdeaRow, stage: Stage, reason: &str) -> Result<(), AppError> {
-    curator(manager)?;
+    super::require_curator(manager)?;
     if !Stage::MOVABLE.contains(&stage) {
         return Err(AppError::BadRequest("Choose one of the stages.".into()));
     }
@@ -249,7 +240,7 @@ pub async fn move_stage(db: &Db, manager: &User, idea: &IdeaRow, stage: Stage, r
 
 /// A manager publishes (or replaces) the official response; the author is told.
 pub async fn respond(db: &Db, manager: &User, idea: &IdeaRow, text: &str) -> Result<(), AppError> {
-    curator(manager)?;
+    super::require_curator(manager)?;
     let mut tx = db.begin().await?;
     store::respond(&mut tx, idea, text, manager.id).await?;
     tx.commit().await?;
@@ -258,7 +249,7 @@ pub async fn respond(db: &Db, manager: &User, idea: &IdeaRow, text: &str) -> Res
 
 /// A manager merges a duplicate into another idea of the same campaign; its voters count there.
 pub async fn merge(db: &Db, manager: &User, source: &IdeaRow, target: &IdeaRow) -> Result<(), AppError> {
-    curator(manager)?;
+    super::require_curator(manager)?;
     if target.id == source.id || target.campaign_id != source.campaign_id {
         return Err(AppError::BadRequest("An idea merges into another idea of the same campaign.".into()));
     }
@@ -275,7 +266,7 @@ pub async fn merge(db: &Db, manager: &User, source: &IdeaRow, target: &IdeaRow) 
 
 /// A manager undoes a merge: the votes are as they were.
 pub async fn unmerge(db: &Db, manager: &User, source: &IdeaRow) -> Result<(), AppError> {
-    curator(manager)?;
+    super::require_curator(manager)?;
     let mut tx = db.begin().await?;
     if !store::unmerge(&mut tx, source, manager.id).await? {
         return Err(AppError::BadRequest("This idea is not merged.".into()));

@@ -2,7 +2,7 @@
 //! action, its report's outcome and its audit entry commit together, and the author's open pages
 //! hear of a warning or a suspension at once.
 
-use super::routes::{excerpt, load_target};
+use super::target::{excerpt, load_target};
 use super::{ObjectKind, Outcome, store, suspend_account, suspension_end};
 use crate::accounts::{self, User};
 use crate::bus::{Event, Hub};

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::routes::load_target;
+use super::target::load_target;
 use super::{ObjectKind, require_moderator};
 use crate::accounts::CurrentUser;
 use crate::audit::{self, Filter};

@@ -6,6 +6,7 @@ pub mod act;
 pub mod handled;
 pub mod routes;
 pub mod store;
+pub mod target;
 
 pub use crate::watch::ObjectKind;
 

@@ -9,6 +9,7 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::act::{Action, Asked};
+use super::target::{Target, excerpt, load_target, reportable};
 use super::{
     DURATIONS, ObjectKind, Outcome, REASONS, may_suspend, reason_label, require_moderator, state_label, store,
 };
@@ -16,14 +17,11 @@ use crate::accounts;
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::bus::Hub;
-use crate::db::{Exec, now};
-use crate::ideas::store as ideas;
-use crate::ideas::store::IdeaRow;
-use crate::posts::PostRow;
-use crate::posts::store as posts;
+use crate::db::now;
 use crate::watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
+use crate::web::path::parse_id;
 use crate::web::{AppError, AppState, PathId};
 use axum::extract::FromRef;
 
@@ -42,118 +40,6 @@ where
         .route("/moderation/{kind}/{id}/{action}", post(act))
         .route("/moderation/keywords", get(keywords).post(add_keyword))
         .route("/moderation/keywords/{id}/delete", post(remove_keyword))
-}
-
-/// Something reported, as a page shows it.
-pub struct Target {
-    pub kind: ObjectKind,
-    pub id: i64,
-    pub author_id: i64,
-    /// The author's name, or "Anonymous" for an anonymous idea.
-    pub author: String,
-    pub author_username: Option<String>,
-    pub text: String,
-    pub link: String,
-    pub hidden: bool,
-    /// An anonymous idea: its author is not shown, and cannot be suspended from here.
-    pub anonymous: bool,
-}
-
-pub(super) fn excerpt(text: &str, max: usize) -> String {
-    let mut out: String = text.chars().take(max).collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
-}
-
-fn post_target(p: PostRow) -> Target {
-    Target {
-        kind: ObjectKind::Post,
-        id: p.id,
-        author_id: p.author_id,
-        author: p.author_display_name.clone(),
-        author_username: Some(p.author_username.clone()),
-        link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
-        hidden: p.hidden_at.is_some(),
-        text: p.body,
-        anonymous: false,
-    }
-}
-
-fn idea_target(i: IdeaRow) -> Target {
-    Target {
-        kind: ObjectKind::Idea,
-        id: i.id,
-        author_id: i.author_id,
-        // Moderators act on the idea, not its author: an anonymous one stays unnamed here.
-        author: match crate::ideas::byline(i.anonymous, false) {
-            crate::ideas::Byline::Named => i.author_display_name.clone(),
-            _ => "Anonymous".into(),
-        },
-        author_username: (!i.anonymous).then(|| i.author_username.clone()),
-        link: format!("/ideas/{}", i.id),
-        hidden: i.hidden_at.is_some(),
-        text: format!("{}\n\n{}", i.title, i.body),
-        anonymous: i.anonymous,
-    }
-}
-
-async fn comment_target(db: &mut impl Exec, id: i64) -> Result<Option<(Target, i64)>, sqlx::Error> {
-    let Some(ideas::CommentFound { id, idea_id, author_id, body, hidden_at }) = ideas::find_comment(db, id).await?
-    else {
-        return Ok(None);
-    };
-    let author = accounts::store::find_by_id(db, author_id).await?;
-    let target = Target {
-        kind: ObjectKind::Comment,
-        id,
-        author_id,
-        author: author.as_ref().map_or_else(|| accounts::FORMER_EMPLOYEE.into(), |a| a.display_name.clone()),
-        author_username: author.map(|a| a.username),
-        link: format!("/ideas/{idea_id}#comment-{id}"),
-        hidden: hidden_at.is_some(),
-        text: body,
-        anonymous: false,
-    };
-    Ok(Some((target, idea_id)))
-}
-
-/// The object as a moderator sees it (whoever may see it otherwise); `None` when it is gone.
-pub(super) async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Result<Option<Target>, sqlx::Error> {
-    Ok(match kind {
-        ObjectKind::Post => posts::find_any(db, id).await?.filter(|p| !p.is_deleted()).map(post_target),
-        ObjectKind::Idea => ideas::find_idea(db, id).await?.map(idea_target),
-        ObjectKind::Comment => comment_target(db, id).await?.map(|(target, _)| target),
-    })
-}
-
-/// The object a member asks to report, if they may see it; a 404 otherwise, as for any page.
-async fn reportable(state: &AppState, current: &CurrentUser, kind: &str, raw_id: &str) -> Result<Target, AppError> {
-    let kind = ObjectKind::parse(kind).ok_or(AppError::NotFound)?;
-    let id = raw_id.parse::<i64>().map_err(|_| AppError::NotFound)?;
-    let mut db = state.db.clone();
-    // An idea (a comment's too) the viewer may open: its campaign visible, itself not concealed.
-    let visible_idea = |idea_id: i64| async move {
-        let (idea, _) = crate::ideas::routes::find_idea(state, current, idea_id).await?;
-        if idea.concealed_from(&current.user) { Err(AppError::NotFound) } else { Ok(idea) }
-    };
-    let target = match kind {
-        ObjectKind::Post => {
-            let post = posts::find_visible(&mut db, id, current.user.id).await?;
-            post_target(post.filter(|p| !p.is_deleted()).ok_or(AppError::NotFound)?)
-        }
-        ObjectKind::Idea => idea_target(visible_idea(id).await?),
-        ObjectKind::Comment => {
-            let (target, idea_id) = comment_target(&mut db, id).await?.ok_or(AppError::NotFound)?;
-            visible_idea(idea_id).await?;
-            target
-        }
-    };
-    if target.hidden && !current.user.is_moderator() && target.author_id != current.user.id {
-        return Err(AppError::NotFound);
-    }
-    Ok(target)
 }
 
 #[derive(Template)]
@@ -187,7 +73,7 @@ async fn report_page(
     current: CurrentUser,
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let target = reportable(&state, &current, &kind, &id).await?;
+    let target = reportable(&state.db, &current.user, &kind, &id).await?;
     let already = already_reported(&state, &current, &target).await?;
     render(&ReportPage {
         layout: Layout::for_user(&current, format!("Report this {}", target.kind.noun())).await?,
@@ -214,7 +100,7 @@ async fn report(
     Path((kind, id)): Path<(String, String)>,
     Form(form): Form<ReportForm>,
 ) -> Result<Response, AppError> {
-    let target = reportable(&state, &current, &kind, &id).await?;
+    let target = reportable(&state.db, &current.user, &kind, &id).await?;
     let mut errors = FormErrors::default();
     if target.author_id == current.user.id {
         errors.add("reason", format!("This is your own {}: edit or delete it instead.", target.kind.noun()));
@@ -431,7 +317,7 @@ async fn act(
 ) -> Result<Response, AppError> {
     require_moderator(&current)?;
     let kind = ObjectKind::parse(&kind).ok_or(AppError::NotFound)?;
-    let id = id.parse::<i64>().map_err(|_| AppError::NotFound)?;
+    let id = parse_id(&id)?;
     let action = Action::parse(&action).ok_or(AppError::NotFound)?;
     let message = super::MESSAGE.read(&form.message).map_err(AppError::BadRequest)?;
     let asked = Asked { message: &message, duration: &form.duration, confirmed: form.confirm == "yes" };

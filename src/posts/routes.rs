@@ -60,8 +60,6 @@ impl CursorQuery {
     }
 }
 
-pub use crate::web::path::parse_id;
-
 /// The post a path names, if the viewer may see it ([`write::find`]); otherwise a 404.
 pub async fn find_post(state: &AppState, current: &CurrentUser, id: i64) -> Result<PostRow, AppError> {
     write::find(&state.db, &current.user, id).await
