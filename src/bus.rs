@@ -79,7 +79,7 @@ impl Hub {
                     Err(e) => return tracing::warn!(error = %e, "live event not encoded"),
                 };
                 let notify = sql("SELECT pg_notify($1, $2)").bind(CHANNEL).bind(payload);
-                if let Err(e) = self.db.clone().execute(notify).await {
+                if let Err(e) = (&mut &self.db).execute(notify).await {
                     tracing::warn!(error = %e, "live event not published");
                 }
             }

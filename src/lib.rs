@@ -98,7 +98,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         None => None,
     };
     // The outbox fills only while an outside engine is there to empty it.
-    search::outbox::set_enabled(&mut db.clone(), meili.is_some()).await?;
+    search::outbox::set_enabled(&mut &db, meili.is_some()).await?;
     let config = Arc::new(config);
     let state = app::Shared {
         web: web::AppState { db: db.clone(), config: config.clone(), limits, site },

@@ -157,7 +157,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
                 Role::parse(&role).ok_or_else(|| format!("`{role}` is not member, manager, moderator or admin"))?;
             let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let name = username.trim().to_lowercase();
-            if !accounts::store::set_role(&mut db.clone(), &name, role).await.map_err(|e| e.to_string())? {
+            if !accounts::store::set_role(&mut &db, &name, role).await.map_err(|e| e.to_string())? {
                 return Err(format!("no account is called @{name}"));
             }
             println!("@{name} is now {role}.");
@@ -166,7 +166,7 @@ async fn run(command: Command, config: Config) -> Result<(), String> {
         Command::User(UserCommand::ResetPassword { username }) => {
             let db = townhall::open_database(&config).await.map_err(|e| e.to_string())?;
             let name = username.trim().trim_start_matches('@').to_lowercase();
-            let user = accounts::store::find_by_username(&mut db.clone(), &name)
+            let user = accounts::store::find_by_username(&mut &db, &name)
                 .await
                 .map_err(|e| e.to_string())?
                 .filter(|u| u.deleted_at.is_none())

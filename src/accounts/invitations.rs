@@ -167,7 +167,7 @@ async fn page(
     let closed = state.site().await.signup == SignupPolicy::Closed;
     let allowed = may_invite(state, current).await && !closed;
     let scope = if current.user.is_admin() { None } else { Some(current.user.id) };
-    let rows = store::recent(&mut state.db.clone(), scope).await?;
+    let rows = store::recent(&mut &state.db, scope).await?;
     let at = crate::db::now();
     let lines = rows
         .into_iter()

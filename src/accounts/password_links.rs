@@ -16,6 +16,7 @@ use super::MaybeUser;
 use super::current::set_notice;
 use super::sessions::DbSessionStore;
 use super::{Password, hash_password};
+use crate::db::Exec;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
 use crate::web::{AppError, AppState};
@@ -175,7 +176,7 @@ const GONE: &str =
 
 /// The set-password form for the account a live link is for.
 async fn form_page(
-    db: &mut crate::db::Db,
+    db: &mut impl Exec,
     token: String,
     user_id: i64,
     purpose: Purpose,
@@ -194,14 +195,14 @@ async fn page(
     _visitor: MaybeUser,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let Some((user_id, purpose)) = live(&mut db, &token).await? else {
         return Err(AppError::Gone(GONE));
     };
     form_page(&mut db, token, user_id, purpose, FormErrors::default()).await
 }
 
-async fn live(db: &mut crate::db::Db, token: &str) -> Result<Option<(i64, Purpose)>, AppError> {
+async fn live(db: &mut impl Exec, token: &str) -> Result<Option<(i64, Purpose)>, AppError> {
     if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
         return Ok(None);
     }
@@ -221,7 +222,7 @@ async fn set(
     Path(token): Path<String>,
     Form(form): Form<SetForm>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let Some((user_id, purpose)) = live(&mut db, &token).await? else {
         return Err(AppError::Gone(GONE));
     };
@@ -243,7 +244,7 @@ async fn set(
     super::store::delete_sessions(&mut tx, user_id).await?;
     crate::audit::record(&mut tx, user_id, "password.set_by_link", "user", user_id, purpose.as_str()).await?;
     tx.commit().await?;
-    let user = super::store::find_by_id(&mut state.db.clone(), user_id).await?;
+    let user = super::store::find_by_id(&mut &state.db, user_id).await?;
     if user.as_ref().is_some_and(|u| u.is_suspended(crate::db::now())) {
         return Ok(Redirect::to("/login").into_response());
     }

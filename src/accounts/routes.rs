@@ -86,7 +86,7 @@ async fn signup_refusal(state: &AppState, site: &Site, invite: &str) -> Result<O
         return Ok(Some("Sign-up is closed. An administrator creates accounts and sends each person a link."));
     }
     if !invite.is_empty() {
-        let valid = invitations::store::is_valid(&mut state.db.clone(), invite).await?;
+        let valid = invitations::store::is_valid(&mut &state.db, invite).await?;
         return Ok((!valid).then_some(
             "This invitation link has been used, has expired or was withdrawn. Ask whoever sent it for a new one.",
         ));
@@ -129,26 +129,14 @@ async fn signup(
     if let Some(why) = signup_refusal(&state, &site, &form.invite).await? {
         return render_status(StatusCode::FORBIDDEN, &SignupPage::new(&site, form, FormErrors::default(), Some(why)));
     }
-    let mut errors = FormErrors::default();
-    let username = errors.check("username", Username::parse(&form.username));
-    let display_name = errors.check("display_name", super::display_name(&form.display_name, "Your name"));
-    let email = errors.check("email", Email::parse(&form.email));
-    if let Some(email) = &email
-        && form.invite.is_empty()
-        && !site.signup.allows(email.as_str())
-    {
-        errors.add("email", "Sign-up is open only to the company's e-mail domains listed above.");
-    }
-    let password = errors.check("password", Password::parse(&form.password));
     let refuse = |errors: FormErrors, form: SignupForm| {
         render_status(StatusCode::UNPROCESSABLE_ENTITY, &SignupPage::new(&site, form, errors, None))
     };
-    let (Some(username), Some(display_name), Some(email), Some(password), true) =
-        (username, display_name, email, password, errors.is_empty())
-    else {
-        return refuse(errors, form);
+    let (username, display_name, email, password) = match checked_signup(&site, &form) {
+        Ok(fields) => fields,
+        Err(errors) => return refuse(errors, form),
     };
-
+    let mut errors = FormErrors::default();
     let hash = hash_password(password).await?;
     let account = store::NewAccount {
         username: username.as_str(),
@@ -189,6 +177,27 @@ async fn signup(
     };
     set_notice(&session, welcome).await?;
     Ok(Redirect::to("/").into_response())
+}
+
+/// The sign-up form's fields, each valid, or what is wrong with them.
+fn checked_signup(site: &Site, form: &SignupForm) -> Result<(Username, String, Email, Password), FormErrors> {
+    let mut errors = FormErrors::default();
+    let username = errors.check("username", Username::parse(&form.username));
+    let display_name = errors.check("display_name", super::display_name(&form.display_name, "Your name"));
+    let email = errors.check("email", Email::parse(&form.email));
+    if let Some(email) = &email
+        && form.invite.is_empty()
+        && !site.signup.allows(email.as_str())
+    {
+        errors.add("email", "Sign-up is open only to the company's e-mail domains listed above.");
+    }
+    let password = errors.check("password", Password::parse(&form.password));
+    match (username, display_name, email, password, errors.is_empty()) {
+        (Some(username), Some(display_name), Some(email), Some(password), true) => {
+            Ok((username, display_name, email, password))
+        }
+        _ => Err(errors),
+    }
 }
 
 /// Signs a person in: a fresh session id (against fixation) that holds their account id.
@@ -242,7 +251,7 @@ async fn login(
 ) -> Result<Response, AppError> {
     let next = local_path(Some(&form.next));
     let found =
-        if form.login.len() <= 254 { store::find_credentials(&mut state.db.clone(), &form.login).await? } else { None };
+        if form.login.len() <= 254 { store::find_credentials(&mut &state.db, &form.login).await? } else { None };
     // A username and an e-mail address of one account are one key; an unknown name is its own.
     let account = match &found {
         Some((id, _)) => format!("#{id}"),
@@ -254,7 +263,7 @@ async fn login(
     match (user_id, verify_password(password, hash).await?) {
         (Some(user_id), true) => {
             attempt.succeeded();
-            let user = store::find_by_id(&mut state.db.clone(), user_id).await?;
+            let user = store::find_by_id(&mut &state.db, user_id).await?;
             if let Some(user) = user.filter(|u| u.is_suspended(crate::db::now())) {
                 let reason = if user.suspension_reason.is_empty() {
                     String::new()
@@ -362,7 +371,7 @@ async fn change_password(
     current: CurrentUser,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let mut errors = FormErrors::default();
     // Guessing the current password from a signed-in session is limited like signing in, and so
     // cannot fill the password hashing's queue for everyone else either.

@@ -31,7 +31,7 @@ async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -
         return Ok(());
     }
     if let Some(community_id) = post.community_id {
-        let standing = communities::store::standing(&mut state.db.clone(), community_id, current.user.id).await?;
+        let standing = communities::store::standing(&mut &state.db, community_id, current.user.id).await?;
         if standing == Standing::Admin {
             return Ok(());
         }
@@ -42,7 +42,7 @@ async fn may_announce(state: &AppState, current: &CurrentUser, post: &PostRow) -
 async fn set_announcement(state: AppState, current: CurrentUser, id: i64, on: bool) -> Result<Redirect, AppError> {
     let post = find_post(&state, &current, id).await?;
     may_announce(&state, &current, &post).await?;
-    store::set_announcement(&mut state.db.clone(), post.id, on).await?;
+    store::set_announcement(&mut &state.db, post.id, on).await?;
     let notice = if on {
         "The post is announced: it shows above everyone's home until dismissed."
     } else {

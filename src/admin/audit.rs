@@ -112,7 +112,7 @@ async fn page(
     require_admin(&current)?;
     let filter = query.filter()?;
     let before = query.before.parse::<i64>().unwrap_or(i64::MAX);
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let mut entries = audit::entries(&mut db, &filter, before, PAGE + 1).await?;
     let more = entries.len() as i64 > PAGE;
     entries.truncate(PAGE as usize);

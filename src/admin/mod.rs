@@ -106,7 +106,7 @@ async fn users(
         "" => None,
         name => Some(Role::parse(name).ok_or_else(|| AppError::BadRequest(format!("There is no role “{name}”.")))?),
     };
-    let mut rows = accounts::store::search(&mut state.db.clone(), &q, role, &after, USERS_PAGE + 1).await?;
+    let mut rows = accounts::store::search(&mut &state.db, &q, role, &after, USERS_PAGE + 1).await?;
     let more = rows.len() as i64 > USERS_PAGE;
     rows.truncate(USERS_PAGE as usize);
     let next_url = match (more, rows.last()) {
@@ -140,7 +140,7 @@ async fn users(
 
 /// The account a path names, for an admin action; not the admin's own (a slip there locks them out).
 async fn other_account(state: &AppState, current: &CurrentUser, username: &str) -> Result<User, AppError> {
-    let user = accounts::find_named(&mut state.db.clone(), username).await?;
+    let user = accounts::find_named(&mut &state.db, username).await?;
     if user.deleted_at.is_some() {
         return Err(AppError::BadRequest("This account was deleted already.".into()));
     }

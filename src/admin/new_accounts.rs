@@ -156,7 +156,7 @@ async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Re
     };
     // Two admins pasting the same names at once may pick the same free name: try the next one.
     for _ in 0..3 {
-        let username = store::free_username(&mut state.db.clone(), &local).await.map_err(db_error)?;
+        let username = store::free_username(&mut &state.db, &local).await.map_err(db_error)?;
         let account = store::NewAccount {
             username: &username,
             email: email.as_str(),

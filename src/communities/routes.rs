@@ -52,7 +52,7 @@ where
 
 /// The community a path names with the viewer's standing in it, or a 404.
 async fn community(state: &AppState, current: &CurrentUser, slug: &str) -> Result<(Community, Standing), AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let community = store::find_by_slug(&mut db, &slug.to_lowercase()).await?.ok_or(AppError::NotFound)?;
     let standing = store::standing(&mut db, community.id, current.user.id).await?;
     Ok((community, standing))
@@ -76,7 +76,7 @@ struct IndexTemplate {
 }
 
 async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
-    let communities = store::list(&mut state.db.clone(), current.user.id).await?;
+    let communities = store::list(&mut &state.db, current.user.id).await?;
     render(&IndexTemplate { layout: Layout::for_user(&current, "Communities").await?, communities })
 }
 
@@ -172,7 +172,7 @@ async fn community_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let (community, standing) = community(state, current, slug).await?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let readable = community.readable_by(standing);
     let (feed, pinned) = if readable {
         let rows = posts::store::by_community(&mut db, community.id, cursor).await?;
@@ -281,7 +281,7 @@ async fn members(
         return Err(AppError::Forbidden("Only members see who is in a private community."));
     }
     let is_admin = standing == Standing::Admin || current.user.is_admin();
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let members = store::members(&mut db, community.id).await?;
     let requests = if is_admin { store::requests(&mut db, community.id).await? } else { Vec::new() };
     let layout = Layout::for_user(&current, format!("Members of {}", community.name)).await?;
@@ -301,7 +301,7 @@ async fn invite(
     Form(form): Form<InviteForm>,
 ) -> Result<Redirect, AppError> {
     let community = as_admin(&state, &current, &slug).await?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let person = accounts::find_named(&mut db, form.username.trim().trim_start_matches('@')).await.map_err(|_| {
         AppError::BadRequest(format!("Nobody is called @{}.", form.username.trim().trim_start_matches('@')))
     })?;
@@ -321,7 +321,7 @@ async fn manage_member(
     Path((slug, username, action)): Path<(String, String, String)>,
 ) -> Result<Redirect, AppError> {
     let community = as_admin(&state, &current, &slug).await?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let person = accounts::find_named(&mut db, &username).await?;
     let name = &person.display_name;
     let notice = match action.as_str() {
@@ -359,7 +359,7 @@ async fn manage_post(
     Path((slug, id, action)): Path<(String, String, String)>,
 ) -> Result<Redirect, AppError> {
     let community = as_admin(&state, &current, &slug).await?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let post = posts::store::find_visible(&mut db, parse_id(&id)?, current.user.id)
         .await?
         .filter(|p| p.community_id == Some(community.id) && !p.is_deleted())

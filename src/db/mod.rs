@@ -140,46 +140,72 @@ fn pg_query_as<T: Row>(q: Query) -> sqlx::query::QueryAs<'static, Postgres, T, s
     bind_all!(sqlx::query_as::<Postgres, T>(sql_text(q.text)).persistent(q.reused), q.args)
 }
 
-impl Exec for Db {
+/// The pool runs each statement on a connection of its own, so it needs no exclusive borrow: handlers
+/// pass `&mut &state.db` instead of cloning the pool.
+impl Exec for &Db {
     fn engine(&self) -> Engine {
-        on_engine!(self, |_p| Engine::Sqlite, Engine::Postgres)
+        Db::engine(self)
     }
     /// A statement outside a transaction writes (reads go through `fetch_*`): on SQLite it waits
     /// for the writer's turn.
     async fn execute(&mut self, query: Query) -> Result<u64, sqlx::Error> {
-        let health = self.health().clone();
+        let db: &Db = self;
+        let health = db.health().clone();
         health.admit()?;
-        let done = on_engine!(
-            self,
-            |p| match p.turn().await {
+        let done = match db {
+            Db::Sqlite(p) => match p.turn().await {
                 Ok(_turn) => sqlite_query(query).execute(&p.writes).await.map(|r| r.rows_affected()),
                 Err(e) => Err(e),
             },
-            p.noted(on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await)
+            Db::Postgres(p) => p
+                .noted(on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await)
                 .await
-                .map(|r| r.rows_affected())
-        );
+                .map(|r| r.rows_affected()),
+        };
         // Only a statement that changed rows shows that the disk took a write.
         let wrote = matches!(done, Ok(n) if n > 0);
         health.observe(done, wrote)
     }
     async fn fetch_all<T: Row>(&mut self, query: Query) -> Result<Vec<T>, sqlx::Error> {
-        self.health().admit()?;
-        let rows = on_engine!(
-            self,
-            |p| sqlite_query_as(query).fetch_all(&p.pool).await,
-            p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await).await
-        );
-        self.health().observe(rows, false)
+        let db: &Db = self;
+        db.health().admit()?;
+        let rows = match db {
+            Db::Sqlite(p) => sqlite_query_as(query).fetch_all(&p.pool).await,
+            Db::Postgres(p) => {
+                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await).await
+            }
+        };
+        db.health().observe(rows, false)
     }
     async fn fetch_optional<T: Row>(&mut self, query: Query) -> Result<Option<T>, sqlx::Error> {
-        self.health().admit()?;
-        let row = on_engine!(
-            self,
-            |p| sqlite_query_as(query).fetch_optional(&p.pool).await,
-            p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await).await
-        );
-        self.health().observe(row, false)
+        let db: &Db = self;
+        db.health().admit()?;
+        let row = match db {
+            Db::Sqlite(p) => sqlite_query_as(query).fetch_optional(&p.pool).await,
+            Db::Postgres(p) => {
+                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await).await
+            }
+        };
+        db.health().observe(row, false)
+    }
+}
+
+/// An owned pool (a clone moved into a background task) runs queries as the shared one does.
+impl Exec for Db {
+    fn engine(&self) -> Engine {
+        on_engine!(self, |_p| Engine::Sqlite, Engine::Postgres)
+    }
+    fn execute(&mut self, query: Query) -> impl Future<Output = Result<u64, sqlx::Error>> + Send {
+        let mut db: &Db = self;
+        async move { db.execute(query).await }
+    }
+    fn fetch_all<T: Row>(&mut self, query: Query) -> impl Future<Output = Result<Vec<T>, sqlx::Error>> + Send {
+        let mut db: &Db = self;
+        async move { db.fetch_all(query).await }
+    }
+    fn fetch_optional<T: Row>(&mut self, query: Query) -> impl Future<Output = Result<Option<T>, sqlx::Error>> + Send {
+        let mut db: &Db = self;
+        async move { db.fetch_optional(query).await }
     }
 }
 

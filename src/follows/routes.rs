@@ -28,7 +28,7 @@ async fn follow(
     current: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<Redirect, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let other = accounts::find_named(&mut db, &username).await?;
     super::follow(&state.db, &live, &current.user, &other).await?;
     current.set_notice(format!("You follow {} now: their posts appear on your home.", other.display_name)).await?;
@@ -40,7 +40,7 @@ async fn unfollow(
     current: CurrentUser,
     Path(username): Path<String>,
 ) -> Result<Redirect, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let other = accounts::find_named(&mut db, &username).await?;
     super::unfollow(&state.db, &current.user, &other).await?;
     current.set_notice(format!("You no longer follow {}.", other.display_name)).await?;

@@ -57,7 +57,7 @@ struct IndexTemplate {
 async fn index(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let manager = is_manager(&current.user);
     let reach = super::campaign_reach(&current.user);
-    let campaigns = store::list_campaigns_counted(&mut state.db.clone(), current.user.id, reach).await?;
+    let campaigns = store::list_campaigns_counted(&mut &state.db, current.user.id, reach).await?;
     let at = now();
     let mut sections: Vec<(&'static str, Vec<ListedCampaign>)> = Vec::new();
     for (title, phase) in [
@@ -104,7 +104,7 @@ async fn form_page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let title = if campaign_id.is_some() { "Edit campaign" } else { "New campaign" };
-    let mut communities = communities::store::names(&mut state.db.clone()).await?;
+    let mut communities = communities::store::names(&mut &state.db).await?;
     // A value typed elsewhere (an old bookmark, a refused form) stays visible and chosen.
     if !form.community.is_empty() && !communities.iter().any(|(slug, _)| *slug == form.community) {
         communities.push((form.community.clone(), form.community.clone()));
@@ -129,7 +129,7 @@ async fn check(
 ) -> Result<Result<(NewCampaign, Option<i64>), FormErrors>, AppError> {
     let parsed = form.parse();
     let community = match parsed.as_ref().ok().and_then(|c| c.community_slug.clone()) {
-        Some(slug) => communities::store::find_by_slug(&mut state.db.clone(), &slug).await?.map(|c| c.id).ok_or(slug),
+        Some(slug) => communities::store::find_by_slug(&mut &state.db, &slug).await?.map(|c| c.id).ok_or(slug),
         None => Ok(0),
     };
     Ok(match (parsed, community) {
@@ -165,7 +165,7 @@ async fn create(
         Ok(checked) => checked,
         Err(errors) => return form_page(&state, &current, form, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await,
     };
-    let id = store::create_campaign(&mut state.db.clone(), current.user.id, &campaign, community_id).await?;
+    let id = store::create_campaign(&mut &state.db, current.user.id, &campaign, community_id).await?;
     current.set_notice("The campaign is saved as a draft: only managers see it until you publish it.").await?;
     Ok(Redirect::to(&format!("/campaigns/{id}")).into_response())
 }
@@ -178,9 +178,7 @@ async fn edit_page(
     super::require_manager(&current)?;
     let campaign = find(&state, &current, id).await?;
     let community = match campaign.community_id {
-        Some(id) => {
-            communities::store::find_by_id(&mut state.db.clone(), id).await?.map(|c| c.slug).unwrap_or_default()
-        }
+        Some(id) => communities::store::find_by_id(&mut &state.db, id).await?.map(|c| c.slug).unwrap_or_default(),
         None => String::new(),
     };
     let on = |flag: bool| flag.then(|| "on".to_owned());
@@ -213,7 +211,7 @@ async fn update(
                 .await;
         }
     };
-    store::update_campaign(&mut state.db.clone(), campaign.id, &changed, community_id).await?;
+    store::update_campaign(&mut &state.db, campaign.id, &changed, community_id).await?;
     current.set_notice("The campaign was saved.").await?;
     Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)).into_response())
 }
@@ -272,7 +270,7 @@ async fn show(
     };
     let stage = Stage::parse(&query.stage);
     let cursor = query.after.split_once(':').and_then(|(k, i)| Some((k.parse().ok()?, i.parse().ok()?)));
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let mut rows = store::list_ideas(&mut db, campaign.id, sort, stage, cursor, IDEAS_PER_PAGE + 1).await?;
     let more = rows.len() as i64 > IDEAS_PER_PAGE;
     rows.truncate(IDEAS_PER_PAGE as usize);
@@ -341,45 +339,10 @@ async fn change(
 ) -> Result<Redirect, AppError> {
     super::require_manager(&current)?;
     let mut campaign = find(&state, &current, parse_id(&id)?).await?;
-    let mut db = state.db.clone();
-    let at = now();
+    let mut db = &state.db;
     let notice = match action.as_str() {
         "publish" if campaign.status == super::Status::Draft => {
-            if campaign.closes_at <= at {
-                return Err(AppError::BadRequest(
-                    "The campaign's closing time has passed. Edit the campaign to give it a later close, then                      publish it."
-                        .into(),
-                ));
-            }
-            let open_at = match choice.opens.as_str() {
-                "" | "now" => Some(at),
-                "planned" => None,
-                _ => {
-                    return Err(AppError::BadRequest(
-                        "Choose to open the campaign now or at its planned start.".into(),
-                    ));
-                }
-            };
-            if let Some(open_at) = open_at {
-                campaign.opens_at = campaign.opens_at.min(open_at);
-            }
-            campaign.status = super::Status::Published;
-            // Publishing and its announcement are one transaction: never a campaign published
-            // without its post, nor a post for a campaign that someone else published meanwhile.
-            let (body, placement) = announcement(&state, &campaign).await?;
-            let mut tx = state.db.begin().await?;
-            if !store::publish(&mut tx, campaign.id, open_at).await? {
-                return Err(AppError::Conflict("The campaign was published meanwhile."));
-            }
-            let post_id = posts::store::create(&mut tx, current.user.id, &body, None, placement).await?;
-            posts::store::set_announcement(&mut tx, post_id, true).await?;
-            tx.commit().await?;
-            crate::timeline::worker::wake();
-            if campaign.phase(at) == Phase::Open {
-                "The campaign is open and announced in the feed."
-            } else {
-                "The campaign is published and announced in the feed; it opens at its planned start."
-            }
+            publish(&state, &current, &mut campaign, &choice).await?
         }
         "close" if campaign.phase(now()) == Phase::Open => {
             store::close_now(&mut db, campaign.id).await?;
@@ -396,6 +359,49 @@ async fn change(
     };
     current.set_notice(notice).await?;
     Ok(Redirect::to(&format!("/campaigns/{}", campaign.id)))
+}
+
+/// Publishes a draft campaign, now or at its planned start, with the post that announces it.
+async fn publish(
+    state: &AppState,
+    current: &CurrentUser,
+    campaign: &mut Campaign,
+    choice: &PublishForm,
+) -> Result<&'static str, AppError> {
+    let at = now();
+    if campaign.closes_at <= at {
+        return Err(AppError::BadRequest(
+            "The campaign's closing time has passed. Edit the campaign to give it a later close, then                      publish it."
+                .into(),
+        ));
+    }
+    let open_at = match choice.opens.as_str() {
+        "" | "now" => Some(at),
+        "planned" => None,
+        _ => {
+            return Err(AppError::BadRequest("Choose to open the campaign now or at its planned start.".into()));
+        }
+    };
+    if let Some(open_at) = open_at {
+        campaign.opens_at = campaign.opens_at.min(open_at);
+    }
+    campaign.status = super::Status::Published;
+    // Publishing and its announcement are one transaction: never a campaign published
+    // without its post, nor a post for a campaign that someone else published meanwhile.
+    let (body, placement) = announcement(state, campaign).await?;
+    let mut tx = state.db.begin().await?;
+    if !store::publish(&mut tx, campaign.id, open_at).await? {
+        return Err(AppError::Conflict("The campaign was published meanwhile."));
+    }
+    let post_id = posts::store::create(&mut tx, current.user.id, &body, None, placement).await?;
+    posts::store::set_announcement(&mut tx, post_id, true).await?;
+    tx.commit().await?;
+    crate::timeline::worker::wake();
+    Ok(if campaign.phase(at) == Phase::Open {
+        "The campaign is open and announced in the feed."
+    } else {
+        "The campaign is published and announced in the feed; it opens at its planned start."
+    })
 }
 
 /// The post that announces the campaign's question in a feed (its community's, or the company's).
@@ -415,8 +421,7 @@ async fn announcement(state: &AppState, campaign: &Campaign) -> Result<(PostBody
     let body = PostBody::parse(&text.chars().take(max).collect::<String>(), max).map_err(AppError::BadRequest)?;
     let placement = match campaign.community_id {
         Some(id) => {
-            let community =
-                communities::store::find_by_id(&mut state.db.clone(), id).await?.ok_or(AppError::NotFound)?;
+            let community = communities::store::find_by_id(&mut &state.db, id).await?.ok_or(AppError::NotFound)?;
             Placement::Community { id, private: community.is_private }
         }
         None => Placement::Company,

@@ -69,7 +69,7 @@ async fn dashboard(
         return Err(AppError::Forbidden("Only innovation managers see campaign dashboards."));
     }
     let campaign = find_campaign(&state, &current, id).await?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let days = activity(&mut db, campaign.id).await?;
     let departments: Vec<(String, i64)> = db
         .fetch_all(

@@ -93,7 +93,7 @@ async fn submit(
         Ok(idea) => {
             // Before a first submit goes through, show ideas that look the same, so people vote instead.
             let similar = if form.confirmed.is_none() {
-                store::similar(&mut state.db.clone(), campaign.id, &idea.title).await?
+                store::similar(&mut &state.db, campaign.id, &idea.title).await?
             } else {
                 Vec::new()
             };
@@ -141,7 +141,7 @@ async fn similar(
     let campaign = find_campaign(&state, &current, id).await?;
     let hidden = campaign.counts_hidden_for(&current.user, now());
     let title: String = query.title.chars().take(140).collect();
-    let found = store::similar(&mut state.db.clone(), campaign.id, &title).await?;
+    let found = store::similar(&mut &state.db, campaign.id, &title).await?;
     Ok(axum::Json(
         found
             .into_iter()
@@ -279,7 +279,7 @@ pub(super) async fn idea_page(
         idea.body = String::new();
     }
     let at = now();
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let manager = is_manager(&current.user);
     let mine = store::my_votes(&mut db, campaign.id, current.user.id).await?;
     let comments = thread(&store::comments(&mut db, idea.id).await?, &current.user, at);
@@ -428,7 +428,7 @@ async fn own_post(state: &AppState, current: &CurrentUser, id: i64) -> Result<cr
 
 /// Campaigns open now that the viewer may take part in.
 async fn open_campaigns(state: &AppState, current: &CurrentUser) -> Result<Vec<Campaign>, AppError> {
-    let all = store::list_campaigns(&mut state.db.clone(), current.user.id, super::Reach::Published).await?;
+    let all = store::list_campaigns(&mut &state.db, current.user.id, super::Reach::Published).await?;
     let at = now();
     Ok(all.into_iter().filter(|c| c.is_open(at)).collect())
 }

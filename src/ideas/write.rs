@@ -12,8 +12,8 @@ use crate::watch::{ObjectKind, Watch};
 use crate::web::AppError;
 
 /// A campaign `viewer` may see (a 404 otherwise, as for one that does not exist).
-pub async fn campaign(db: &Db, viewer: &User, id: i64) -> Result<Campaign, AppError> {
-    store::find_campaign(&mut db.clone(), id, viewer.id, campaign_reach(viewer)).await?.ok_or(AppError::NotFound)
+pub async fn campaign(mut db: &Db, viewer: &User, id: i64) -> Result<Campaign, AppError> {
+    store::find_campaign(&mut db, id, viewer.id, campaign_reach(viewer)).await?.ok_or(AppError::NotFound)
 }
 
 /// An idea with its campaign, if `viewer` may see the campaign; a 404 otherwise.

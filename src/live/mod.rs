@@ -57,7 +57,7 @@ async fn events(
     current: CurrentUser,
     Query(query): Query<EventsQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let feed = match query.feed.as_str() {
         "home" => Feed::Home,
         "all" => Feed::All,
@@ -76,7 +76,7 @@ async fn events(
     let mut tick = tokio::time::interval(RECOUNT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let watcher = Watcher {
-        db,
+        db: state.db.clone(),
         user_id: current.user.id,
         session_id: current.session.id().map(|id| id.to_string()).unwrap_or_default(),
         feed,

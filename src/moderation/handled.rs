@@ -85,7 +85,7 @@ pub async fn handled(
         until: parse_day(&query.to, "to")?.map(|d| d + 86_400),
         only: MODERATION_ACTIONS,
     };
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let entries = audit::entries(&mut db, &filter, i64::MAX, PAGE).await?;
     let mut lines = Vec::with_capacity(entries.len());
     for entry in entries {

@@ -9,15 +9,16 @@ use axum::{Form, Router};
 use serde::Deserialize;
 
 use super::act::{Action, Asked};
+use super::store::{OpenReport, QueueEntry};
 use super::target::{Target, excerpt, load_target, reportable};
 use super::{
     DURATIONS, ObjectKind, Outcome, REASONS, may_suspend, reason_label, require_moderator, state_label, store,
 };
 use crate::accounts;
-use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
+use crate::accounts::{CurrentUser, User};
 use crate::bus::Hub;
-use crate::db::now;
+use crate::db::{Exec, now};
 use crate::watch;
 use crate::web::form::{FormErrors, local_path};
 use crate::web::layout::{Layout, render, render_status};
@@ -61,7 +62,7 @@ async fn already_reported(
     current: &CurrentUser,
     target: &Target,
 ) -> Result<Option<String>, AppError> {
-    let mine = store::mine(&mut state.db.clone(), current.user.id).await?;
+    let mine = store::mine(&mut &state.db, current.user.id).await?;
     Ok(mine
         .into_iter()
         .find(|r| r.object_type == target.kind.as_str() && r.object_id == target.id)
@@ -112,7 +113,7 @@ async fn report(
     let mut already = None;
     if errors.is_empty() {
         let added = store::report(
-            &mut state.db.clone(),
+            &mut &state.db,
             target.kind,
             target.id,
             target.author_id,
@@ -159,7 +160,7 @@ struct MyReportsPage {
 
 async fn my_reports(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
     let at = now();
-    let reports = store::mine(&mut state.db.clone(), current.user.id)
+    let reports = store::mine(&mut &state.db, current.user.id)
         .await?
         .into_iter()
         .map(|r| MyReportLine {
@@ -223,68 +224,16 @@ async fn queue(
 ) -> Result<Response, AppError> {
     require_moderator(&current)?;
     let newest = query.sort == "newest";
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let entries = store::queue(&mut db, newest, QUEUE_PAGE).await?;
     let keys: Vec<(String, i64)> = entries.iter().map(|e| (e.object_type.clone(), e.object_id)).collect();
     let reports = store::open_reports(&mut db, &keys).await?;
     let at = now();
     let mut items = Vec::new();
     for entry in entries {
-        let Some(kind) = ObjectKind::parse(&entry.object_type) else { continue };
-        let lines: Vec<(String, String, String)> = reports
-            .iter()
-            .filter(|r| r.object_type == entry.object_type && r.object_id == entry.object_id)
-            .map(|r| {
-                let by = match &r.reporter {
-                    Some(name) => format!("@{name}"),
-                    None => format!("keyword rule “{}”", r.rule_pattern),
-                };
-                (
-                    reason_label(&r.reason).to_owned(),
-                    r.note.clone(),
-                    format!("{by}, {}", crate::format::relative(r.created_at, at)),
-                )
-            })
-            .collect();
-        let target = load_target(&mut db, kind, entry.object_id).await?;
-        let Some(target) = target else {
-            // The content is gone (its author deleted it): nothing left to decide.
-            store::resolve(&mut db, kind, entry.object_id, Outcome::Deleted, current.user.id).await?;
-            continue;
-        };
-        let author = accounts::store::find_by_id(&mut db, target.author_id).await?;
-        let record = if target.anonymous {
-            String::new()
-        } else {
-            store::author_record(&mut db, target.author_id)
-                .await?
-                .into_iter()
-                .map(|(outcome, n)| format!("{n} {outcome}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let author_state = match &author {
-            Some(a) if a.is_suspended(at) && !target.anonymous => format!("suspended {}", a.suspension_label()),
-            _ => String::new(),
-        };
-        let can_suspend = !target.anonymous
-            && author.as_ref().is_some_and(|a| may_suspend(&current.user, a) && a.deleted_at.is_none());
-        items.push(QueueItem {
-            kind: kind.as_str(),
-            noun: kind.noun(),
-            id: target.id,
-            link: target.link,
-            author: target.author,
-            author_username: target.author_username,
-            text: excerpt(&target.text, 600),
-            hidden: target.hidden,
-            anonymous: target.anonymous,
-            reports: lines,
-            count: entry.reports,
-            record,
-            author_state,
-            can_suspend,
-        });
+        if let Some(item) = queue_item(&mut db, &current.user, &entry, &reports, at).await? {
+            items.push(item);
+        }
     }
     let open = store::open_count(&mut db).await?;
     render(&QueuePage {
@@ -294,6 +243,72 @@ async fn queue(
         open,
         durations: &DURATIONS,
     })
+}
+
+/// One reported item as the queue shows it, with its open reports and its author's record; `None`
+/// when the item is gone (its open reports are then closed as deleted).
+async fn queue_item(
+    db: &mut impl Exec,
+    moderator: &User,
+    entry: &QueueEntry,
+    reports: &[OpenReport],
+    at: i64,
+) -> Result<Option<QueueItem>, AppError> {
+    let Some(kind) = ObjectKind::parse(&entry.object_type) else { return Ok(None) };
+    let lines: Vec<(String, String, String)> = reports
+        .iter()
+        .filter(|r| r.object_type == entry.object_type && r.object_id == entry.object_id)
+        .map(|r| {
+            let by = match &r.reporter {
+                Some(name) => format!("@{name}"),
+                None => format!("keyword rule “{}”", r.rule_pattern),
+            };
+            (
+                reason_label(&r.reason).to_owned(),
+                r.note.clone(),
+                format!("{by}, {}", crate::format::relative(r.created_at, at)),
+            )
+        })
+        .collect();
+    let target = load_target(db, kind, entry.object_id).await?;
+    let Some(target) = target else {
+        // The content is gone (its author deleted it): nothing left to decide.
+        store::resolve(db, kind, entry.object_id, Outcome::Deleted, moderator.id).await?;
+        return Ok(None);
+    };
+    let author = accounts::store::find_by_id(db, target.author_id).await?;
+    let record = if target.anonymous {
+        String::new()
+    } else {
+        store::author_record(db, target.author_id)
+            .await?
+            .into_iter()
+            .map(|(outcome, n)| format!("{n} {outcome}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let author_state = match &author {
+        Some(a) if a.is_suspended(at) && !target.anonymous => format!("suspended {}", a.suspension_label()),
+        _ => String::new(),
+    };
+    let can_suspend =
+        !target.anonymous && author.as_ref().is_some_and(|a| may_suspend(moderator, a) && a.deleted_at.is_none());
+    Ok(Some(QueueItem {
+        kind: kind.as_str(),
+        noun: kind.noun(),
+        id: target.id,
+        link: target.link,
+        author: target.author,
+        author_username: target.author_username,
+        text: excerpt(&target.text, 600),
+        hidden: target.hidden,
+        anonymous: target.anonymous,
+        reports: lines,
+        count: entry.reports,
+        record,
+        author_state,
+        can_suspend,
+    }))
 }
 
 #[derive(Deserialize, Default)]
@@ -345,7 +360,7 @@ async fn keywords_page(
     errors: FormErrors,
 ) -> Result<Response, AppError> {
     let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-    let rules = watch::rules(&mut state.db.clone()).await?;
+    let rules = watch::rules(&mut &state.db).await?;
     let page =
         KeywordsPage { layout: Layout::for_user(current, "Keyword watch").await?, rules, pattern, is_regex, errors };
     render_status(status, &page)

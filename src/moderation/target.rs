@@ -99,7 +99,7 @@ pub async fn load_target(db: &mut impl Exec, kind: ObjectKind, id: i64) -> Resul
 pub async fn reportable(db: &Db, viewer: &User, kind: &str, raw_id: &str) -> Result<Target, AppError> {
     let kind = ObjectKind::parse(kind).ok_or(AppError::NotFound)?;
     let id = parse_id(raw_id)?;
-    let mut reader = db.clone();
+    let mut reader = db;
     // An idea (a comment's too) the viewer may open: its campaign visible, itself not concealed.
     let visible_idea = |idea_id: i64| async move {
         let (idea, _) = crate::ideas::write::find(db, viewer, idea_id).await?;

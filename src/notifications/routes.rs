@@ -34,7 +34,7 @@ struct NotificationsTemplate {
 }
 
 async fn notifications(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let rows = store::recent(&mut db, current.user.id).await?;
     let newest = rows.iter().map(|r| r.id).max().unwrap_or(0);
     let groups = group(rows, crate::db::now());
@@ -53,6 +53,6 @@ async fn mark_read(
     current: CurrentUser,
     Form(form): Form<MarkReadForm>,
 ) -> Result<Response, AppError> {
-    store::mark_read_up_to(&mut state.db.clone(), current.user.id, form.up_to).await?;
+    store::mark_read_up_to(&mut &state.db, current.user.id, form.up_to).await?;
     Ok(Redirect::to("/notifications").into_response())
 }

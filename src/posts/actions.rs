@@ -85,7 +85,7 @@ async fn likers(State(state): State<AppState>, current: CurrentUser, PathId(id):
     if post.hidden_at.is_some() && post.author_id != current.user.id && !current.user.is_moderator() {
         return Err(AppError::NotFound);
     }
-    let people = store::likers(&mut state.db.clone(), post.id).await?;
+    let people = store::likers(&mut &state.db, post.id).await?;
     render(&LikersTemplate {
         layout: Layout::for_user(&current, "Liked by").await?,
         post_id: post.id,
@@ -100,7 +100,7 @@ async fn dismiss(
     PathId(id): PathId,
 ) -> Result<Redirect, AppError> {
     let post = find_post(&state, &current, id).await?;
-    store::dismiss_announcement(&mut state.db.clone(), post.id, current.user.id).await?;
+    store::dismiss_announcement(&mut &state.db, post.id, current.user.id).await?;
     Ok(Redirect::to("/"))
 }
 
@@ -121,7 +121,7 @@ async fn vote(
     let post = find_post(&state, &current, id).await?;
     super::refuse_if_hidden(&post)?;
     let option = form.option.parse::<i64>().map_err(|_| AppError::BadRequest("Choose one of the options.".into()))?;
-    match crate::polls::store::vote(&mut state.db.clone(), post.id, option, current.user.id).await? {
+    match crate::polls::store::vote(&mut &state.db, post.id, option, current.user.id).await? {
         Ok(()) => Ok(back_to(&BackForm { back: form.back }, post.id)),
         Err(VoteRefused::Closed) => {
             Err(AppError::BadRequest("This poll has closed; votes are no longer taken.".into()))

@@ -38,7 +38,7 @@ pub(super) async fn home_page(
     compose: Compose,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let (rows, synced) = home_rows(&mut db, posts, current.user.id, cursor).await?;
     let announcements = store::announcements(&mut db, current.user.id).await?;
     let page = FeedTemplate {

@@ -156,7 +156,7 @@ async fn all(
     current: CurrentUser,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let rows = store::all(&mut db, query.cursor()?).await?;
     render(&FeedTemplate {
         layout: Layout::for_user(&current, "All company").await?,
@@ -221,7 +221,7 @@ async fn thread_page(
     compose: Compose,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let rows = store::thread(&mut db, root_id, current.user.id).await?;
     let mut posts = load_views(&mut db, rows, &current.user, Replies::None).await?.into_iter();
     let mut root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;

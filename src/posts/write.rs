@@ -14,8 +14,8 @@ use crate::web::AppError;
 
 /// A post `viewer` may see; a 404 whether it is missing or in a private community they are not in
 /// (the two look the same from outside).
-pub async fn find(db: &Db, viewer: &User, id: i64) -> Result<PostRow, AppError> {
-    store::find_visible(&mut db.clone(), id, viewer.id).await?.ok_or(AppError::NotFound)
+pub async fn find(mut db: &Db, viewer: &User, id: i64) -> Result<PostRow, AppError> {
+    store::find_visible(&mut db, id, viewer.id).await?.ok_or(AppError::NotFound)
 }
 
 /// A post `author` wrote and that still stands: only its author changes or deletes it.

@@ -8,9 +8,9 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
-use crate::db::now;
+use crate::accounts::{CurrentUser, User};
+use crate::db::{Db, now};
 use crate::format::iso_time;
 use crate::web::layout::{Layout, render};
 use crate::web::{AppError, AppState};
@@ -35,10 +35,19 @@ async fn my_data_page(current: CurrentUser) -> Result<Response, AppError> {
     render(&MyDataPage { layout: Layout::for_user(&current, "Your data").await? })
 }
 
-/// Everything a person put into Townhall, as one JSON document.
+/// Everything a person put into Townhall, as one JSON file to download.
 async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
-    let me = &current.user;
+    let document = document(&state.db, &current.user).await?;
+    let disposition = format!("attachment; filename=\"townhall-{}.json\"", current.user.username);
+    Ok((
+        [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        document.to_string(),
+    )
+        .into_response())
+}
+
+/// Everything `me` put into Townhall, as one JSON document.
+async fn document(mut db: &Db, me: &User) -> Result<serde_json::Value, AppError> {
     let posts = crate::posts::store::all_by_author(&mut db, me.id).await?;
     let ideas = crate::ideas::store::ideas_by_author(&mut db, me.id).await?;
     let votes = crate::ideas::store::votes_by(&mut db, me.id).await?;
@@ -89,8 +98,8 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
         "votes": votes.iter().map(|(idea, title, at)| serde_json::json!({
             "idea_id": idea, "idea_title": title, "at": iso_time(*at),
         })).collect::<Vec<_>>(),
-        "comments": comments.iter().map(|(id, idea, body, at)| serde_json::json!({
-            "id": id, "idea_id": idea, "body": body, "created_at": iso_time(*at),
+        "comments": comments.iter().map(|c| serde_json::json!({
+            "id": c.id, "idea_id": c.idea_id, "body": c.body, "created_at": iso_time(c.created_at),
         })).collect::<Vec<_>>(),
         "likes": likes.iter().map(|(post, at)| serde_json::json!({
             "post_id": post, "at": iso_time(*at),
@@ -116,10 +125,5 @@ async fn my_data(State(state): State<AppState>, current: CurrentUser) -> Result<
             "at": iso_time(r.created_at), "outcome": r.outcome,
         })).collect::<Vec<_>>(),
     });
-    let disposition = format!("attachment; filename=\"townhall-{}.json\"", me.username);
-    Ok((
-        [(header::CONTENT_TYPE, "application/json".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
-        document.to_string(),
-    )
-        .into_response())
+    Ok(document)
 }

@@ -56,7 +56,7 @@ async fn profile(
     Path(username): Path<String>,
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     // `/@Ana` is Ana's profile too.
     let ProfileRow { person, counts, viewer_follows } =
         store::profile(&mut db, &username.to_lowercase(), current.user.id).await?.ok_or(AppError::NotFound)?;
@@ -131,7 +131,7 @@ async fn update(
             return render_status(StatusCode::UNPROCESSABLE_ENTITY, &page);
         }
     };
-    store::update(&mut state.db.clone(), current.user.id, &fields).await?;
+    store::update(&mut &state.db, current.user.id, &fields).await?;
     current.set_notice("Your profile was saved.").await?;
     Ok(Redirect::to("/settings/profile").into_response())
 }
@@ -159,7 +159,7 @@ async fn directory(
 ) -> Result<Response, AppError> {
     let query: String = params.q.trim().chars().take(100).collect();
     let after: String = params.after.chars().take(30).collect();
-    let mut people = store::directory(&mut state.db.clone(), &query, &after).await?;
+    let mut people = store::directory(&mut &state.db, &query, &after).await?;
     let more = people.len() as i64 > store::DIRECTORY_PAGE_SIZE;
     people.truncate(store::DIRECTORY_PAGE_SIZE as usize);
     let next_url = match people.last() {
@@ -206,7 +206,7 @@ async fn suggest(
     if prefix.is_empty() || prefix.chars().count() > 30 || prefix.chars().any(char::is_control) {
         return Ok(refuse(StatusCode::BAD_REQUEST, "Type 1 to 30 characters of a name or username."));
     }
-    let found = store::suggest(&mut state.db.clone(), prefix, SUGGESTIONS).await?;
+    let found = store::suggest(&mut &state.db, prefix, SUGGESTIONS).await?;
     let list: Vec<Suggestion> = found.into_iter().map(|(username, name)| Suggestion { username, name }).collect();
     Ok(axum::Json(list).into_response())
 }

@@ -45,7 +45,7 @@ fn progress(kind: &str, done: i64, total: i64) {
 /// idea in chunks, remembering how far it got, so an interrupted run resumes where it stopped
 /// (`restart` starts over).
 pub async fn reindex(config: &Config, db: &Db, restart: bool) -> Result<(), String> {
-    let mut conn = db.clone();
+    let mut conn = db;
     let Some(settings) = &config.meili else {
         return match conn.engine() {
             Engine::Sqlite => {
@@ -116,7 +116,7 @@ async fn count_upto(db: &mut impl Exec, kind: &str, after: i64) -> Result<i64, s
 
 /// What `townhall search status` prints: the engine, the outbox backlog, unfinished rebuilds.
 pub async fn status(config: &Config, db: &Db) -> Result<String, String> {
-    let mut conn = db.clone();
+    let mut conn = db;
     let mut out = String::new();
     let (backlog, oldest) = outbox::backlog(&mut conn).await.map_err(|e| e.to_string())?;
     match &config.meili {

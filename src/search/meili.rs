@@ -78,7 +78,7 @@ impl Meili {
 
     /// Delivers one batch of the outbox; returns how many rows it delivered (0: nothing waiting).
     pub async fn deliver(&self, db: &Db) -> Result<usize, DeliveryError> {
-        let mut conn = db.clone();
+        let mut conn = db;
         let batch = outbox::next_batch(&mut conn, BATCH).await?;
         if batch.is_empty() {
             return Ok(0);

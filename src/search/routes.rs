@@ -176,7 +176,7 @@ async fn search(
     let wants = |k: &str| overview || kind == k;
     let words = parsed.all_words();
     let at = crate::db::now();
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let me = &current.user;
     let mut page = SearchPage {
         layout: Layout::for_user(

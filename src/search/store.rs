@@ -363,18 +363,16 @@ pub async fn people_by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<Person
         ids.len(),
     )
     .bind_list(ids);
-    let rows: Vec<(i64, String, String, String, String, String)> = db.fetch_all(query).await?;
-    let rows = in_order(rows, ids, |r| r.0);
-    Ok(rows
-        .into_iter()
-        .map(|(_, username, display_name, job_title, department, location)| PersonHit {
-            username,
-            display_name,
-            job_title,
-            department,
-            location,
-        })
-        .collect())
+    let rows: Vec<PersonById> = db.fetch_all(query).await?;
+    Ok(in_order(rows, ids, |r| r.id).into_iter().map(|r| r.person).collect())
+}
+
+/// A person found by id, with the id to put them in the outside engine's order.
+#[derive(sqlx::FromRow)]
+struct PersonById {
+    id: i64,
+    #[sqlx(flatten)]
+    person: PersonHit,
 }
 
 /// `rows` in the order of `ids` (an outside engine's ranking).

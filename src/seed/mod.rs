@@ -73,8 +73,8 @@ pub enum SeedError {
 
 /// Generates the company into `db`, which must have no accounts yet. `password_hash` is stored for
 /// every account. Prints progress to standard error.
-pub async fn run(db: &Db, size: &Size, seed: u64, password_hash: &str) -> Result<Written, SeedError> {
-    let (accounts,): (i64,) = db.clone().fetch_one(sql("SELECT COUNT(*) FROM users")).await?;
+pub async fn run(mut db: &Db, size: &Size, seed: u64, password_hash: &str) -> Result<Written, SeedError> {
+    let (accounts,): (i64,) = db.fetch_one(sql("SELECT COUNT(*) FROM users")).await?;
     if accounts > 0 {
         return Err(SeedError::NotEmpty);
     }

@@ -220,7 +220,7 @@ async fn follows(
     }
     finish(tx, &mut [&mut rows], written).await?;
     // Bulk rows bypass follows::store::follow, which keeps the counts on each follow.
-    crate::follows::store::recount_all(&mut db.clone()).await?;
+    crate::follows::store::recount_all(&mut &*db).await?;
     progress.done();
     Ok(())
 }

@@ -144,6 +144,18 @@ pub struct Delivered {
     pub until: Option<i64>,
 }
 
+/// A post waiting to reach more homes: whose homes (`source`, with `key_id` or `topic`), and the
+/// first person not yet written.
+#[derive(sqlx::FromRow)]
+struct Queued {
+    id: i64,
+    post_id: i64,
+    source: String,
+    key_id: Option<i64>,
+    topic: Option<String>,
+    next_user_id: i64,
+}
+
 /// Writes the next chunk of the oldest queued delivery in a transaction of its own; `None` when
 /// nothing waits. One chunk per transaction, even of a small audience: the worker then takes one
 /// turn at SQLite's writer among the requests waiting for it. Taking up to 500 homes of several
@@ -151,13 +163,11 @@ pub struct Delivered {
 /// (docs/benchmarks.md). The transaction's first write claims the queued row (moves it on, or
 /// removes it at the end), so two processes (on PostgreSQL) never write the same chunk, and a post
 /// deleted meanwhile (whose queued rows [`withdraw`] removes first) is not delivered further.
-pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
-    type Queued = (i64, i64, String, Option<i64>, Option<String>, i64);
+pub async fn deliver_next(mut db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
     loop {
         // A plain read first: an idle worker should not take the writer's turn every second. By the
         // key: on PostgreSQL a scan of the table would read every row deleted since its last vacuum.
-        let waiting: Option<(i64,)> =
-            db.clone().fetch_optional(sql("SELECT id FROM deliveries ORDER BY id LIMIT 1")).await?;
+        let waiting: Option<(i64,)> = db.fetch_optional(sql("SELECT id FROM deliveries ORDER BY id LIMIT 1")).await?;
         if waiting.is_none() {
             return Ok(None);
         }
@@ -167,7 +177,7 @@ pub async fn deliver_next(db: &Db) -> Result<Option<Delivered>, sqlx::Error> {
                 "SELECT id, post_id, source, key_id, topic, next_user_id FROM deliveries ORDER BY id LIMIT 1",
             ))
             .await?;
-        let Some((id, post_id, kind, key_id, topic, from)) = queued else {
+        let Some(Queued { id, post_id, source: kind, key_id, topic, next_user_id: from }) = queued else {
             return Ok(None);
         };
         let Some(source) = Source::from_stored(&kind, key_id, topic) else {

@@ -34,7 +34,7 @@ async fn topic(
     Query(query): Query<CursorQuery>,
 ) -> Result<Response, AppError> {
     let topic = parse_topic(&raw).ok_or(AppError::NotFound)?;
-    let mut db = state.db.clone();
+    let mut db = &state.db;
     let rows = posts::store::by_topic(&mut db, &topic, current.user.id, query.cursor()?).await?;
     let following = store::is_following(&mut db, current.user.id, &topic).await?;
     let base_url = format!("/topics/{}", percent_encode(&topic));

@@ -740,8 +740,17 @@ pub async fn votes_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, Stri
     .await
 }
 
-/// One person's comments on ideas: (id, idea id, text, when).
-pub async fn comments_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<(i64, i64, String, i64)>, sqlx::Error> {
+/// A comment on an idea, as its author's data export lists it.
+#[derive(Debug, sqlx::FromRow)]
+pub struct OwnComment {
+    pub id: i64,
+    pub idea_id: i64,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// One person's comments on ideas, oldest first.
+pub async fn comments_by(db: &mut impl Exec, user_id: i64) -> Result<Vec<OwnComment>, sqlx::Error> {
     db.fetch_all(
         sql("SELECT id, idea_id, body, created_at FROM idea_comments WHERE author_id = $1 ORDER BY id").bind(user_id),
     )
