@@ -17,7 +17,7 @@ const MAX_TERMS: usize = 8;
 const MAX_WORD_CHARS: usize = 40;
 
 /// Common English words that find everything and mean nothing on their own.
-const STOP_WORDS: [&str; 36] = [
+pub const STOP_WORDS: [&str; 36] = [
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "from", "if", "in", "into", "is", "it", "its", "no",
     "not", "of", "on", "or", "our", "so", "such", "that", "the", "their", "then", "there", "these", "they", "this",
     "to", "was", "with",
@@ -128,6 +128,39 @@ impl Parsed {
     }
 }
 
+/// The English Snowball stem of each word of `text` (stop words left out), space-separated: what an
+/// outside engine without stemming (Meilisearch) indexes beside the text, so that "packages" and
+/// "packaging" find each other there as they do in the built-in engines.
+pub fn stems(text: &str) -> String {
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    words(text).iter().filter(|w| !is_stop_word(w)).map(|w| stemmer.stem(w).into_owned()).collect::<Vec<_>>().join(" ")
+}
+
+impl Parsed {
+    /// The query for an engine that searches [`stems`]: every word by its stem, phrases in quotes. The
+    /// engine is asked to match every term and to complete only the last word as a prefix, as the
+    /// built-in engines do.
+    pub fn stemmed(&self) -> String {
+        let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+        let stem = |w: &str| stemmer.stem(w).into_owned();
+        self.terms
+            .iter()
+            .map(|term| match term {
+                // The last word is completed as a prefix of stems: a stem starts the words it comes
+                // from, so "packag" and "packaging" both find "packag".
+                Term::Word(w) => stem(w),
+                Term::Phrase(ws) => {
+                    format!(
+                        "\"{}\"",
+                        ws.iter().filter(|w| !is_stop_word(w)).map(|w| stem(w)).collect::<Vec<_>>().join(" ")
+                    )
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 /// A piece of text, marked when it matched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Piece {
@@ -201,6 +234,15 @@ pub fn highlight(text: &str, words: &[&str], max: usize) -> Vec<Piece> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outside_engine_gets_stems_of_the_text_and_of_the_query_alike() {
+        assert_eq!(stems("Packaging the packages, packaged!"), "packag packag packag");
+        let q = Parsed::parse(r#"reducing "the cutting waste" packages"#);
+        assert_eq!(q.stemmed(), r#"reduc "cut wast" packag"#);
+        // A stem starts the word it comes from, so the last word still completes as a prefix.
+        assert!("packaging".starts_with(&Parsed::parse("packaging").stemmed()));
+    }
 
     #[test]
     fn words_phrases_and_stop_words() {

@@ -371,7 +371,7 @@ async fn publish(
     let at = now();
     if campaign.closes_at <= at {
         return Err(AppError::BadRequest(
-            "The campaign's closing time has passed. Edit the campaign to give it a later close, then                      publish it."
+            "The campaign's closing time has passed. Edit the campaign to give it a later close, then publish it."
                 .into(),
         ));
     }

@@ -1,90 +1,114 @@
 //! Where a search goes, decided in one place for every section and any front door: Meilisearch
-//! when it is configured and answers, the built-in engine (always current) otherwise. Either way
-//! the rows come from the database, so what a person may see is decided by the same rules.
-
-use std::future::Future;
+//! when it is configured, built and answering, the built-in engine (always current) otherwise.
+//! Either way the rows come from the database, so what a person may see is decided by the same
+//! rules.
 
 use super::Parsed;
-use super::meili::{self, Meili};
+use super::meili::{self, Asked, Meili};
 use super::store::{self, Filters, IdeaHit, PersonHit};
 use crate::accounts::User;
 use crate::db::Db;
 use crate::posts::PostRow;
 
-/// One person's search: the words as typed (for Meilisearch) and parsed (for the built-in engine),
-/// and the filters.
+/// One person's search: the words as parsed, and the filters.
 pub struct Search<'a> {
-    db: Db,
-    meili: Option<&'a Meili>,
-    text: &'a str,
-    parsed: &'a Parsed,
-    viewer: &'a User,
-    filters: &'a Filters,
+    pub db: &'a Db,
+    pub meili: Option<&'a Meili>,
+    pub parsed: &'a Parsed,
+    pub viewer: &'a User,
+    pub filters: &'a Filters,
 }
 
-impl<'a> Search<'a> {
-    pub fn new(
-        db: &Db,
-        meili: Option<&'a Meili>,
-        text: &'a str,
-        parsed: &'a Parsed,
-        viewer: &'a User,
-        filters: &'a Filters,
-    ) -> Search<'a> {
-        Search { db: db.clone(), meili, text, parsed, viewer, filters }
+/// The sections a page shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted {
+    pub people: bool,
+    pub posts: bool,
+    pub ideas: bool,
+}
+
+/// What a search found, per section, best first.
+#[derive(Default)]
+pub struct Found {
+    pub people: Vec<PersonHit>,
+    pub posts: Vec<PostRow>,
+    pub ideas: Vec<IdeaHit>,
+}
+
+impl Search<'_> {
+    /// Every wanted section at `offset`, up to `limit` each: from Meilisearch in one request, or
+    /// from the built-in engine with the sections' statements run side by side.
+    pub async fn run(&self, wanted: Wanted, offset: i64, limit: i64) -> Result<Found, sqlx::Error> {
+        if let Some(meili) = self.meili
+            && meili.usable(self.db).await
+            && let Some(found) = self.outside(meili, wanted, offset, limit).await?
+        {
+            return Ok(found);
+        }
+        let (viewer, filters, parsed) = (self.viewer.id, self.filters, self.parsed);
+        let reach = crate::ideas::campaign_reach(self.viewer);
+        let (mut a, mut b, mut c) = (self.db, self.db, self.db);
+        let (people, posts, ideas) = tokio::join!(
+            async { if wanted.people { store::people(&mut a, parsed, offset, limit).await } else { Ok(Vec::new()) } },
+            async {
+                if wanted.posts {
+                    store::posts(&mut b, parsed, viewer, filters, offset, limit).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+            async {
+                if wanted.ideas {
+                    store::ideas(&mut c, parsed, false, viewer, reach, filters, offset, limit).await
+                } else {
+                    Ok(Vec::new())
+                }
+            },
+        );
+        Ok(Found { people: people?, posts: posts?, ideas: ideas? })
     }
 
-    /// Meilisearch's ids, best first, when it is configured and answers; `None` sends the section to
-    /// the built-in engine.
-    async fn outside<F>(&self, ask: impl FnOnce(&'a Meili) -> F) -> Option<Vec<i64>>
-    where
-        F: Future<Output = Result<Vec<i64>, meilisearch_sdk::errors::Error>>,
-    {
-        match ask(self.meili?).await {
-            Ok(ids) => Some(ids),
+    /// Meilisearch's answer with the rows read from the database, or `None` when it did not answer
+    /// in time (the caller then asks the built-in engine).
+    async fn outside(
+        &self,
+        meili: &Meili,
+        wanted: Wanted,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Option<Found>, sqlx::Error> {
+        let mut db = self.db;
+        let viewer = self.viewer.id;
+        let reach = crate::ideas::campaign_reach(self.viewer);
+        // Meilisearch filters by the communities the viewer is in and the campaigns they may see; the
+        // built-in engine joins them.
+        let member_of = if wanted.posts { meili::memberships(&mut db, viewer).await? } else { Vec::new() };
+        let campaigns: Vec<i64> = if wanted.ideas {
+            crate::ideas::store::list_campaigns(&mut db, viewer, reach).await?.into_iter().map(|c| c.id).collect()
+        } else {
+            Vec::new()
+        };
+        let text = self.parsed.stemmed();
+        let asked = Asked {
+            text: &text,
+            people: wanted.people,
+            posts: wanted.posts.then_some(member_of.as_slice()),
+            ideas: wanted.ideas.then_some(campaigns.as_slice()),
+            filters: self.filters,
+            offset,
+            limit,
+        };
+        let ids = match meili.search(&asked).await {
+            Ok(ids) => ids,
             Err(error) => {
                 tracing::warn!(error = %error, "Meilisearch did not answer; searching with the built-in engine");
-                None
+                return Ok(None);
             }
-        }
-    }
-
-    pub async fn people(&mut self, offset: i64, limit: i64) -> Result<Vec<PersonHit>, sqlx::Error> {
-        match self.outside(|m| m.people(self.text, offset, limit)).await {
-            Some(ids) => store::people_by_ids(&mut self.db, &ids).await,
-            None => store::people(&mut self.db, self.parsed, offset, limit).await,
-        }
-    }
-
-    /// Posts and replies the viewer may see.
-    pub async fn posts(&mut self, offset: i64, limit: i64) -> Result<Vec<PostRow>, sqlx::Error> {
-        let (viewer, filters) = (self.viewer.id, self.filters);
-        // Meilisearch filters by the communities the viewer is in; the built-in engine joins them.
-        let member_of = match self.meili {
-            Some(_) => meili::memberships(&mut self.db, viewer).await?,
-            None => Vec::new(),
         };
-        match self.outside(|m| m.posts(self.text, &member_of, filters, offset, limit)).await {
-            Some(ids) => store::posts_by_ids(&mut self.db, &ids, viewer, filters).await,
-            None => store::posts(&mut self.db, self.parsed, viewer, filters, offset, limit).await,
-        }
-    }
-
-    /// Ideas of campaigns the viewer may see.
-    pub async fn ideas(&mut self, offset: i64, limit: i64) -> Result<Vec<IdeaHit>, sqlx::Error> {
-        let (viewer, filters) = (self.viewer.id, self.filters);
-        let reach = crate::ideas::campaign_reach(self.viewer);
-        let campaigns: Vec<i64> = match self.meili {
-            Some(_) => crate::ideas::store::list_campaigns(&mut self.db, viewer, reach)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect(),
-            None => Vec::new(),
-        };
-        match self.outside(|m| m.ideas(self.text, &campaigns, filters, offset, limit)).await {
-            Some(ids) => store::ideas_by_ids(&mut self.db, &ids, viewer, reach, filters).await,
-            None => store::ideas(&mut self.db, self.parsed, false, viewer, reach, filters, offset, limit).await,
-        }
+        Ok(Some(Found {
+            people: store::people_by_ids(&mut db, &ids.people).await?,
+            posts: store::posts_by_ids(&mut db, &ids.posts, viewer, self.filters).await?,
+            ideas: store::ideas_by_ids(&mut db, &ids.ideas, viewer, reach, self.filters).await?,
+        }))
     }
 }

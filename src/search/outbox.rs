@@ -5,10 +5,16 @@
 
 use serde::Serialize;
 
+use crate::db::fulltext::stems;
 use crate::db::{Exec, now, sql, sql_in};
 
-/// Turns the outbox on (Meilisearch configured) or off (the built-in engine needs none).
+/// Turns the outbox on (Meilisearch configured) or off (the built-in engine needs none). Off, changes
+/// go unrecorded, so Meilisearch's indexes no longer count as built: they are rebuilt before
+/// Meilisearch answers again.
 pub async fn set_enabled(db: &mut impl Exec, on: bool) -> Result<(), sqlx::Error> {
+    if !on {
+        db.execute(sql("DELETE FROM site_settings WHERE key LIKE 'search.meili.%'")).await?;
+    }
     db.execute(
         sql("INSERT INTO site_settings (key, value) VALUES ('search.outbox', $1)
              ON CONFLICT (key) DO UPDATE SET value = excluded.value")
@@ -49,6 +55,9 @@ pub async fn remove(db: &mut impl Exec, ids: &[i64]) -> Result<(), sqlx::Error> 
 pub struct PostDoc {
     pub id: i64,
     pub body: String,
+    /// What Meilisearch searches: the body's word stems ([`crate::db::fulltext::stems`]).
+    #[sqlx(skip)]
+    pub stems: String,
     pub author: String,
     pub community: String,
     pub members_only: i64,
@@ -62,6 +71,10 @@ pub struct IdeaDoc {
     pub id: i64,
     pub title: String,
     pub body: String,
+    #[sqlx(skip)]
+    pub title_stems: String,
+    #[sqlx(skip)]
+    pub stems: String,
     pub campaign_id: i64,
     /// Empty for an anonymous idea, so that nobody finds it by its author.
     pub author: String,
@@ -106,22 +119,58 @@ macro_rules! person_doc {
     };
 }
 
+/// Fills in what the database does not store: the stems Meilisearch searches.
+pub trait Document: Serialize + Send + Sync {
+    fn id(&self) -> i64;
+    fn stemmed(self) -> Self;
+}
+
+impl Document for PostDoc {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn stemmed(self) -> Self {
+        PostDoc { stems: stems(&self.body), ..self }
+    }
+}
+
+impl Document for IdeaDoc {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn stemmed(self) -> Self {
+        IdeaDoc { title_stems: stems(&self.title), stems: stems(&self.body), ..self }
+    }
+}
+
+impl Document for PersonDoc {
+    fn id(&self) -> i64 {
+        self.id
+    }
+    fn stemmed(self) -> Self {
+        self
+    }
+}
+
 macro_rules! documents {
     ($by_ids:ident, $after:ident, $doc:ty, $select:expr, $alias:literal) => {
         /// The documents of these ids as they are now (an id without one is gone: delete it).
         pub async fn $by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<$doc>, sqlx::Error> {
             let query = sql_in(concat!($select, "WHERE ", $alias, ".id IN ({list})"), 1, ids.len()).bind_list(ids);
-            db.fetch_all(query).await
+            let docs: Vec<$doc> = db.fetch_all(query).await?;
+            Ok(docs.into_iter().map(Document::stemmed).collect())
         }
 
         /// The next documents after the id `after`, for a rebuild.
         pub async fn $after(db: &mut impl Exec, after: i64, limit: i64) -> Result<Vec<$doc>, sqlx::Error> {
-            db.fetch_all(
-                sql(concat!($select, "WHERE ", $alias, ".id > $1 ORDER BY ", $alias, ".id LIMIT $2"))
-                    .bind(after)
-                    .bind(limit),
-            )
-            .await
+            let docs: Vec<$doc> = db
+                .fetch_all(
+                    sql(concat!($select, "WHERE ", $alias, ".id > $1 ORDER BY ", $alias, ".id LIMIT $2"))
+                        .bind(after)
+                        .bind(limit),
+                )
+                .await?;
+            Ok(docs.into_iter().map(Document::stemmed).collect())
         }
     };
 }

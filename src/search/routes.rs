@@ -12,7 +12,7 @@ use super::store::{self, CommunityHit, Filters, PersonHit};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::db::fulltext::{Parsed, Piece, highlight};
-use crate::search::engine::Search;
+use crate::search::engine::{Search, Wanted};
 use crate::search::meili::Meili;
 use crate::web::form::{parse_day, percent_encode};
 use crate::web::layout::{Layout, render};
@@ -134,6 +134,8 @@ struct SearchPage {
     topics: Section<(String, String)>,
     communities: Section<CommunityHit>,
     tabs: Vec<(&'static str, &'static str, String)>,
+    /// Meilisearch is configured: it forgives typos (when it answers).
+    typos: bool,
 }
 
 impl SearchPage {
@@ -167,106 +169,121 @@ async fn search(
     let parsed = Parsed::parse(&query.q);
     let filters = query.filters()?;
     let kind = match query.r#type.as_str() {
-        k @ ("people" | "posts" | "ideas" | "topics" | "communities") => k.to_owned(),
-        _ => String::new(),
+        k @ ("people" | "posts" | "ideas" | "topics" | "communities") => k,
+        _ => "",
     };
-    let after = query.after.parse::<i64>().unwrap_or(0).clamp(0, MAX_OFFSET);
     let overview = kind.is_empty();
-    let (offset, limit) = if overview { (0, OVERVIEW) } else { (after, PAGE) };
+    let offset = if overview { 0 } else { query.after.parse::<i64>().unwrap_or(0).clamp(0, MAX_OFFSET) };
+    let limit = if overview { OVERVIEW } else { PAGE };
     let wants = |k: &str| overview || kind == k;
-    let words = parsed.all_words();
-    let at = crate::db::now();
-    let mut db = &state.db;
-    let me = &current.user;
+    let unfiltered = filters.author.is_empty()
+        && filters.community.is_empty()
+        && filters.campaign.is_none()
+        && filters.from.is_none()
+        && filters.until.is_none();
+    let wanted = Wanted {
+        people: wants("people")
+            && filters.author.is_empty()
+            && filters.community.is_empty()
+            && filters.campaign.is_none(),
+        posts: wants("posts") && filters.campaign.is_none(),
+        ideas: wants("ideas") && filters.community.is_empty(),
+    };
+    let (topics_wanted, communities_wanted) =
+        (wants("topics") && unfiltered && offset == 0, wants("communities") && unfiltered && offset == 0);
+    let title = match query.q.trim() {
+        "" => "Search".to_owned(),
+        q => format!("Search: {}", q.chars().take(60).collect::<String>()),
+    };
     let mut page = SearchPage {
-        layout: Layout::for_user(
-            &current,
-            if query.q.trim().is_empty() {
-                "Search".to_owned()
-            } else {
-                format!("Search: {}", query.q.chars().take(60).collect::<String>())
-            },
-        )
-        .await?,
+        layout: Layout::for_user(&current, title).await?,
         q: query.q.chars().take(500).collect(),
-        kind: kind.clone(),
+        kind: kind.to_owned(),
         nothing: parsed.is_empty(),
         people: Section::empty(),
         posts: Section::empty(),
         ideas: Section::empty(),
         topics: Section::empty(),
         communities: Section::empty(),
-        tabs: Vec::new(),
+        tabs: TABS.iter().map(|&(k, label)| (k, label, query.url(k, 0))).collect(),
         query: SearchQuery::default(),
-    };
-    let next = |k: &str| {
-        let url = query.url(k, if overview { 0 } else { offset + limit });
-        move || url
+        typos: meili.is_some(),
     };
     if !parsed.is_empty() {
-        let text: String = query.q.chars().take(500).collect();
-        let mut search = Search::new(&state.db, meili.as_ref(), &text, &parsed, me, &filters);
-        if wants("people") && filters.author.is_empty() && filters.community.is_empty() && filters.campaign.is_none() {
-            let rows = search.people(offset, limit + 1).await?;
-            page.people = section(rows, limit, next("people"), |p| p);
-        }
-        if wants("posts") && filters.campaign.is_none() {
-            let rows = search.posts(offset, limit + 1).await?;
-            page.posts = section(rows, limit, next("posts"), |p| PostHit {
-                link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
-                is_reply: p.parent_id.is_some(),
-                when: crate::format::relative(p.created_at, at),
-                community: p.community_name.clone(),
-                pieces: highlight(&p.body, &words, 280),
-                author: p.author_display_name,
-                username: p.author_username,
-            });
-        }
-        if wants("ideas") && filters.community.is_empty() {
-            let rows = search.ideas(offset, limit + 1).await?;
-            page.ideas = section(rows, limit, next("ideas"), |i| IdeaHitView {
-                id: i.id,
-                title: highlight(&i.title, &words, 200),
-                pieces: highlight(&i.body, &words, 240),
-                campaign: i.campaign_title,
-                author: match crate::ideas::byline(i.anonymous, i.author_username == me.username) {
-                    crate::ideas::Byline::Named => i.author_display_name,
-                    crate::ideas::Byline::Yours => "You (anonymous)".into(),
-                    crate::ideas::Byline::Anonymous => "Anonymous".into(),
-                },
-                stage: i.stage.label(),
-            });
-        }
-        let unfiltered = filters.author.is_empty()
-            && filters.community.is_empty()
-            && filters.campaign.is_none()
-            && filters.from.is_none()
-            && filters.until.is_none();
-        if wants("topics") && unfiltered && offset == 0 {
-            let rows = store::topics(&mut db, &parsed, me.id, if overview { 10 } else { PAGE }).await?;
-            let label = |count: i64| match count {
-                1 => "1 post".to_owned(),
-                n if n >= store::TOPIC_COUNT_CAP => format!("{n}+ posts"),
-                n => format!("{n} posts"),
-            };
-            page.topics = Section { items: rows.into_iter().map(|(topic, n)| (topic, label(n))).collect(), more: None };
-        }
-        if wants("communities") && unfiltered && offset == 0 {
-            let rows = store::communities(&mut db, &parsed, limit + 1).await?;
-            page.communities = section(rows, limit, next("communities"), |c| c);
-        }
+        let me = &current.user;
+        let search = Search { db: &state.db, meili: meili.as_ref(), parsed: &parsed, viewer: me, filters: &filters };
+        let (mut t, mut c) = (&state.db, &state.db);
+        // The sections are independent: each engine works on them side by side.
+        let (found, topics, communities) = tokio::join!(
+            search.run(wanted, offset, limit + 1),
+            async {
+                if !topics_wanted {
+                    return Ok(Vec::new());
+                }
+                store::topics(&mut t, &parsed, me.id, if overview { 10 } else { PAGE }).await
+            },
+            async {
+                if communities_wanted { store::communities(&mut c, &parsed, limit + 1).await } else { Ok(Vec::new()) }
+            },
+        );
+        let found = found?;
+        let words = parsed.all_words();
+        let at = crate::db::now();
+        let next = |k: &str| {
+            let url = query.url(k, if overview { 0 } else { offset + limit });
+            move || url
+        };
+        page.people = section(found.people, limit, next("people"), |p| p);
+        page.posts = section(found.posts, limit, next("posts"), |p| post_hit(p, &words, at));
+        page.ideas = section(found.ideas, limit, next("ideas"), |i| idea_hit(i, &words, me));
+        page.topics = Section { items: topics?.into_iter().map(|(t, n)| (t, topic_count(n))).collect(), more: None };
+        page.communities = section(communities?, limit, next("communities"), |c| c);
     }
-    page.tabs = [
-        ("", "All"),
-        ("people", "People"),
-        ("posts", "Posts and replies"),
-        ("ideas", "Ideas"),
-        ("topics", "Topics"),
-        ("communities", "Communities"),
-    ]
-    .into_iter()
-    .map(|(k, label)| (k, label, query.url(k, 0)))
-    .collect();
     page.query = query;
     render(&page)
+}
+
+const TABS: [(&str, &str); 6] = [
+    ("", "All"),
+    ("people", "People"),
+    ("posts", "Posts and replies"),
+    ("ideas", "Ideas"),
+    ("topics", "Topics"),
+    ("communities", "Communities"),
+];
+
+fn post_hit(p: crate::posts::PostRow, words: &[&str], at: i64) -> PostHit {
+    PostHit {
+        link: format!("/posts/{}#post-{}", p.thread_id(), p.id),
+        is_reply: p.parent_id.is_some(),
+        when: crate::format::relative(p.created_at, at),
+        community: p.community_name.clone(),
+        pieces: highlight(&p.body, words, 280),
+        author: p.author_display_name,
+        username: p.author_username,
+    }
+}
+
+fn idea_hit(i: store::IdeaHit, words: &[&str], me: &crate::accounts::User) -> IdeaHitView {
+    IdeaHitView {
+        id: i.id,
+        title: highlight(&i.title, words, 200),
+        pieces: highlight(&i.body, words, 240),
+        campaign: i.campaign_title,
+        author: match crate::ideas::byline(i.anonymous, i.author_username == me.username) {
+            crate::ideas::Byline::Named => i.author_display_name,
+            crate::ideas::Byline::Yours => "You (anonymous)".into(),
+            crate::ideas::Byline::Anonymous => "Anonymous".into(),
+        },
+        stage: i.stage.label(),
+    }
+}
+
+/// A topic's post count as shown; counting stops at a cap.
+fn topic_count(count: i64) -> String {
+    match count {
+        1 => "1 post".to_owned(),
+        n if n >= store::TOPIC_COUNT_CAP => format!("{n}+ posts"),
+        n => format!("{n} posts"),
+    }
 }

@@ -328,6 +328,9 @@ pub async fn posts_by_ids(
     viewer_id: i64,
     filters: &Filters,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let query = sql(concat!("SELECT ", post_columns!(), " FROM posts p", post_lookups!(), "WHERE "))
         .and(post_rules(viewer_id, filters))
         .push("AND p.id IN (")
@@ -345,6 +348,9 @@ pub async fn ideas_by_ids(
     reach: Reach,
     filters: &Filters,
 ) -> Result<Vec<IdeaHit>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let query = sql(concat!("SELECT ", idea_search_columns!(), " FROM ideas i"))
         .and(idea_rules(viewer_id, reach, filters))
         .push("AND i.id IN (")
@@ -356,6 +362,9 @@ pub async fn ideas_by_ids(
 
 /// The people among `ids` who are still here.
 pub async fn people_by_ids(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<PersonHit>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
     let query = crate::db::sql_in(
         "SELECT u.id, u.username, u.display_name, u.job_title, u.department, u.location
          FROM users u WHERE u.deleted_at IS NULL AND u.id IN ({list})",
