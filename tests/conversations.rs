@@ -19,6 +19,7 @@ on_both_engines!(
     unfollowing_a_person_keeps_their_posts_that_reach_home_through_a_topic,
     a_feed_of_any_length_shows_each_threads_own_latest_replies_and_likes,
     a_reply_that_names_its_author_tells_them_once,
+    a_long_thread_is_read_a_page_at_a_time_in_either_order,
 );
 
 /// The id of the newest post on a person's home.
@@ -328,4 +329,58 @@ async fn a_reply_that_names_its_author_tells_them_once(engine: Engine) {
     assert!(ana.get("/").await.contains(r#"aria-label="1 unread""#));
     // Others the reply names are told of the mention.
     assert!(cy.get("/notifications").await.contains("Bo Example mentioned you"));
+}
+
+async fn a_long_thread_is_read_a_page_at_a_time_in_either_order(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("A long conversation").await;
+    let root = newest_on_home(&ana).await;
+    let (bo_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'bo'")).await.unwrap();
+    let row = store::find_any(&mut app.db.clone(), root).await.unwrap().unwrap();
+    let mut replies = Vec::new();
+    for r in 1..=70 {
+        let body = PostBody::parse(&format!("Answer number {r:02}."), 1000).unwrap();
+        let mut tx = app.db.begin().await.unwrap();
+        replies.push(store::create(&mut tx, bo_id, &body, None, Placement::Reply(&row)).await.unwrap());
+        tx.commit().await.unwrap();
+    }
+    let shown =
+        |page: &common::Page| -> Vec<i64> { post_ids(&page.body).into_iter().filter(|id| *id != root).collect() };
+
+    // Oldest first: 30 at a time, each page saying how many are left.
+    let first = ana.get(&format!("/posts/{root}")).await;
+    assert!(first.contains("70 replies") && first.contains("A long conversation"));
+    assert_eq!(shown(&first), replies[..30].to_vec());
+    assert!(first.contains("Show 40 more replies"), "{}", first.body);
+    let second = ana.get(&format!("/posts/{root}?from={}", replies[30])).await;
+    assert_eq!(shown(&second), replies[30..60].to_vec());
+    assert!(second.contains("A long conversation"), "the first post heads every page");
+    assert!(second.contains("Show 10 more replies") && second.contains("Back to the first replies"));
+    let third = ana.get(&format!("/posts/{root}?from={}", replies[60])).await;
+    assert_eq!(shown(&third), replies[60..].to_vec());
+    assert!(!third.contains("more replies"));
+
+    // Newest first.
+    let newest = ana.get(&format!("/posts/{root}?order=newest")).await;
+    let expected: Vec<i64> = replies.iter().rev().take(30).copied().collect();
+    assert_eq!(shown(&newest), expected);
+    assert!(newest.contains("Show 40 more replies") && newest.contains("order=newest&#38;from="));
+
+    // A reply's address (notifications, search) leads to the page that shows it.
+    let page = ana.get(&format!("/posts/{}", replies[49])).await;
+    let location = page.location.expect("a redirect");
+    assert_eq!(location, format!("/posts/{root}?from={}#post-{}", replies[49], replies[49]));
+    assert!(shown(&ana.get(location.split('#').next().unwrap()).await).contains(&replies[49]));
+    let early = ana.get(&format!("/posts/{}", replies[3])).await;
+    assert_eq!(early.location, Some(format!("/posts/{root}#post-{}", replies[3])));
+
+    // A new reply at the end of a long thread is shown where the writer lands.
+    let posted = ana.post(&format!("/posts/{root}/replies"), &[("body", "The last word")]).await;
+    let location = posted.location.expect("a redirect");
+    let landed = ana.get(location.split('#').next().unwrap()).await;
+    assert!(landed.contains("The last word"), "{location}");
+    assert!(!ana.get("/posts/not-a-number?from=x").await.contains("The last word"));
+    assert_eq!(ana.get(&format!("/posts/{root}?from=abc")).await.status, 404);
 }

@@ -204,6 +204,14 @@ struct ThreadTemplate {
     layout: Layout,
     root: PostView,
     replies: Vec<PostView>,
+    /// The order shown, and the links to either order.
+    newest_first: bool,
+    oldest_link: String,
+    newest_link: String,
+    /// "Show N more replies": the next page's link and its label.
+    more: Option<(String, String)>,
+    /// This page starts inside the thread: a link back to its start.
+    from_start: Option<String>,
     compose: Compose,
     /// Where the reply box posts: an answer to the first post, or to a reply chosen with "Reply".
     reply_action: String,
@@ -212,28 +220,91 @@ struct ThreadTemplate {
     back: String,
 }
 
-/// A thread page: the first post, every reply in order, and a reply box.
+/// Replies on one page of a thread.
+const THREAD_PAGE: i64 = 30;
+/// "Show N more" counts the replies left up to this many ("more than 1,000").
+const MORE_CAP: i64 = 1000;
+
+/// Which replies of a thread a page shows: an order, and the reply it starts at.
+#[derive(Debug, Clone, Copy, Default)]
+struct Paging {
+    order: store::ReplyOrder,
+    from: Option<i64>,
+}
+
+impl Paging {
+    fn url(&self, root_id: i64) -> String {
+        let order = if self.order == store::ReplyOrder::Newest { Some("order=newest") } else { None };
+        let from = self.from.map(|id| format!("from={id}"));
+        match [order.map(str::to_owned), from].into_iter().flatten().collect::<Vec<_>>().join("&") {
+            query if query.is_empty() => format!("/posts/{root_id}"),
+            query => format!("/posts/{root_id}?{query}"),
+        }
+    }
+}
+
+/// A thread page: the first post, a page of its replies, and a reply box.
 async fn thread_page(
     state: &AppState,
     current: &CurrentUser,
-    root_id: i64,
+    root_row: PostRow,
+    paging: Paging,
     reply_to: Option<i64>,
     compose: Compose,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let mut db = &state.db;
-    let rows = store::thread(&mut db, root_id, current.user.id).await?;
+    let viewer = current.user.id;
+    let root_id = root_row.id;
+    let mut rows = store::replies(&mut db, root_id, viewer, paging.order, paging.from, THREAD_PAGE + 1).await?;
+    let next = (rows.len() as i64 > THREAD_PAGE).then(|| rows.remove(THREAD_PAGE as usize).id);
+    // The reply being answered may be on another page: the box still names it.
+    let answered_row = match reply_to {
+        Some(id) if !rows.iter().any(|r| r.id == id) => {
+            store::find_visible(&mut db, id, viewer).await?.filter(|r| r.root_id == Some(root_id))
+        }
+        _ => None,
+    };
+    rows.insert(0, root_row);
     let mut posts = load_views(&mut db, rows, &current.user, Replies::None).await?.into_iter();
-    let mut root = posts.next().filter(|p| p.id == root_id).ok_or(AppError::NotFound)?;
+    let mut root = posts.next().ok_or(AppError::NotFound)?;
     root.can_announce = !root.deleted && current.user.is_admin();
     let replies: Vec<PostView> = posts.collect();
-    let answered = reply_to.and_then(|id| replies.iter().find(|r| r.id == id && !r.deleted)).unwrap_or(&root);
-    let reply_action = format!("/posts/{}/replies", answered.id);
-    let reply_label = format!("Reply to {}", answered.author_display_name);
-    let title = format!("Post by {}", root.author_display_name);
-    let back = format!("/posts/{}", root.id);
-    let layout = Layout::for_user(current, title).await?;
-    let page = ThreadTemplate { layout, root, replies, compose, reply_action, reply_label, back };
+    let (answered_id, answered_name) = match (reply_to, &answered_row) {
+        (_, Some(row)) if row.deleted_at.is_none() => (row.id, row.author_display_name.clone()),
+        (Some(id), _) => match replies.iter().find(|r| r.id == id && !r.deleted) {
+            Some(r) => (r.id, r.author_display_name.clone()),
+            None => (root.id, root.author_display_name.clone()),
+        },
+        _ => (root.id, root.author_display_name.clone()),
+    };
+    let more = match next {
+        Some(next) => {
+            let left = store::replies_from(&mut db, root_id, paging.order, next, MORE_CAP).await?;
+            let label = match left {
+                1 => "Show 1 more reply".to_owned(),
+                n if n >= MORE_CAP => format!("Show more ({n}+ replies left)"),
+                n => format!("Show {n} more replies"),
+            };
+            Some((Paging { from: Some(next), ..paging }.url(root_id), label))
+        }
+        None => None,
+    };
+    let from_start = paging.from.map(|_| Paging { from: None, ..paging }.url(root_id));
+    let page = ThreadTemplate {
+        layout: Layout::for_user(current, format!("Post by {}", root.author_display_name)).await?,
+        newest_first: paging.order == store::ReplyOrder::Newest,
+        oldest_link: Paging::default().url(root_id),
+        newest_link: Paging { order: store::ReplyOrder::Newest, from: None }.url(root_id),
+        more,
+        from_start,
+        back: paging.url(root_id),
+        reply_action: format!("/posts/{answered_id}/replies"),
+        reply_label: format!("Reply to {answered_name}"),
+        root,
+        replies,
+        compose,
+    };
     render_status(status, &page)
 }
 
@@ -241,9 +312,13 @@ async fn thread_page(
 #[serde(default)]
 struct ThreadQuery {
     reply_to: Option<String>,
+    /// `newest` for newest first; oldest first otherwise.
+    order: String,
+    /// The reply a page starts at.
+    from: Option<String>,
 }
 
-/// A post's own page; for a reply, its thread with the reply in view.
+/// A post's own page; for a reply, the page of its thread that shows it.
 async fn show(
     State(state): State<AppState>,
     current: CurrentUser,
@@ -251,11 +326,25 @@ async fn show(
     Query(query): Query<ThreadQuery>,
 ) -> Result<Response, AppError> {
     let post = find_post(&state, &current, id).await?;
-    if post.root_id.is_some() {
-        return Ok(Redirect::to(&format!("/posts/{}#post-{}", post.thread_id(), post.id)).into_response());
+    if let Some(root) = post.root_id {
+        return Ok(Redirect::to(&reply_location(&state, root, post.id).await?).into_response());
     }
+    let order = if query.order == "newest" { store::ReplyOrder::Newest } else { store::ReplyOrder::Oldest };
+    let from = query.from.as_deref().map(crate::web::path::parse_id).transpose()?;
     let reply_to = query.reply_to.and_then(|r| r.parse().ok());
-    thread_page(&state, &current, post.id, reply_to, Compose::empty(), StatusCode::OK).await
+    let paging = Paging { order, from };
+    thread_page(&state, &current, post, paging, reply_to, Compose::empty(), StatusCode::OK).await
+}
+
+/// Where a reply is shown: its thread's first page when it is among the first replies, otherwise
+/// a page that starts at it.
+async fn reply_location(state: &AppState, root: i64, id: i64) -> Result<String, AppError> {
+    let before = store::replies_before(&mut &state.db, root, id, THREAD_PAGE).await?;
+    Ok(if before < THREAD_PAGE {
+        format!("/posts/{root}#post-{id}")
+    } else {
+        format!("/posts/{root}?from={id}#post-{id}")
+    })
 }
 
 async fn reply(
@@ -272,12 +361,16 @@ async fn reply(
         Err(message) => {
             let compose = Compose::refused(form.body, Some(message));
             let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return thread_page(&state, &current, parent.thread_id(), Some(parent.id), compose, status).await;
+            let root = match parent.root_id {
+                Some(root) => find_post(&state, &current, root).await?,
+                None => parent.clone(),
+            };
+            return thread_page(&state, &current, root, Paging::default(), Some(parent.id), compose, status).await;
         }
     };
     let effects = write::Effects { watch: &watch, live: &live };
     let reply_id = write::reply(&state.db, effects, &current.user, &parent, &body).await?;
-    Ok(Redirect::to(&format!("/posts/{}#post-{reply_id}", parent.thread_id())).into_response())
+    Ok(Redirect::to(&reply_location(&state, parent.thread_id(), reply_id).await?).into_response())
 }
 
 #[derive(Template)]

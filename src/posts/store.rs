@@ -222,15 +222,72 @@ pub async fn find_visible(db: &mut impl Exec, id: i64, viewer_id: i64) -> Result
     db.fetch_optional(sql(concat!(post_select!(), "WHERE p.id = $1 AND ")).bind(id).and(visible_to(viewer_id))).await
 }
 
-/// A thread: its first post and every reply, oldest first, as `viewer_id` may see it.
-pub async fn thread(db: &mut impl Exec, root_id: i64, viewer_id: i64) -> Result<Vec<PostRow>, sqlx::Error> {
-    db.fetch_all(
-        sql(concat!(post_select!(), "WHERE (p.id = $1 OR p.root_id = $1) AND "))
-            .bind(root_id)
-            .and(visible_to(viewer_id))
-            .push(" ORDER BY p.id LIMIT 2001"),
-    )
-    .await
+/// In which order a thread's replies are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyOrder {
+    #[default]
+    Oldest,
+    Newest,
+}
+
+/// Up to `limit` replies of a thread as `viewer_id` may see them, in `order`, starting at the reply
+/// `from` (inclusive) when given. One range of the `(root_id, id)` index: a page costs the same in a
+/// thread of ten replies or ten thousand.
+pub async fn replies(
+    db: &mut impl Exec,
+    root_id: i64,
+    viewer_id: i64,
+    order: ReplyOrder,
+    from: Option<i64>,
+    limit: i64,
+) -> Result<Vec<PostRow>, sqlx::Error> {
+    let mut query = sql(concat!(post_select!(), "WHERE p.root_id = ")).value(root_id);
+    if let Some(from) = from {
+        query = query.push(if order == ReplyOrder::Oldest { " AND p.id >= " } else { " AND p.id <= " }).value(from);
+    }
+    let query = query
+        .push(" AND ")
+        .and(visible_to(viewer_id))
+        .push(if order == ReplyOrder::Oldest { " ORDER BY p.id LIMIT " } else { " ORDER BY p.id DESC LIMIT " })
+        .value(limit);
+    db.fetch_all(query).await
+}
+
+/// How many replies of a thread follow the reply `from` (inclusive) in `order`, counted up to `cap`.
+pub async fn replies_from(
+    db: &mut impl Exec,
+    root_id: i64,
+    order: ReplyOrder,
+    from: i64,
+    cap: i64,
+) -> Result<i64, sqlx::Error> {
+    let range = if order == ReplyOrder::Oldest { " AND id >= " } else { " AND id <= " };
+    let (count,): (i64,) = db
+        .fetch_one(
+            sql("SELECT COUNT(*) FROM (SELECT 1 FROM posts WHERE root_id = ")
+                .value(root_id)
+                .push(range)
+                .value(from)
+                .push(" LIMIT ")
+                .value(cap)
+                .push(") capped"),
+        )
+        .await?;
+    Ok(count)
+}
+
+/// How many replies of a thread come before the reply `id`, counted up to `cap` (where a reply
+/// falls among the pages).
+pub async fn replies_before(db: &mut impl Exec, root_id: i64, id: i64, cap: i64) -> Result<i64, sqlx::Error> {
+    let (count,): (i64,) = db
+        .fetch_one(
+            sql("SELECT COUNT(*) FROM (SELECT 1 FROM posts WHERE root_id = $1 AND id < $2 LIMIT $3) capped")
+                .bind(root_id)
+                .bind(id)
+                .bind(cap),
+        )
+        .await?;
+    Ok(count)
 }
 
 /// The newest replies of each of these threads (at most [`LATEST_REPLIES`] each), oldest first: one
