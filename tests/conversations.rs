@@ -334,7 +334,7 @@ async fn a_reply_that_names_its_author_tells_them_once(engine: Engine) {
 async fn a_long_thread_is_read_a_page_at_a_time_in_either_order(engine: Engine) {
     let app = TestApp::spawn(engine).await;
     let ana = app.signed_up("ana").await;
-    let bo = app.signed_up("bo").await;
+    app.signed_up("bo").await;
     ana.write_post("A long conversation").await;
     let root = newest_on_home(&ana).await;
     let (bo_id,): (i64,) = app.db.clone().fetch_one(sql("SELECT id FROM users WHERE username = 'bo'")).await.unwrap();
