@@ -106,6 +106,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         live: live.clone(),
         watch: Default::default(),
         meili: meili.clone(),
+        rankings: Default::default(),
         posts: Default::default(),
     };
     let connections = web::server::ConnectionLimits::new(

@@ -13,6 +13,7 @@ on_both_engines!(
     results_page_by_cursor_and_narrow_by_author_community_campaign_and_date,
     nobody_finds_what_they_could_not_open,
     hostile_queries_never_fail,
+    a_reused_ranking_finds_new_posts_at_once_and_shows_each_person_only_theirs,
 );
 
 fn q(text: &str) -> String {
@@ -276,4 +277,29 @@ async fn hostile_queries_never_fail(engine: Engine) {
     assert!(ana.get(&q("café")).await.contains("<mark>Café</mark>"));
     assert!(ana.get(&q("résumé")).await.contains("<mark>résumé</mark>"));
     assert!(ana.get(&q("C++")).await.contains("<mark>C</mark>++"));
+}
+
+/// Rankings are reused for a few seconds (`search::cache`): within that time a new post is found at
+/// once, a deleted one is gone at once, and a ranking made for one person never shows another what
+/// they may not open.
+async fn a_reused_ranking_finds_new_posts_at_once_and_shows_each_person_only_theirs(engine: Engine) {
+    let app = TestApp::spawn(engine).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("Kingfisher seen at the first pond").await;
+    let first = newest_post(&ana, "ana").await;
+    ana.post("/communities/new", &[("name", "Board"), ("slug", "board"), ("visibility", "private")]).await;
+    ana.post("/c/board/posts", &[("body", "Kingfisher plans of the board")]).await;
+    // Ana's search makes the ranking, with the board's post in it.
+    assert!(ana.get(&q("kingfisher")).await.contains("plans of the board"));
+    let page = bo.get(&q("kingfisher")).await;
+    assert!(page.contains("first pond") && !page.contains("plans of the board"), "{}", page.body);
+
+    ana.write_post("Kingfisher seen at the second pond").await;
+    let page = bo.get(&q("kingfisher")).await;
+    assert!(page.contains("second pond"), "a new post is found at once");
+    assert_eq!(ana.post(&format!("/posts/{first}/delete"), &[]).await.status, 303);
+    let page = bo.get(&q("kingfisher")).await;
+    assert!(!page.contains("first pond"), "a deleted post is gone at once");
+    assert!(page.contains("second pond"));
 }

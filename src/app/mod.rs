@@ -28,6 +28,8 @@ pub struct Shared {
     pub watch: crate::watch::Watch,
     /// Meilisearch, when configured; otherwise the built-in search.
     pub meili: Option<crate::search::meili::Meili>,
+    /// Search rankings recently made, reused for a few seconds.
+    pub rankings: crate::search::cache::RankCache,
     /// Post rows recently shown on homes, kept up to date from `post_changes`.
     pub posts: crate::posts::cache::PostCache,
 }

@@ -2,6 +2,7 @@
 //! matching words marked. The built-in engine (SQLite FTS5, PostgreSQL full text) is the default and
 //! needs nothing else running.
 
+pub mod cache;
 pub mod engine;
 pub mod maintenance;
 pub mod meili;

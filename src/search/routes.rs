@@ -12,6 +12,7 @@ use super::store::{self, CommunityHit, Filters, PersonHit};
 use crate::accounts::CurrentUser;
 use crate::accounts::sessions::DbSessionStore;
 use crate::db::fulltext::{Parsed, Piece, highlight};
+use crate::search::cache::RankCache;
 use crate::search::engine::{Search, Wanted};
 use crate::search::meili::Meili;
 use crate::web::form::{parse_day, percent_encode};
@@ -25,6 +26,7 @@ where
     AppState: FromRef<S>,
     DbSessionStore: FromRef<S>,
     Option<Meili>: FromRef<S>,
+    RankCache: FromRef<S>,
 {
     Router::new().route("/search", get(search))
 }
@@ -130,7 +132,7 @@ struct SearchPage {
     people: Section<PersonHit>,
     posts: Section<PostHit>,
     ideas: Section<IdeaHitView>,
-    /// Each topic with its count as shown ("12 posts", "1000+ posts").
+    /// Each topic with its count as shown ("12 posts", "100+ posts").
     topics: Section<(String, String)>,
     communities: Section<CommunityHit>,
     tabs: Vec<(&'static str, &'static str, String)>,
@@ -163,6 +165,7 @@ fn section<R, T>(
 async fn search(
     State(state): State<AppState>,
     State(meili): State<Option<Meili>>,
+    State(rankings): State<RankCache>,
     current: CurrentUser,
     Query(query): Query<SearchQuery>,
 ) -> Result<Response, AppError> {
@@ -211,7 +214,14 @@ async fn search(
     };
     if !parsed.is_empty() {
         let me = &current.user;
-        let search = Search { db: &state.db, meili: meili.as_ref(), parsed: &parsed, viewer: me, filters: &filters };
+        let search = Search {
+            db: &state.db,
+            meili: meili.as_ref(),
+            rankings: &rankings,
+            parsed: &parsed,
+            viewer: me,
+            filters: &filters,
+        };
         let (mut t, mut c) = (&state.db, &state.db);
         // The sections are independent: each engine works on them side by side.
         let (found, topics, communities) = tokio::join!(

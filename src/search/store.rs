@@ -87,6 +87,52 @@ pub async fn posts(
     db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
 }
 
+/// What [`ranked`] ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ranked {
+    Posts,
+    Ideas,
+}
+
+/// The newest [`RANKED_AMONG`] matches of `expression` with an id above `after`, each with its
+/// relevance score (lower is better), for every viewer alike: what a viewer may see is decided when
+/// the page's rows are read ([`posts_by_ids`], [`ideas_by_ids`]).
+pub async fn ranked(
+    db: &mut impl Exec,
+    what: Ranked,
+    expression: &str,
+    after: i64,
+) -> Result<Vec<(i64, f64)>, sqlx::Error> {
+    let statement = match (db.engine(), what) {
+        (Engine::Sqlite, Ranked::Posts) => sql("SELECT rowid, bm25(posts_fts) FROM posts_fts
+                                                WHERE posts_fts MATCH $1 AND rowid > $2 ORDER BY rowid DESC LIMIT $3"),
+        (Engine::Sqlite, Ranked::Ideas) => sql("SELECT rowid, bm25(ideas_fts, 3.0, 1.0) FROM ideas_fts
+                                                WHERE ideas_fts MATCH $1 AND rowid > $2 ORDER BY rowid DESC LIMIT $3"),
+        // ts_rank is higher for better matches: negated, lower is better on both engines.
+        (Engine::Postgres, Ranked::Posts) => {
+            sql("SELECT id, -ts_rank(search, to_tsquery('english', $1))::float8 FROM posts
+                                                  WHERE search @@ to_tsquery('english', $1) AND id > $2
+                                                  ORDER BY id DESC LIMIT $3")
+        }
+        (Engine::Postgres, Ranked::Ideas) => {
+            sql("SELECT id, -ts_rank(search, to_tsquery('english', $1))::float8 FROM ideas
+                                                  WHERE search @@ to_tsquery('english', $1) AND id > $2
+                                                  ORDER BY id DESC LIMIT $3")
+        }
+    };
+    db.fetch_all(statement.bind(expression.to_owned()).bind(after).bind(RANKED_AMONG).planned_per_call()).await
+}
+
+/// The newest id of the table [`ranked`] reads.
+pub async fn newest(db: &mut impl Exec, what: Ranked) -> Result<i64, sqlx::Error> {
+    let query = match what {
+        Ranked::Posts => sql("SELECT MAX(id) FROM posts"),
+        Ranked::Ideas => sql("SELECT MAX(id) FROM ideas"),
+    };
+    let (newest,): (Option<i64>,) = db.fetch_one(query).await?;
+    Ok(newest.unwrap_or(0))
+}
+
 /// An idea as search shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IdeaHit {
@@ -242,11 +288,11 @@ pub async fn communities(db: &mut impl Exec, query: &Parsed, limit: i64) -> Resu
     .await
 }
 
-/// The most posts a topic's count in search goes up to; search shows "1000+ posts" beyond.
-pub const TOPIC_COUNT_CAP: i64 = 1000;
+/// The most posts a topic's count in search goes up to; search shows "100+ posts" beyond.
+pub const TOPIC_COUNT_CAP: i64 = 100;
 
 /// The most topics starting with the query's word that are counted (alphabetically first).
-const TOPIC_CANDIDATES: i64 = 50;
+const TOPIC_CANDIDATES: i64 = 20;
 
 /// Topics starting with the query's first word, with how many posts `viewer_id` may see carry them
 /// (at most [`TOPIC_COUNT_CAP`]), most used first. Topics are stored in lower case; the candidates
