@@ -22,9 +22,12 @@ pub struct Ranking {
     pub newest: i64,
 }
 
+/// A section and an engine's query text.
+type Key = (&'static str, String);
+
 #[derive(Clone, Default)]
 pub struct RankCache {
-    entries: Arc<Mutex<HashMap<(&'static str, String), (Instant, Ranking)>>>,
+    entries: Arc<Mutex<HashMap<Key, (Instant, Ranking)>>>,
 }
 
 impl RankCache {
@@ -66,7 +69,7 @@ pub fn merged(ranking: &Ranking, newer: Vec<(i64, f64)>, newest: i64, window: us
         return Ranking { ids: ranking.ids.clone(), newest };
     }
     let mut all: Vec<(i64, f64)> = newer.into_iter().chain(ranking.ids.iter().copied()).collect();
-    all.sort_by(|a, b| b.0.cmp(&a.0));
+    all.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
     all.dedup_by_key(|(id, _)| *id);
     all.truncate(window);
     Ranking { ids: Arc::new(best_first(all)), newest }
