@@ -349,24 +349,24 @@ async fn a_long_thread_is_read_a_page_at_a_time_in_either_order(engine: Engine) 
     let shown =
         |page: &common::Page| -> Vec<i64> { post_ids(&page.body).into_iter().filter(|id| *id != root).collect() };
 
-    // Oldest first: 30 at a time, each page saying how many are left.
+    // Oldest first: 20 at a time, each page saying how many are left.
     let first = ana.get(&format!("/posts/{root}")).await;
     assert!(first.contains("70 replies") && first.contains("A long conversation"));
-    assert_eq!(shown(&first), replies[..30].to_vec());
-    assert!(first.contains("Show 40 more replies"), "{}", first.body);
-    let second = ana.get(&format!("/posts/{root}?from={}", replies[30])).await;
-    assert_eq!(shown(&second), replies[30..60].to_vec());
+    assert_eq!(shown(&first), replies[..20].to_vec());
+    assert!(first.contains("Show 50 more replies"), "{}", first.body);
+    let second = ana.get(&format!("/posts/{root}?from={}", replies[20])).await;
+    assert_eq!(shown(&second), replies[20..40].to_vec());
     assert!(second.contains("A long conversation"), "the first post heads every page");
-    assert!(second.contains("Show 10 more replies") && second.contains("Back to the first replies"));
-    let third = ana.get(&format!("/posts/{root}?from={}", replies[60])).await;
-    assert_eq!(shown(&third), replies[60..].to_vec());
-    assert!(!third.contains("more replies"));
+    assert!(second.contains("Show 30 more replies") && second.contains("Back to the first replies"));
+    let last = ana.get(&format!("/posts/{root}?from={}", replies[60])).await;
+    assert_eq!(shown(&last), replies[60..].to_vec());
+    assert!(!last.contains("more replies"));
 
     // Newest first.
     let newest = ana.get(&format!("/posts/{root}?order=newest")).await;
-    let expected: Vec<i64> = replies.iter().rev().take(30).copied().collect();
+    let expected: Vec<i64> = replies.iter().rev().take(20).copied().collect();
     assert_eq!(shown(&newest), expected);
-    assert!(newest.contains("Show 40 more replies") && newest.contains("order=newest&#38;from="));
+    assert!(newest.contains("Show 50 more replies") && newest.contains("order=newest&#38;from="));
 
     // A reply's address (notifications, search) leads to the page that shows it.
     let page = ana.get(&format!("/posts/{}", replies[49])).await;

@@ -221,7 +221,7 @@ struct ThreadTemplate {
 }
 
 /// Replies on one page of a thread.
-const THREAD_PAGE: i64 = 30;
+const THREAD_PAGE: i64 = 20;
 /// "Show N more" counts the replies left up to this many ("more than 1,000").
 const MORE_CAP: i64 = 1000;
 
