@@ -382,7 +382,9 @@ pub async fn posts_by_ids(
         .push("AND p.id IN (")
         .list(ids)
         .push(")");
-    let rows: Vec<PostRow> = db.fetch_all(query.planned_per_call()).await?;
+    // Kept prepared: a lookup by ids has one good plan, and planning this join on every call was
+    // most of its cost on PostgreSQL (docs/benchmarks.md).
+    let rows: Vec<PostRow> = db.fetch_all(query).await?;
     Ok(in_order(rows, ids, |p| p.id))
 }
 
@@ -402,7 +404,7 @@ pub async fn ideas_by_ids(
         .push("AND i.id IN (")
         .list(ids)
         .push(")");
-    let rows: Vec<IdeaHit> = db.fetch_all(query.planned_per_call()).await?;
+    let rows: Vec<IdeaHit> = db.fetch_all(query).await?;
     Ok(in_order(rows, ids, |i| i.id))
 }
 
