@@ -30,6 +30,7 @@ mod common;
 mod company;
 mod driver;
 mod scenarios;
+mod sustained;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
@@ -66,6 +67,12 @@ struct Args {
     /// Runs only the scenarios whose name contains this text (the ceiling is measured anyway).
     #[arg(long)]
     only: Option<String>,
+    /// Also posts this many times a second for `--sustained-seconds` (after the other scenarios)
+    /// and reports how long each post took to reach its followers' homes.
+    #[arg(long)]
+    sustained: Option<f64>,
+    #[arg(long, default_value_t = 60.0)]
+    sustained_seconds: f64,
 }
 
 #[derive(Subcommand)]

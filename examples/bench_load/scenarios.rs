@@ -161,12 +161,29 @@ pub async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling)
     ));
 
     drains.push(("the last scenario", drain(&db).await?));
+    let mut steady_ok = true;
+    if let Some(rate) = args.sustained {
+        let steady = crate::sustained::run(&db, &base, &typical, rate, args.sustained_seconds).await?;
+        println!(
+            "{engine}: sustained posting, {rate}/s for {} s: {} sent, {} acknowledged; delivery lag from \
+             acknowledgement to the last follower's home p50 {:.2} s, p99 {:.2} s, max {:.2} s; {} not delivered \
+             within 300 s",
+            args.sustained_seconds,
+            steady.sent,
+            steady.acknowledged,
+            steady.lag_p50.as_secs_f64(),
+            steady.lag_p99.as_secs_f64(),
+            steady.lag_max.as_secs_f64(),
+            steady.unfinished,
+        );
+        steady_ok = steady.unfinished == 0 && steady.acknowledged as u64 == steady.sent;
+    }
     let peak_rss = server.peak_rss_mib();
     drop(server);
 
     let made =
         Made { engine, marker: &marker, home_while_writing: &home_while_writing, home_writers, drains, reaching };
-    let ok = checks::every_write_is_there(&db, &f, &outcomes, made).await?;
+    let ok = checks::every_write_is_there(&db, &f, &outcomes, made).await? && steady_ok;
     db.close().await;
     let _ = std::fs::remove_dir_all(&data);
     Ok(EngineRun { outcomes, peak_rss, ok })

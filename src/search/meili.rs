@@ -488,8 +488,25 @@ impl Meili {
         Ok(())
     }
 
+    /// Those of `uids` that exist: Meilisearch refuses a task query that names a missing index.
+    async fn existing(&self, uids: &[String]) -> Result<Vec<String>, Error> {
+        let mut found = Vec::new();
+        for uid in uids {
+            match within(CALL_TIMEOUT, self.client.get_raw_index(uid)).await {
+                Ok(_) => found.push(uid.clone()),
+                Err(Error::Meilisearch(e)) if e.error_code == ErrorCode::IndexNotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(found)
+    }
+
     /// How many changes of documents or settings on these indexes failed (since a moment).
     async fn failed_tasks(&self, uids: &[String], since: Option<time::OffsetDateTime>) -> Result<u64, Error> {
+        let uids = self.existing(uids).await?;
+        if uids.is_empty() {
+            return Ok(0);
+        }
         let mut query = TasksSearchQuery::new(&self.client);
         query
             .with_index_uids(uids.iter().map(String::as_str))
@@ -505,6 +522,10 @@ impl Meili {
     /// Tasks Meilisearch has not finished on this site's indexes.
     async fn pending_tasks(&self) -> Result<u64, Error> {
         let uids: Vec<String> = KINDS.iter().flat_map(|k| [self.uid(k), self.build_uid(k)]).collect();
+        let uids = self.existing(&uids).await?;
+        if uids.is_empty() {
+            return Ok(0);
+        }
         let mut query = TasksSearchQuery::new(&self.client);
         query.with_index_uids(uids.iter().map(String::as_str)).with_statuses(["enqueued", "processing"]).with_limit(1);
         Ok(within(CALL_TIMEOUT, self.client.get_tasks_with(&query)).await?.total)
@@ -522,8 +543,10 @@ impl Meili {
             }
             Err(e) => return Err(format!("Meilisearch at {} is NOT answering: {e}", self.url)),
         }
-        let pending = self.pending_tasks().await.map_err(|e| e.to_string())?;
-        let failed = self.failed_tasks(&KINDS.map(|k| self.uid(k)), None).await.map_err(|e| e.to_string())?;
+        // Counts that could not be read (an index went away meanwhile) do not make it unusable.
+        let counted = |n: Result<u64, Error>| n.map_or_else(|e| format!("? ({e})"), |n| n.to_string());
+        let pending = counted(self.pending_tasks().await);
+        let failed = counted(self.failed_tasks(&KINDS.map(|k| self.uid(k)), None).await);
         let state = match self.build_state(&mut { db }).await.map_err(|e| e.to_string())? {
             BuildState::Ready => "indexes built: Meilisearch answers searches".to_owned(),
             BuildState::NotBuilt => "indexes NOT built: the built-in engine answers until the server has built them \
