@@ -325,10 +325,21 @@ impl Meili {
         let token = uuid::Uuid::new_v4().simple().to_string();
         let value = format!("building {token} {}", now());
         let claimed = match (force, self.build_state(db).await?) {
-            (true, _) | (false, BuildState::NotBuilt) => db
+            (true, _) => db
                 .execute(
                     sql("INSERT INTO site_settings (key, value) VALUES ($1, $2)
                          ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+                    .bind(self.state_key())
+                    .bind(value),
+                )
+                .await?
+                .min(1),
+            // Only if no other process claimed it meanwhile (several servers start together).
+            (false, BuildState::NotBuilt) => db
+                .execute(
+                    sql("INSERT INTO site_settings (key, value) VALUES ($1, $2)
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                         WHERE site_settings.value NOT LIKE 'building %' AND site_settings.value <> 'ready'")
                     .bind(self.state_key())
                     .bind(value),
                 )
