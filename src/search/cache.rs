@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::store::Ranked;
+
 /// How long a ranking is reused.
 pub const FRESH_FOR: Duration = Duration::from_secs(30);
 /// Rankings kept; the oldest goes first when more are made.
@@ -22,8 +24,8 @@ pub struct Ranking {
     pub newest: i64,
 }
 
-/// A section and an engine's query text.
-type Key = (&'static str, String);
+/// What is ranked, and an engine's query text.
+type Key = (Ranked, String);
 
 #[derive(Clone, Default)]
 pub struct RankCache {
@@ -31,23 +33,23 @@ pub struct RankCache {
 }
 
 impl RankCache {
-    /// The ranking of `section` (posts, ideas) for an engine's query text, if one is fresh.
-    pub fn get(&self, section: &'static str, expression: &str) -> Option<Ranking> {
+    /// The ranking of posts or ideas for an engine's query text, if one is fresh.
+    pub fn get(&self, what: Ranked, expression: &str) -> Option<Ranking> {
         let entries = self.entries.lock().ok()?;
-        let (made, ranking) = entries.get(&(section, expression.to_owned()))?;
+        let (made, ranking) = entries.get(&(what, expression.to_owned()))?;
         (made.elapsed() < FRESH_FOR).then(|| ranking.clone())
     }
 
     /// Replaces a ranking topped up with newer rows, keeping the time it was first made (an edit
     /// must not be hidden longer than [`FRESH_FOR`]).
-    pub fn top_up(&self, section: &'static str, expression: &str, ranking: Ranking) {
+    pub fn top_up(&self, what: Ranked, expression: &str, ranking: Ranking) {
         let Ok(mut entries) = self.entries.lock() else { return };
-        if let Some((_, kept)) = entries.get_mut(&(section, expression.to_owned())) {
+        if let Some((_, kept)) = entries.get_mut(&(what, expression.to_owned())) {
             *kept = ranking;
         }
     }
 
-    pub fn put(&self, section: &'static str, expression: &str, ranking: Ranking) {
+    pub fn put(&self, what: Ranked, expression: &str, ranking: Ranking) {
         let Ok(mut entries) = self.entries.lock() else { return };
         if entries.len() >= CAPACITY {
             entries.retain(|_, (made, _)| made.elapsed() < FRESH_FOR);
@@ -57,7 +59,7 @@ impl RankCache {
                 entries.remove(&oldest);
             }
         }
-        entries.insert((section, expression.to_owned()), (Instant::now(), ranking));
+        entries.insert((what, expression.to_owned()), (Instant::now(), ranking));
     }
 }
 

@@ -96,24 +96,20 @@ impl Search<'_> {
     /// written since, or a new one.
     async fn ranking(&self, db: &mut impl Exec, what: Ranked) -> Result<Ranking, sqlx::Error> {
         let expression = self.parsed.expression(db.engine(), false);
-        let section = match what {
-            Ranked::Posts => "posts",
-            Ranked::Ideas => "ideas",
-        };
         // The newest id first: what is written after it is checked on the next search.
         let newest = store::newest(db, what).await?;
-        if let Some(cached) = self.rankings.get(section, &expression) {
+        if let Some(cached) = self.rankings.get(what, &expression) {
             if newest <= cached.newest {
                 return Ok(cached);
             }
             let newer = store::ranked(db, what, &expression, cached.newest).await?;
             let ranking = cache::merged(&cached, newer, newest, RANKED_AMONG as usize);
-            self.rankings.top_up(section, &expression, ranking.clone());
+            self.rankings.top_up(what, &expression, ranking.clone());
             return Ok(ranking);
         }
         let ids = store::ranked(db, what, &expression, 0).await?;
         let ranking = Ranking { ids: Arc::new(cache::best_first(ids)), newest };
-        self.rankings.put(section, &expression, ranking.clone());
+        self.rankings.put(what, &expression, ranking.clone());
         Ok(ranking)
     }
 

@@ -84,7 +84,7 @@ pub async fn status(config: &Config, db: &Db) -> Result<String, String> {
     }
     out.push('\n');
     for kind in ["people", "posts", "ideas"] {
-        let point = super::meili::interrupted_at(&mut conn, kind).await.map_err(|e| e.to_string())?;
+        let point = super::meili::resume_point(&mut conn, kind).await.map_err(|e| e.to_string())?;
         if point > 0 {
             out.push_str(&format!(
                 "rebuild of {kind} interrupted after id {point}: run `townhall search reindex` to resume\n"

@@ -268,14 +268,11 @@ impl Meili {
         }
     }
 
-    /// Delivers one batch of the outbox; returns how many rows it delivered (0: nothing waiting, or
-    /// the indexes are not built yet: their build will read every document anyway). Rows are removed
-    /// only once Meilisearch has indexed them; a refused change stays and is tried again.
-    pub async fn deliver(&self, db: &Db) -> Result<usize, DeliveryError> {
+    /// Delivers one batch of the outbox to built indexes (the worker checks that they are); returns
+    /// how many rows it delivered (0: nothing waiting). Rows are removed only once Meilisearch has
+    /// indexed them; a refused change stays and is tried again.
+    async fn deliver(&self, db: &Db) -> Result<usize, DeliveryError> {
         let mut conn = db;
-        if self.build_state(&mut conn).await? != BuildState::Ready {
-            return Ok(0);
-        }
         let batch = outbox::next_batch(&mut conn, BATCH).await?;
         if batch.is_empty() {
             return Ok(0);
@@ -591,7 +588,8 @@ fn ignore_existing_index(e: DeliveryError) -> Result<(), DeliveryError> {
     }
 }
 
-async fn resume_point(db: &mut impl Exec, kind: &str) -> Result<i64, sqlx::Error> {
+/// Where an interrupted build of `kind` stopped (0: it did not).
+pub async fn resume_point(db: &mut impl Exec, kind: &str) -> Result<i64, sqlx::Error> {
     let key = format!("search.reindex.{kind}");
     let row: Option<(String,)> =
         db.fetch_optional(sql("SELECT value FROM site_settings WHERE key = $1").bind(key)).await?;
@@ -613,11 +611,6 @@ async fn save_point(db: &mut impl Exec, kind: &str, last: Option<i64>) -> Result
         None => db.execute(sql("DELETE FROM site_settings WHERE key = $1").bind(key)).await?,
     };
     Ok(())
-}
-
-/// Where an interrupted build of `kind` stopped (0: it did not).
-pub async fn interrupted_at(db: &mut impl Exec, kind: &str) -> Result<i64, sqlx::Error> {
-    resume_point(db, kind).await
 }
 
 async fn count_upto(db: &mut impl Exec, kind: &str, after: i64) -> Result<i64, sqlx::Error> {

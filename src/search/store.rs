@@ -88,7 +88,7 @@ pub async fn posts(
 }
 
 /// What [`ranked`] ranks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ranked {
     Posts,
     Ideas,
