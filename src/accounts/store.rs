@@ -277,15 +277,15 @@ pub async fn search(
         sql(concat!(
             "SELECT ",
             user_columns!(),
-            " FROM users WHERE deleted_at IS NULL AND username > $2 AND ($4 IS NULL OR role = $4)
+            " FROM users WHERE deleted_at IS NULL AND username > $2 AND ($3 IS NULL OR role = $3)
                AND (LOWER(username) LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
                     OR LOWER(email) LIKE $1 ESCAPE '\\' OR LOWER(department) LIKE $1 ESCAPE '\\')
-             ORDER BY username LIMIT $3"
+             ORDER BY username"
         ))
         .bind(pattern)
         .bind(after)
-        .bind(limit)
-        .bind(role.map(|r| r.as_str().to_owned())),
+        .bind(role.map(|r| r.as_str().to_owned()))
+        .limit(limit),
     )
     .await
 }
@@ -293,9 +293,7 @@ pub async fn search(
 /// Every account in username order, a chunk at a time after `after_id` (for the member export).
 pub async fn chunk(db: &mut impl Exec, after_id: i64, limit: i64) -> Result<Vec<User>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id > $1 ORDER BY id LIMIT $2"))
-            .bind(after_id)
-            .bind(limit),
+        sql(concat!("SELECT ", user_columns!(), " FROM users WHERE id > $1 ORDER BY id")).bind(after_id).limit(limit),
     )
     .await
 }

@@ -158,7 +158,7 @@ impl Exec for &Db {
                 Err(e) => Err(e),
             },
             Db::Postgres(p) => p
-                .noted(on_live_connection(false, || pg_query(query.clone()).execute(&p.pool)).await)
+                .noted(on_live_connection(false, || pg_query(query.clone()).execute(p.pool_for(&query))).await)
                 .await
                 .map(|r| r.rows_affected()),
         };
@@ -172,7 +172,8 @@ impl Exec for &Db {
         let rows = match db {
             Db::Sqlite(p) => sqlite_query_as(query).fetch_all(&p.pool).await,
             Db::Postgres(p) => {
-                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_all(&p.pool)).await).await
+                let pool = p.pool_for(&query);
+                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_all(pool)).await).await
             }
         };
         db.health().observe(rows, false)
@@ -183,7 +184,8 @@ impl Exec for &Db {
         let row = match db {
             Db::Sqlite(p) => sqlite_query_as(query).fetch_optional(&p.pool).await,
             Db::Postgres(p) => {
-                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(&p.pool)).await).await
+                let pool = p.pool_for(&query);
+                p.noted(on_live_connection(true, || pg_query_as(query.clone()).fetch_optional(pool)).await).await
             }
         };
         db.health().observe(row, false)
@@ -217,7 +219,11 @@ impl Exec for Tx {
         let done = on_engine!(
             self,
             |t| sqlite_query(query).execute(&mut *t.tx).await.map(|r| r.rows_affected()),
-            pg_query(query).execute(&mut *t.tx).await.map(|r| r.rows_affected())
+            async {
+                t.plan_for(&query).await?;
+                pg_query(query).execute(&mut *t.tx).await.map(|r| r.rows_affected())
+            }
+            .await
         );
         self.health().observe(done, false)
     }
@@ -225,7 +231,11 @@ impl Exec for Tx {
         let rows = on_engine!(
             self,
             |t| sqlite_query_as(query).fetch_all(&mut *t.tx).await,
-            pg_query_as(query).fetch_all(&mut *t.tx).await
+            async {
+                t.plan_for(&query).await?;
+                pg_query_as(query).fetch_all(&mut *t.tx).await
+            }
+            .await
         );
         self.health().observe(rows, false)
     }
@@ -233,7 +243,11 @@ impl Exec for Tx {
         let row = on_engine!(
             self,
             |t| sqlite_query_as(query).fetch_optional(&mut *t.tx).await,
-            pg_query_as(query).fetch_optional(&mut *t.tx).await
+            async {
+                t.plan_for(&query).await?;
+                pg_query_as(query).fetch_optional(&mut *t.tx).await
+            }
+            .await
         );
         self.health().observe(row, false)
     }
@@ -256,7 +270,8 @@ impl Db {
     pub async fn connect(url: &str) -> Result<Db, sqlx::Error> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let health = Arc::new(Health::new(true));
-            Ok(Db::Postgres(PgDb { pool: connect_postgres(url).await?, health }))
+            let (pool, per_call) = connect_postgres(url).await?;
+            Ok(Db::Postgres(PgDb { pool, per_call, health }))
         } else {
             let health = Arc::new(Health::new(false));
             let pool = connect_sqlite(url, READ_CONNECTIONS).await?;
@@ -287,7 +302,7 @@ impl Db {
             Db::Postgres(p) => p
                 .noted(on_live_connection(true, || p.pool.begin()).await)
                 .await
-                .map(|tx| Tx::Postgres(PgTx { tx, health })),
+                .map(|tx| Tx::Postgres(PgTx { tx, health, per_call: false })),
         };
         self.health().observe(begun, false)
     }
@@ -317,7 +332,10 @@ impl Db {
                 p.pool.close().await;
                 p.writes.close().await;
             }
-            Db::Postgres(p) => p.pool.close().await,
+            Db::Postgres(p) => {
+                p.pool.close().await;
+                p.per_call.close().await;
+            }
         }
     }
 }

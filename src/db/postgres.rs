@@ -11,10 +11,13 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::Health;
 
-/// The PostgreSQL pool and what the process has learnt about the server ([`Health`]).
+/// The PostgreSQL pools and what the process has learnt about the server ([`Health`]).
 #[derive(Clone, Debug)]
 pub struct PgDb {
+    /// Runs prepared statements with one plan each (see [`connect_postgres`]).
     pub pool: PgPool,
+    /// Runs the statements planned with their values on every call ([`super::Query::planned_per_call`]).
+    pub(super) per_call: PgPool,
     pub(super) health: Arc<Health>,
 }
 
@@ -26,6 +29,12 @@ impl PgDb {
             self.health.mark_down();
         }
         result
+    }
+
+    /// The pool for `query`: the one whose connections keep one plan per statement, or the one
+    /// planning each call.
+    pub(super) fn pool_for(&self, query: &super::Query) -> &PgPool {
+        if query.reused { &self.pool } else { &self.per_call }
     }
 
     async fn answers(&self) -> bool {
@@ -45,6 +54,21 @@ impl PgDb {
 pub struct PgTx {
     pub(super) tx: Transaction<'static, Postgres>,
     pub(super) health: Arc<Health>,
+    /// Whether the transaction plans with each call's values (set before its first statement that
+    /// asks for it; the setting ends with the transaction).
+    pub(super) per_call: bool,
+}
+
+impl PgTx {
+    /// A transaction runs on a connection that keeps one plan per statement: before a statement
+    /// planned per call, it switches to planning with the values until it ends.
+    pub(super) async fn plan_for(&mut self, query: &super::Query) -> Result<(), sqlx::Error> {
+        if !query.reused && !self.per_call {
+            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *self.tx).await?;
+            self.per_call = true;
+        }
+        Ok(())
+    }
 }
 
 /// Whether a PostgreSQL statement failed because the server had dropped its connection (a restart,
@@ -83,19 +107,43 @@ where
 /// The PostgreSQL pool's size.
 const PG_CONNECTIONS: usize = 16;
 
+/// The size of the pool for statements planned per call (search's rankings, people search, the
+/// audit log): few, short and mostly outside the busiest pages.
+const PER_CALL_CONNECTIONS: u32 = 6;
+
 /// How long a PostgreSQL connection may sit idle in the pool before it is pinged on its next use.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
-/// The PostgreSQL pool, its connections planning without Memoize.
+/// The PostgreSQL pools (for prepared statements, and for those planned per call), their connections
+/// planning without Memoize.
+///
+/// Prepared statements keep one plan, made for any values (`plan_cache_mode`). Left to choose,
+/// PostgreSQL plans a statement with its values on its first five calls and keeps doing so while that
+/// plan's estimated cost is lower than the one for any values. For pages that estimate is always
+/// lower (a plan for any values assumes a filter on `id < $1` keeps a third of the rows), so `/all`,
+/// the idea lists and search's rows were planned on every call: `/all` spent 0.78 ms planning
+/// against 0.21 ms running. The plans are the same either way for these queries, which read a page
+/// or a few rows by index; queries whose best plan depends on their values (search's rankings)
+/// say so with [`super::Query::planned_per_call`] and run on the second pool, which plans each call.
 ///
 /// Memoize caches a nested loop's inner lookups by key. PostgreSQL 15 sizes its hash table from the
 /// rows the join would give without the query's `LIMIT` and builds it afresh on every execution: the
 /// `/all` page's query spent most of its time building them. Every Townhall query reads a page or a
 /// few rows by index, where Memoize saves nothing (figures: docs/benchmarks.md).
-pub(super) async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
-    let options = PgConnectOptions::from_str(url)?.options([("enable_memoize", "off")]);
+pub(super) async fn connect_postgres(url: &str) -> Result<(PgPool, PgPool), sqlx::Error> {
+    let options = PgConnectOptions::from_str(url)?;
+    let reused = pool_options(PG_CONNECTIONS as u32)
+        .connect_with(options.clone().options([("enable_memoize", "off"), ("plan_cache_mode", "force_generic_plan")]))
+        .await?;
+    // Opened on first use: most pages never plan per call.
+    let per_call = pool_options(PER_CALL_CONNECTIONS)
+        .connect_lazy_with(options.options([("enable_memoize", "off"), ("plan_cache_mode", "force_custom_plan")]));
+    Ok((reused, per_call))
+}
+
+fn pool_options(connections: u32) -> PgPoolOptions {
     PgPoolOptions::new()
-        .max_connections(PG_CONNECTIONS as u32)
+        .max_connections(connections)
         .acquire_timeout(Duration::from_secs(5))
         // A connection is pinged before use only after sitting idle (the server may have
         // restarted or dropped it meanwhile; a failed ping discards it and another is used).
@@ -109,6 +157,4 @@ pub(super) async fn connect_postgres(url: &str) -> Result<PgPool, sqlx::Error> {
                 Ok(true)
             })
         })
-        .connect_with(options)
-        .await
 }

@@ -64,13 +64,13 @@ pub async fn queue(db: &mut impl Exec, newest_first: bool, limit: i64) -> Result
     let query = if newest_first {
         sql("SELECT object_type, object_id, MAX(author_id) AS author_id, COUNT(*) AS reports, MAX(created_at) AS latest
              FROM reports WHERE resolved_at IS NULL GROUP BY object_type, object_id
-             ORDER BY MAX(id) DESC LIMIT $1")
+             ORDER BY MAX(id) DESC")
     } else {
         sql("SELECT object_type, object_id, MAX(author_id) AS author_id, COUNT(*) AS reports, MAX(created_at) AS latest
              FROM reports WHERE resolved_at IS NULL GROUP BY object_type, object_id
-             ORDER BY COUNT(*) DESC, MAX(id) DESC LIMIT $1")
+             ORDER BY COUNT(*) DESC, MAX(id) DESC")
     };
-    db.fetch_all(query.bind(limit)).await
+    db.fetch_all(query.limit(limit)).await
 }
 
 pub async fn open_count(db: &mut impl Exec) -> Result<i64, sqlx::Error> {

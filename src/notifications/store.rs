@@ -38,8 +38,7 @@ pub fn unread_count_select(who: Operand) -> Query {
     .and(visible_to(who.clone()))
     .push(") AND ")
     .and(idea_readable(&who))
-    .push(" LIMIT ")
-    .value(UNREAD_SHOWN + 1)
+    .limit(UNREAD_SHOWN + 1)
     .push(") unread")
 }
 
@@ -67,8 +66,8 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
         .and(visible_to(user_id))
         .push(") AND ")
         .and(idea_readable(&user_id.into()))
-        .push(" ORDER BY n.id DESC LIMIT ")
-        .value(RECENT),
+        .push(" ORDER BY n.id DESC")
+        .limit(RECENT),
     )
     .await
 }

@@ -77,14 +77,14 @@ pub fn changes_since(engine: Engine, below: i64) -> Query {
     match engine {
         Engine::Sqlite => sql(" UNION ALL SELECT * FROM (SELECT 1, post_id FROM post_changes WHERE mark >= ")
             .value(below)
-            .push(" ORDER BY mark LIMIT ")
-            .value(MAX_CHANGES + 1)
+            .push(" ORDER BY mark")
+            .limit(MAX_CHANGES + 1)
             .push(") UNION ALL SELECT 2, coalesce(max(mark), 0) + 1 FROM post_changes"),
         Engine::Postgres => {
             sql(" UNION ALL SELECT * FROM (SELECT CAST(1 AS BIGINT), post_id FROM post_changes WHERE mark >= ")
                 .value(below)
-                .push(" ORDER BY mark LIMIT ")
-                .value(MAX_CHANGES + 1)
+                .push(" ORDER BY mark")
+                .limit(MAX_CHANGES + 1)
                 .push(") c UNION ALL SELECT CAST(2 AS BIGINT), pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
         }
     }

@@ -76,16 +76,18 @@ pub async fn home_rows<'c>(
 /// The statement behind [`home_rows`], also for checking its plan: one range of the timeline's primary
 /// key (and of `post_changes (mark)`, usually empty).
 pub fn home_query(engine: Engine, user_id: i64, cursor: Option<i64>, below: i64) -> Sql {
-    let own = match engine {
-        Engine::Sqlite => {
-            sql("SELECT 0 AS kind, post_id AS id FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
-                                                              ORDER BY post_id DESC LIMIT $3)")
-        }
-        Engine::Postgres => sql("SELECT CAST(0 AS BIGINT) AS kind, post_id AS id
-                                 FROM (SELECT post_id FROM timeline WHERE user_id = $1 AND post_id < $2
-                                       ORDER BY post_id DESC LIMIT $3) h"),
+    let kind = match engine {
+        Engine::Sqlite => sql("SELECT 0 AS kind"),
+        Engine::Postgres => sql("SELECT CAST(0 AS BIGINT) AS kind"),
     };
-    own.bind(user_id).bind(cursor.unwrap_or(i64::MAX)).bind(PAGE_SIZE + 1).and(cache::changes_since(engine, below))
+    kind.push(", post_id AS id FROM (SELECT post_id FROM timeline WHERE user_id = ")
+        .value(user_id)
+        .push(" AND post_id < ")
+        .value(cursor.unwrap_or(i64::MAX))
+        .push(" ORDER BY post_id DESC")
+        .limit(PAGE_SIZE + 1)
+        .push(") h")
+        .and(cache::changes_since(engine, below))
 }
 
 /// After `user_id` follows `author_id`: the author's recent posts join their home.
@@ -98,8 +100,8 @@ pub async fn after_follow(db: &mut impl Exec, user_id: i64, author_id: i64) -> R
         .bind(user_id)
         .bind(author_id)
         .and(visible_to(user_id))
-        .push(" ORDER BY p.id DESC LIMIT ")
-        .value(BACKFILL)
+        .push(" ORDER BY p.id DESC")
+        .limit(BACKFILL)
         .push(") recent WHERE true ON CONFLICT DO NOTHING"),
     )
     .await?;
@@ -133,8 +135,8 @@ pub async fn after_topic_follow(db: &mut impl Exec, user_id: i64, topic: &str) -
         .bind(user_id)
         .bind(topic)
         .and(visible_to(user_id))
-        .push(" ORDER BY pt.post_id DESC LIMIT ")
-        .value(BACKFILL)
+        .push(" ORDER BY pt.post_id DESC")
+        .limit(BACKFILL)
         .push(") recent WHERE true ON CONFLICT DO NOTHING"),
     )
     .await?;
@@ -169,12 +171,11 @@ pub async fn after_join(db: &mut impl Exec, user_id: i64, community_id: i64) -> 
         sql("INSERT INTO timeline (user_id, post_id)
              SELECT $1, id FROM (SELECT id FROM posts
                                  WHERE community_id = $2 AND parent_id IS NULL AND deleted_at IS NULL
-                                 ORDER BY id DESC LIMIT $3) recent
-             WHERE true
-             ON CONFLICT DO NOTHING")
+                                 ORDER BY id DESC")
         .bind(user_id)
         .bind(community_id)
-        .bind(BACKFILL),
+        .limit(BACKFILL)
+        .push(") recent WHERE true ON CONFLICT DO NOTHING"),
     )
     .await?;
     Ok(())

@@ -248,8 +248,8 @@ pub async fn replies(
     let query = query
         .push(" AND ")
         .and(visible_to(viewer_id))
-        .push(if order == ReplyOrder::Oldest { " ORDER BY p.id LIMIT " } else { " ORDER BY p.id DESC LIMIT " })
-        .value(limit);
+        .push(if order == ReplyOrder::Oldest { " ORDER BY p.id" } else { " ORDER BY p.id DESC" })
+        .limit(limit);
     db.fetch_all(query).await
 }
 
@@ -268,8 +268,7 @@ pub async fn replies_from(
                 .value(root_id)
                 .push(range)
                 .value(from)
-                .push(" LIMIT ")
-                .value(cap)
+                .limit(cap)
                 .push(") capped"),
         )
         .await?;
@@ -281,10 +280,11 @@ pub async fn replies_from(
 pub async fn replies_before(db: &mut impl Exec, root_id: i64, id: i64, cap: i64) -> Result<i64, sqlx::Error> {
     let (count,): (i64,) = db
         .fetch_one(
-            sql("SELECT COUNT(*) FROM (SELECT 1 FROM posts WHERE root_id = $1 AND id < $2 LIMIT $3) capped")
+            sql("SELECT COUNT(*) FROM (SELECT 1 FROM posts WHERE root_id = $1 AND id < $2")
                 .bind(root_id)
                 .bind(id)
-                .bind(cap),
+                .limit(cap)
+                .push(") capped"),
         )
         .await?;
     Ok(count)
@@ -386,10 +386,10 @@ pub async fn all(db: &mut impl Exec, cursor: Option<i64>) -> Result<Vec<PostRow>
         sql(concat!(
             post_select!(),
             "WHERE p.id < $1 AND p.parent_id IS NULL AND p.deleted_at IS NULL AND p.members_only IS NULL
-             ORDER BY p.id DESC LIMIT $2"
+             ORDER BY p.id DESC"
         ))
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1),
+        .limit(PAGE_SIZE + 1),
     )
     .await
 }
@@ -409,8 +409,8 @@ pub async fn by_author(
         .bind(author_id)
         .bind(below(cursor))
         .and(visible_to(viewer_id))
-        .push(" ORDER BY p.id DESC LIMIT ")
-        .value(PAGE_SIZE + 1),
+        .push(" ORDER BY p.id DESC")
+        .limit(PAGE_SIZE + 1),
     )
     .await
 }
@@ -431,8 +431,8 @@ pub async fn by_topic(
         .bind(topic)
         .bind(below(cursor))
         .and(visible_to(viewer_id))
-        .push(" ORDER BY t.post_id DESC LIMIT ")
-        .value(PAGE_SIZE + 1),
+        .push(" ORDER BY t.post_id DESC")
+        .limit(PAGE_SIZE + 1),
     )
     .await
 }
@@ -447,11 +447,11 @@ pub async fn by_community(
         sql(concat!(
             post_select!(),
             "WHERE p.community_id = $1 AND p.id < $2 AND p.parent_id IS NULL AND p.deleted_at IS NULL
-             ORDER BY p.id DESC LIMIT $3"
+             ORDER BY p.id DESC"
         ))
         .bind(community_id)
         .bind(below(cursor))
-        .bind(PAGE_SIZE + 1),
+        .limit(PAGE_SIZE + 1),
     )
     .await
 }
@@ -543,14 +543,11 @@ pub async fn export_chunk(
     limit: i64,
 ) -> Result<Vec<PostRow>, sqlx::Error> {
     db.fetch_all(
-        sql(concat!(
-            post_select!(),
-            "WHERE p.id > $1 AND p.created_at >= $2 AND p.created_at < $3 ORDER BY p.id LIMIT $4"
-        ))
-        .bind(after)
-        .bind(from)
-        .bind(until)
-        .bind(limit),
+        sql(concat!(post_select!(), "WHERE p.id > $1 AND p.created_at >= $2 AND p.created_at < $3 ORDER BY p.id"))
+            .bind(after)
+            .bind(from)
+            .bind(until)
+            .limit(limit),
     )
     .await
 }

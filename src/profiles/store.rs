@@ -53,10 +53,10 @@ pub async fn directory(db: &mut impl Exec, query: &str, after: &str) -> Result<V
              WHERE username > $1 AND deleted_at IS NULL
                AND ($2 = '%%' OR LOWER(display_name) LIKE $2 ESCAPE '\\' OR username LIKE $2 ESCAPE '\\'
                     OR LOWER(department) LIKE $2 ESCAPE '\\' OR LOWER(job_title) LIKE $2 ESCAPE '\\')
-             ORDER BY username LIMIT $3")
+             ORDER BY username")
         .bind(after)
         .bind(pattern)
-        .bind(DIRECTORY_PAGE_SIZE + 1),
+        .limit(DIRECTORY_PAGE_SIZE + 1),
     )
     .await
 }
@@ -70,10 +70,10 @@ pub async fn suggest(db: &mut impl Exec, prefix: &str, limit: i64) -> Result<Vec
              WHERE deleted_at IS NULL
                AND (username LIKE $1 ESCAPE '\\' OR LOWER(display_name) LIKE $1 ESCAPE '\\'
                     OR LOWER(display_name) LIKE $2 ESCAPE '\\')
-             ORDER BY CASE WHEN username LIKE $1 ESCAPE '\\' THEN 0 ELSE 1 END, username LIMIT $3")
+             ORDER BY CASE WHEN username LIKE $1 ESCAPE '\\' THEN 0 ELSE 1 END, username")
         .bind(format!("{prefix}%"))
         .bind(format!("% {prefix}%"))
-        .bind(limit),
+        .limit(limit),
     )
     .await
 }

@@ -39,7 +39,7 @@ pub struct Entry {
 }
 
 pub async fn next_batch(db: &mut impl Exec, limit: i64) -> Result<Vec<Entry>, sqlx::Error> {
-    db.fetch_all(sql("SELECT id, kind, object_id FROM search_outbox ORDER BY id LIMIT $1").bind(limit)).await
+    db.fetch_all(sql("SELECT id, kind, object_id FROM search_outbox ORDER BY id").limit(limit)).await
 }
 
 /// Removes delivered rows (by id: rows written meanwhile stay for the next round).
@@ -165,9 +165,9 @@ macro_rules! documents {
         pub async fn $after(db: &mut impl Exec, after: i64, limit: i64) -> Result<Vec<$doc>, sqlx::Error> {
             let docs: Vec<$doc> = db
                 .fetch_all(
-                    sql(concat!($select, "WHERE ", $alias, ".id > $1 ORDER BY ", $alias, ".id LIMIT $2"))
+                    sql(concat!($select, "WHERE ", $alias, ".id > $1 ORDER BY ", $alias, ".id"))
                         .bind(after)
-                        .bind(limit),
+                        .limit(limit),
                 )
                 .await?;
             Ok(docs.into_iter().map(Document::stemmed).collect())

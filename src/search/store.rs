@@ -314,8 +314,7 @@ pub async fn topics(
                              SELECT 1 FROM post_topics pt JOIN posts p ON p.id = pt.post_id
                              WHERE pt.topic = t.topic AND p.deleted_at IS NULL AND p.hidden_at IS NULL AND ")
         .and(visible_to(viewer_id))
-        .push(" LIMIT ")
-        .value(TOPIC_COUNT_CAP)
+        .limit(TOPIC_COUNT_CAP)
         .push(
             ") capped) AS posts
                  FROM (SELECT DISTINCT topic FROM post_topics
@@ -326,10 +325,10 @@ pub async fn topics(
         .value(prefix_end(&first))
         .push(" AND topic LIKE ")
         .value(format!("{}%", crate::db::escape_like(&first)))
-        .push(" ESCAPE '\\' ORDER BY topic LIMIT ")
-        .value(TOPIC_CANDIDATES)
-        .push(") t) counted WHERE posts > 0 ORDER BY posts DESC, topic LIMIT ")
-        .value(limit),
+        .push(" ESCAPE '\\' ORDER BY topic")
+        .limit(TOPIC_CANDIDATES)
+        .push(") t) counted WHERE posts > 0 ORDER BY posts DESC, topic")
+        .limit(limit),
     )
     .await
 }

@@ -32,18 +32,18 @@ impl Source {
         let query = match self {
             Source::Followers(author) => sql("SELECT follower_id FROM follows
                                               WHERE followee_id = $1 AND follower_id >= $2
-                                              ORDER BY follower_id LIMIT 1 OFFSET $3")
+                                              ORDER BY follower_id")
             .bind(*author),
             Source::Topic(topic) => sql("SELECT user_id FROM topic_follows
                                          WHERE topic = $1 AND user_id >= $2
-                                         ORDER BY user_id LIMIT 1 OFFSET $3")
+                                         ORDER BY user_id")
             .bind(topic.clone()),
             Source::Members(community) => sql("SELECT user_id FROM community_members
                                                WHERE community_id = $1 AND user_id >= $2
-                                               ORDER BY user_id LIMIT 1 OFFSET $3")
+                                               ORDER BY user_id")
             .bind(*community),
         };
-        query.bind(from).bind(CHUNK)
+        query.bind(from).limit(1).offset(CHUNK)
     }
 
     /// Writes the post into the homes of the readers in `from..until` (a post deleted meanwhile

@@ -334,8 +334,8 @@ pub async fn list_ideas(
             .value(key)
             .push(" AND id < ")
             .value(id)
-            .push(") ORDER BY sort_key DESC, id DESC LIMIT ")
-            .value(limit),
+            .push(") ORDER BY sort_key DESC, id DESC")
+            .limit(limit),
     )
     .await
 }
@@ -659,19 +659,19 @@ pub async fn export_chunk(
                     "SELECT ",
                     idea_columns!(),
                     idea_joins!(),
-                    "WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id LIMIT $3"
+                    "WHERE i.campaign_id = $1 AND i.id > $2 ORDER BY i.id"
                 ))
                 .bind(campaign_id)
                 .bind(after)
-                .bind(limit),
+                .limit(limit),
             )
             .await
         }
         None => {
             db.fetch_all(
-                sql(concat!("SELECT ", idea_columns!(), idea_joins!(), "WHERE i.id > $1 ORDER BY i.id LIMIT $2"))
+                sql(concat!("SELECT ", idea_columns!(), idea_joins!(), "WHERE i.id > $1 ORDER BY i.id"))
                     .bind(after)
-                    .bind(limit),
+                    .limit(limit),
             )
             .await
         }
