@@ -37,6 +37,10 @@ impl Process {
         };
         let listen = format!("127.0.0.1:{port}");
         command.args(args).env("TOWNHALL_LISTEN", &listen).env("TOWNHALL_BENCH_LISTEN", &listen);
+        // The built-in engine's runs search without Meilisearch even when this shell has it set.
+        for name in ["MEILI_URL", "MEILI_MASTER_KEY", "MEILI_INDEX_PREFIX"] {
+            command.env_remove(name);
+        }
         for (name, value) in env {
             command.env(name, value);
         }

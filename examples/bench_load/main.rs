@@ -29,6 +29,7 @@ mod checks;
 mod common;
 mod company;
 mod driver;
+mod meili;
 mod scenarios;
 mod sustained;
 
@@ -73,6 +74,14 @@ struct Args {
     sustained: Option<f64>,
     #[arg(long, default_value_t = 60.0)]
     sustained_seconds: f64,
+    /// Also runs the search scenario with Townhall searching through this Meilisearch (e.g.
+    /// http://127.0.0.1:7700; also TOWNHALL_BENCH_MEILI_URL), on SQLite. Its indexes are built once
+    /// and kept with a copy of the seeded file.
+    #[arg(long)]
+    meili: Option<String>,
+    /// Meilisearch's master key (default: MEILI_MASTER_KEY).
+    #[arg(long)]
+    meili_key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -158,10 +167,10 @@ async fn bench(args: Args) -> Result<(), Failure> {
         }
     );
     println!("{} clients, {} s per scenario after {} s of warm-up.\n", args.clients, args.seconds, args.seconds / 5.0);
-    let sqlite =
+    let seeded =
         args.sqlite.clone().unwrap_or_else(|| std::env::temp_dir().join(format!("townhall-bench-{}.db", args.people)));
-    ensure_seeded("SQLite", &format!("sqlite://{}", sqlite.display()), args.people).await?;
-    let copy = SqliteCopy::of(&sqlite).await?;
+    ensure_seeded("SQLite", &format!("sqlite://{}", seeded.display()), args.people).await?;
+    let copy = SqliteCopy::of(&seeded).await?;
     let sqlite = copy.path.clone();
     let sqlite_url = format!("sqlite://{}", sqlite.display());
 
@@ -175,6 +184,21 @@ async fn bench(args: Args) -> Result<(), Failure> {
     let sqlite_run = run_engine("SQLite", &sqlite_url, &args, &ceiling).await?;
     ok &= sqlite_run.ok;
     print_table("Townhall on SQLite", &sqlite_run.outcomes, sqlite_run.peak_rss, ceiling_rows);
+
+    let meili_url = args.meili.clone().or_else(|| std::env::var("TOWNHALL_BENCH_MEILI_URL").ok());
+    if let Some(url) = meili_url {
+        let key = args.meili_key.clone().or_else(|| std::env::var("MEILI_MASTER_KEY").ok());
+        let run = meili::run(&seeded, &meili::Meili { url, key }, &args, &ceiling).await?;
+        ok &= run.ok;
+        print_table("Townhall on SQLite, searching through Meilisearch", &run.outcomes, run.peak_rss, ceiling_rows);
+        if let (Some(m), Some(s)) = (run.outcomes.first(), sqlite_run.outcomes.iter().find(|o| o.name == "search")) {
+            println!(
+                "Meilisearch against the built-in engine on SQLite: of ceiling {:.2}x, p99 {:.2}x\n",
+                share(m, ceiling_rows) / share(s, ceiling_rows).max(0.000_001),
+                ms(m.p99) / ms(s.p99).max(0.001)
+            );
+        }
+    }
 
     let postgres = args.postgres.clone().or_else(|| std::env::var("TOWNHALL_BENCH_POSTGRES_URL").ok());
     if let Some(server) = postgres {

@@ -13,6 +13,9 @@ use crate::common::Failure;
 use crate::company::fixtures;
 use crate::driver::{MakeRequest, Outcome, Process, beside_ceiling, drive, sign_in};
 
+/// What the search scenarios ask for: common and rarer words of the seed's vocabulary, one or two.
+pub const SEARCH_WORDS: [&str; 6] =
+    ["packaging waste", "coffee", "budget meeting", "solar energy", "recycling plastic", "hybrid office"];
 pub const VOTING: &str = "voting and unvoting, 5 hot ideas";
 /// In home while others write, one client in this many writes (8 of 64), each pausing
 /// [`WRITER_PACE`] after each write: at most 320 writes a second at 64 clients, whatever the build,
@@ -77,7 +80,6 @@ pub async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling)
             }
         }};
     }
-    let words = ["packaging waste", "coffee", "budget meeting", "solar energy", "recycling plastic", "hybrid office"];
     get!("home, typical follower", &typical, |f, i, n| "/".to_owned());
     get!(&format!("home, typical, page {} deep", 300 / 30), &typical, |f, i, n| format!(
         "/?before={}",
@@ -126,7 +128,7 @@ pub async fn run_engine(engine: &str, url: &str, args: &Args, ceiling: &Ceiling)
     get!("idea page", &typical, |f, i, n| format!("/ideas/{}", f.ideas[(i * 13 + n as usize) % f.ideas.len()]));
     get!("search", &typical, |f, i, n| format!(
         "/search?q={}",
-        words[(i + n as usize) % words.len()].replace(' ', "+")
+        SEARCH_WORDS[(i + n as usize) % SEARCH_WORDS.len()].replace(' ', "+")
     ));
     post!("posting", &typical, |f, i, n| ("/posts".to_owned(), |m: &str| [("body", format!("Load test {m} {i}-{n}"))]));
     // Homes are written in the background: the next scenario starts once they all are.
