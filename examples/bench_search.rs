@@ -21,7 +21,8 @@ use common::{Failure, Server, ms, percentile};
 
 use townhall::db::{Db, Exec, now, sql};
 use townhall::search::Parsed;
-use townhall::search::store::{self, Filters};
+use townhall::search::cache::best_first;
+use townhall::search::store::{self, Filters, Ranked};
 use townhall::seed::random::{self, Rng, WORDS};
 
 const PEOPLE: i64 = 2_000;
@@ -74,10 +75,16 @@ async fn run(engine: &str, url: String, posts: i64) -> Result<(), Failure> {
         let a = words[skewed(&mut rng, 300.min(words.len()))];
         let b = words[skewed(&mut rng, 300.min(words.len()))];
         let text = format!("{a} {b}");
+        // What a query nobody asked for in the last 30 s costs: ranking its window of matches,
+        // then reading the best of them with the permission rules (a little more than a page).
         let t = Instant::now();
-        let rows = store::posts(&mut db.clone(), &Parsed::parse(&text), viewer, &Filters::default(), 0, 21).await?;
+        let mut db = db.clone();
+        let expression = Parsed::parse(&text).expression(db.engine(), false);
+        let ranked = store::ranked(&mut db, Ranked::Posts, &expression, 0).await?;
+        let best: Vec<i64> = best_first(ranked).into_iter().take(27).map(|(id, _)| id).collect();
+        let rows = store::posts_by_ids(&mut db, &best, viewer, &Filters::default()).await?;
         queries.push(t.elapsed());
-        found += rows.len();
+        found += rows.len().min(20);
         let t = Instant::now();
         let page = client.get(format!("{base}/search?q={a}+{b}")).send().await?;
         let status = page.status();
@@ -90,7 +97,7 @@ async fn run(engine: &str, url: String, posts: i64) -> Result<(), Failure> {
         "two-word search",
         "median",
         "p95",
-        "posts query (first 20)",
+        "posts, ranked afresh (first 27)",
         ms(percentile(&mut queries, 50)),
         ms(percentile(&mut queries, 95)),
         "whole /search page (HTTP)",

@@ -51,45 +51,45 @@ impl Search<'_> {
         {
             return Ok(found);
         }
-        let (viewer, filters, parsed) = (self.viewer.id, self.filters, self.parsed);
+        let (viewer, filters) = (self.viewer.id, self.filters);
         let reach = crate::ideas::campaign_reach(self.viewer);
-        let (mut a, mut b, mut c) = (self.db, self.db, self.db);
-        // Without filters a section's ranking is the same for everyone, and is reused for a while.
-        let unfiltered = filters.author.is_empty()
-            && filters.community.is_empty()
-            && filters.campaign.is_none()
-            && filters.from.is_none()
-            && filters.until.is_none();
         let (people, posts, ideas) = tokio::join!(
-            async { if wanted.people { store::people(&mut a, parsed, offset, limit).await } else { Ok(Vec::new()) } },
             async {
-                if !wanted.posts {
-                    Ok(Vec::new())
-                } else if unfiltered {
-                    let ranking = self.ranking(&mut b, Ranked::Posts).await?;
-                    page(&ranking, offset, limit, |ids| async move {
-                        store::posts_by_ids(&mut { self.db }, &ids, viewer, filters).await
-                    })
-                    .await
+                if wanted.people {
+                    store::people(&mut { self.db }, self.parsed, offset, limit).await
                 } else {
-                    store::posts(&mut b, parsed, viewer, filters, offset, limit).await
+                    Ok(Vec::new())
                 }
             },
-            async {
-                if !wanted.ideas {
-                    Ok(Vec::new())
-                } else if unfiltered {
-                    let ranking = self.ranking(&mut c, Ranked::Ideas).await?;
-                    page(&ranking, offset, limit, |ids| async move {
-                        store::ideas_by_ids(&mut { self.db }, &ids, viewer, reach, filters).await
-                    })
-                    .await
-                } else {
-                    store::ideas(&mut c, parsed, false, viewer, reach, filters, offset, limit).await
-                }
-            },
+            self.section(wanted.posts, Ranked::Posts, offset, limit, |ids| async move {
+                store::posts_by_ids(&mut { self.db }, &ids, viewer, filters).await
+            }),
+            self.section(wanted.ideas, Ranked::Ideas, offset, limit, |ids| async move {
+                store::ideas_by_ids(&mut { self.db }, &ids, viewer, reach, filters).await
+            }),
         );
         Ok(Found { people: people?, posts: posts?, ideas: ideas? })
+    }
+
+    /// A section's page from its ranking, which is the same for every viewer and every filter:
+    /// permissions and filters apply to the rows the page reads ([`page`]).
+    async fn section<T, F, Fut>(
+        &self,
+        wanted: bool,
+        what: Ranked,
+        offset: i64,
+        limit: i64,
+        read: F,
+    ) -> Result<Vec<T>, sqlx::Error>
+    where
+        F: FnMut(Vec<i64>) -> Fut,
+        Fut: Future<Output = Result<Vec<T>, sqlx::Error>>,
+    {
+        if !wanted {
+            return Ok(Vec::new());
+        }
+        let ranking = self.ranking(&mut { self.db }, what).await?;
+        page(&ranking, offset, limit, read).await
     }
 
     /// The section's ranking for this query: a fresh one from the cache topped up with what was
@@ -158,9 +158,11 @@ impl Search<'_> {
     }
 }
 
-/// Rows `offset..offset + limit` of a ranking among those the viewer may see: `read` gives the
-/// visible rows of some ids in their order, and is asked for a few more than the page needs (most
-/// matches are visible to most people), then for more while some were left out.
+/// Rows `offset..offset + limit` of a ranking among those the viewer may see and the filters keep:
+/// `read` gives those rows of some ids in their order, and is asked for a few more than the page
+/// needs (most matches are visible to most people), then for more while some were left out, at
+/// least twice as many each time (a filter such as an author may keep one match in a hundred), so
+/// that a search reads its whole window of [`RANKED_AMONG`] in a handful of statements.
 async fn page<T, F, Fut>(ranking: &Ranking, offset: i64, limit: i64, mut read: F) -> Result<Vec<T>, sqlx::Error>
 where
     F: FnMut(Vec<i64>) -> Fut,
@@ -169,12 +171,44 @@ where
     let wanted = (offset.max(0) + limit.max(0)) as usize;
     let mut rows = Vec::new();
     let mut next = 0;
+    let mut chunk = 0;
     while rows.len() < wanted && next < ranking.ids.len() {
         let missing = wanted - rows.len();
-        let chunk = (missing + missing / 4 + 2).min(ranking.ids.len() - next);
+        chunk = (missing + missing / 4 + 2).max(chunk * 2).min(ranking.ids.len() - next);
         let ids: Vec<i64> = ranking.ids[next..next + chunk].iter().map(|(id, _)| *id).collect();
         next += chunk;
         rows.extend(read(ids).await?);
     }
     Ok(rows.into_iter().skip(offset.max(0) as usize).take(limit.max(0) as usize).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Reads of a window of 1,000 where the filter keeps one match in `every`.
+    async fn reads(every: i64, offset: i64, limit: i64) -> (usize, Vec<i64>) {
+        let ranking = Ranking { ids: Arc::new((1..=1000).rev().map(|id| (id, 0.0)).collect()), newest: 1000 };
+        let calls = AtomicUsize::new(0);
+        let rows = page(&ranking, offset, limit, |ids| {
+            calls.fetch_add(1, Ordering::Relaxed);
+            async move { Ok(ids.into_iter().filter(|id| id % every == 0).collect::<Vec<i64>>()) }
+        })
+        .await
+        .unwrap_or_default();
+        (calls.into_inner(), rows)
+    }
+
+    #[tokio::test]
+    async fn a_page_takes_one_read_when_all_are_visible_and_a_few_when_a_filter_keeps_few() {
+        let (calls, rows) = reads(1, 0, 20).await;
+        assert_eq!((calls, rows.len(), rows[0]), (1, 20, 1000));
+        // An author filter keeping one match in a hundred: the whole window in a handful of reads.
+        let (calls, rows) = reads(100, 0, 20).await;
+        assert_eq!(rows, (1..=10).rev().map(|n| n * 100).collect::<Vec<_>>());
+        assert!(calls <= 7, "{calls} reads");
+        let (_, second) = reads(3, 20, 20).await;
+        assert_eq!(second.first(), Some(&(999 - 3 * 20)));
+    }
 }

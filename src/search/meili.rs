@@ -71,8 +71,10 @@ pub enum DeliveryError {
     Database(#[from] sqlx::Error),
     #[error("Meilisearch: {0}")]
     Meili(#[from] Error),
-    #[error("Meilisearch refused the change: {0}")]
-    Refused(String),
+    /// A task Meilisearch failed, with its error code (what the caller may expect, such as an index
+    /// already there) and its message.
+    #[error("Meilisearch refused the change: {message}")]
+    Refused { code: ErrorCode, message: String },
     #[error("{0}")]
     Build(String),
 }
@@ -258,12 +260,15 @@ impl Meili {
             within(timeout, self.client.wait_for_task(task, Some(Duration::from_millis(50)), Some(timeout))).await?;
         match done {
             Task::Succeeded { .. } => Ok(()),
-            Task::Failed { content } => Err(DeliveryError::Refused(format!(
-                "task {} on {}: {}",
-                content.task.uid,
-                content.task.index_uid.as_deref().unwrap_or("-"),
-                content.error.error_message
-            ))),
+            Task::Failed { content } => Err(DeliveryError::Refused {
+                message: format!(
+                    "task {} on {}: {}",
+                    content.task.uid,
+                    content.task.index_uid.as_deref().unwrap_or("-"),
+                    content.error.error_message
+                ),
+                code: content.error.error_code,
+            }),
             Task::Enqueued { .. } | Task::Processing { .. } => Err(DeliveryError::Meili(Error::Timeout)),
         }
     }
@@ -463,7 +468,9 @@ impl Meili {
         }
         // A resumed build checks the tasks of this run only: `--restart` checks everything again.
         let failed = match since {
-            Some(since) => self.failed_tasks(&KINDS.map(|k| self.build_uid(k)), Some(since)).await?,
+            Some(since) => {
+                self.failed_tasks(&self.existing(&KINDS.map(|k| self.build_uid(k))).await?, Some(since)).await?
+            }
             None => 0,
         };
         if failed > 0 {
@@ -509,9 +516,9 @@ impl Meili {
         Ok(found)
     }
 
-    /// How many changes of documents or settings on these indexes failed (since a moment).
+    /// How many changes of documents or settings on these indexes failed (since a moment); `uids`
+    /// must exist ([`Meili::existing`]).
     async fn failed_tasks(&self, uids: &[String], since: Option<time::OffsetDateTime>) -> Result<u64, Error> {
-        let uids = self.existing(uids).await?;
         if uids.is_empty() {
             return Ok(0);
         }
@@ -527,10 +534,8 @@ impl Meili {
         Ok(within(CALL_TIMEOUT, self.client.get_tasks_with(&query)).await?.total)
     }
 
-    /// Tasks Meilisearch has not finished on this site's indexes.
-    async fn pending_tasks(&self) -> Result<u64, Error> {
-        let uids: Vec<String> = KINDS.iter().flat_map(|k| [self.uid(k), self.build_uid(k)]).collect();
-        let uids = self.existing(&uids).await?;
+    /// Tasks Meilisearch has not finished on these indexes, which must exist.
+    async fn pending_tasks(&self, uids: &[String]) -> Result<u64, Error> {
         if uids.is_empty() {
             return Ok(0);
         }
@@ -553,8 +558,15 @@ impl Meili {
         }
         // Counts that could not be read (an index went away meanwhile) do not make it unusable.
         let counted = |n: Result<u64, Error>| n.map_or_else(|e| format!("? ({e})"), |n| n.to_string());
-        let pending = counted(self.pending_tasks().await);
-        let failed = counted(self.failed_tasks(&KINDS.map(|k| self.uid(k)), None).await);
+        let all: Vec<String> = KINDS.iter().flat_map(|k| [self.uid(k), self.build_uid(k)]).collect();
+        let (pending, failed) = match self.existing(&all).await {
+            Ok(uids) => {
+                let live: Vec<String> =
+                    uids.iter().filter(|u| KINDS.iter().any(|k| **u == self.uid(k))).cloned().collect();
+                (counted(self.pending_tasks(&uids).await), counted(self.failed_tasks(&live, None).await))
+            }
+            Err(e) => (format!("? ({e})"), format!("? ({e})")),
+        };
         let state = match self.build_state(&mut { db }).await.map_err(|e| e.to_string())? {
             BuildState::Ready => "indexes built: Meilisearch answers searches".to_owned(),
             BuildState::NotBuilt => "indexes NOT built: the built-in engine answers until the server has built them \
@@ -576,14 +588,14 @@ impl Meili {
 fn ignore_missing_index(e: DeliveryError) -> Result<(), DeliveryError> {
     match &e {
         DeliveryError::Meili(Error::Meilisearch(m)) if m.error_code == ErrorCode::IndexNotFound => Ok(()),
-        DeliveryError::Refused(message) if message.contains("not found") => Ok(()),
+        DeliveryError::Refused { code: ErrorCode::IndexNotFound, .. } => Ok(()),
         _ => Err(e),
     }
 }
 
 fn ignore_existing_index(e: DeliveryError) -> Result<(), DeliveryError> {
     match &e {
-        DeliveryError::Refused(message) if message.contains("already exists") => Ok(()),
+        DeliveryError::Refused { code: ErrorCode::IndexAlreadyExists, .. } => Ok(()),
         _ => Err(e),
     }
 }

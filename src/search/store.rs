@@ -41,52 +41,6 @@ fn post_rules(viewer_id: i64, filters: &Filters) -> Query {
     rules.push(" ")
 }
 
-/// Posts and replies matching `query` that `viewer_id` may see, best first. Relevance is ranked
-/// among the newest 1,000 matching posts: ranking every match of a common word in a million posts
-/// costs a scan of all of them, while a word rare enough to matter has fewer matches than that and
-/// is ranked over all of them. Each candidate is a lookup of its post for the permission rules, so
-/// the bound is also the cost of a search. (Figures: docs/benchmarks.md, "Decisions".)
-pub async fn posts(
-    db: &mut impl Exec,
-    query: &Parsed,
-    viewer_id: i64,
-    filters: &Filters,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<PostRow>, sqlx::Error> {
-    let engine = db.engine();
-    let expression = query.expression(engine, false);
-    let statement = match engine {
-        Engine::Sqlite => sql(concat!(
-            "SELECT ",
-            post_columns!(),
-            " FROM (SELECT rowid AS hit, bm25(posts_fts) AS score FROM posts_fts WHERE posts_fts MATCH $1
-                    ORDER BY rowid DESC LIMIT $2) f
-              JOIN posts p ON p.id = f.hit",
-            post_lookups!(),
-            "WHERE "
-        ))
-        .bind(expression)
-        .bind(RANKED_AMONG)
-        .and(post_rules(viewer_id, filters))
-        .push("ORDER BY f.score, p.id DESC"),
-        Engine::Postgres => sql(concat!(
-            "SELECT ",
-            post_columns!(),
-            " FROM (SELECT id AS hit FROM posts WHERE search @@ to_tsquery('english', $1)
-                    ORDER BY id DESC LIMIT $2) f
-              JOIN posts p ON p.id = f.hit",
-            post_lookups!(),
-            "WHERE "
-        ))
-        .bind(expression)
-        .bind(RANKED_AMONG)
-        .and(post_rules(viewer_id, filters))
-        .push("ORDER BY ts_rank(p.search, to_tsquery('english', $1)) DESC, p.id DESC"),
-    };
-    db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
-}
-
 /// What [`ranked`] ranks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Ranked {
@@ -178,50 +132,6 @@ fn idea_rules(viewer_id: i64, reach: Reach, filters: &Filters) -> Query {
         rules = rules.push(" AND i.created_at < ").value(until);
     }
     rules.push(" ")
-}
-
-/// Ideas matching `query` in campaigns `viewer_id` may see (`manager`: drafts too), best first,
-/// ranked among the newest [`RANKED_AMONG`] matches as posts are: a common word matches a large share
-/// of all ideas, and ranking them all is slow under load (docs/benchmarks.md).
-/// With `any`, one matching word is enough (for "similar ideas").
-#[allow(clippy::too_many_arguments)]
-pub async fn ideas(
-    db: &mut impl Exec,
-    query: &Parsed,
-    any: bool,
-    viewer_id: i64,
-    reach: Reach,
-    filters: &Filters,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<IdeaHit>, sqlx::Error> {
-    let engine = db.engine();
-    let expression = query.expression(engine, any);
-    let (candidates, order) = match engine {
-        Engine::Sqlite => (
-            sql(concat!(
-                "SELECT ",
-                idea_search_columns!(),
-                " FROM (SELECT rowid AS hit, bm25(ideas_fts, 3.0, 1.0) AS score FROM ideas_fts WHERE ideas_fts MATCH $1
-                        ORDER BY rowid DESC LIMIT $2) f
-                  JOIN ideas i ON i.id = f.hit"
-            )),
-            "ORDER BY f.score, i.id DESC",
-        ),
-        Engine::Postgres => (
-            sql(concat!(
-                "SELECT ",
-                idea_search_columns!(),
-                " FROM (SELECT id AS hit FROM ideas WHERE search @@ to_tsquery('english', $1)
-                        ORDER BY id DESC LIMIT $2) f
-                  JOIN ideas i ON i.id = f.hit"
-            )),
-            "ORDER BY ts_rank(i.search, to_tsquery('english', $1)) DESC, i.id DESC",
-        ),
-    };
-    let statement =
-        candidates.bind(expression).bind(RANKED_AMONG).and(idea_rules(viewer_id, reach, filters)).push(order);
-    db.fetch_all(statement.push(" LIMIT ").value(limit).push(" OFFSET ").value(offset).planned_per_call()).await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
