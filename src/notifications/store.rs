@@ -49,25 +49,35 @@ pub async fn unread_count(db: &mut impl Exec, user_id: i64) -> Result<i64, sqlx:
     Ok(count)
 }
 
+/// A person's newest notifications that they may still see. The ids are read first and only they
+/// are joined, as feeds do (`posts::store::rows_of`): a plan for any values joined and sorted all of
+/// a person's notifications before taking the newest (73 ms for someone with 1,076).
 pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    let ids = sql("SELECT n.id FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
+                   WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ")
+    .bind(user_id)
+    .and(visible_to(user_id))
+    .push(") AND ")
+    .and(idea_readable(&user_id.into()))
+    .push(" ORDER BY n.id DESC")
+    .limit(RECENT);
     db.fetch_all(
         sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
                     CASE WHEN p.hidden_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
                     n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
                     c.slug AS community_slug, c.name AS community_name,
                     i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
-             FROM notifications n
+             FROM (")
+        .and(ids)
+        .push(
+            ") r
+             JOIN notifications n ON n.id = r.id
              JOIN users a ON a.id = n.actor_id
              LEFT JOIN posts p ON p.id = n.post_id
              LEFT JOIN communities c ON c.id = n.community_id
              LEFT JOIN ideas i ON i.id = n.idea_id
-             WHERE n.recipient_id = $1 AND (n.post_id IS NULL OR ")
-        .bind(user_id)
-        .and(visible_to(user_id))
-        .push(") AND ")
-        .and(idea_readable(&user_id.into()))
-        .push(" ORDER BY n.id DESC")
-        .limit(RECENT),
+             ORDER BY n.id DESC",
+        ),
     )
     .await
 }
