@@ -45,6 +45,8 @@ const INDEXING_TIMEOUT: Duration = Duration::from_secs(60);
 const BUILD_TIMEOUT: Duration = Duration::from_secs(3600);
 /// A build whose process has not reported for this long is taken over by another.
 const BUILD_STALE_AFTER: i64 = 120;
+/// How often a build waiting for Meilisearch reports that it is alive.
+const BUILD_HEARTBEAT: Duration = Duration::from_secs(30);
 /// How long a process trusts what it last read of the build state.
 const STATE_FRESH_FOR: Duration = Duration::from_secs(2);
 
@@ -237,23 +239,68 @@ impl Meili {
 
     /// Declares what an index searches and filters on, with the built-in engines' stop words.
     async fn configure(&self, uid: &str, kind: &str) -> Result<TaskInfo, Error> {
-        let settings = Settings::new().with_stop_words(STOP_WORDS);
-        let settings = match kind {
-            POSTS => settings
-                // Stems first (stemming as in the built-in engines), the words as written second (typo
-                // tolerance works on those).
-                .with_searchable_attributes(["stems", "body"])
-                .with_filterable_attributes(["members_only", "author", "community", "created_at", "hidden", "deleted"]),
-            IDEAS => settings
-                .with_searchable_attributes(["title_stems", "title", "stems", "body"])
-                .with_filterable_attributes(["campaign_id", "author", "created_at", "hidden"]),
-            _ => settings
-                .with_searchable_attributes(["display_name", "username", "job_title", "department", "location"])
-                .with_filterable_attributes(["deleted"]),
-        };
-        within(CALL_TIMEOUT, self.client.index(uid).set_settings(&settings)).await
+        within(CALL_TIMEOUT, self.client.index(uid).set_settings(&settings(kind))).await
     }
 
+    /// Whether index `uid` has the settings [`Meili::configure`] gives it, or will have once a change
+    /// of them waiting in Meilisearch's queue is done. A resumed build sends them only when not:
+    /// each change of settings makes Meilisearch index every document again (90 s for a million
+    /// posts), and tasks wait in one queue.
+    async fn configured(&self, uid: &str, kind: &str) -> Result<bool, Error> {
+        let mut waiting = TasksSearchQuery::new(&self.client);
+        waiting.with_index_uids([uid]).with_types(["settingsUpdate"]).with_statuses(["enqueued", "processing"]);
+        if within(CALL_TIMEOUT, self.client.get_tasks_with(waiting.with_limit(1))).await?.total > 0 {
+            return Ok(true);
+        }
+        let current = within(CALL_TIMEOUT, self.client.index(uid).get_settings()).await?;
+        let wanted = settings(kind);
+        let sorted = |words: Option<Vec<String>>| {
+            let mut words = words.unwrap_or_default();
+            words.sort();
+            words
+        };
+        Ok(current.searchable_attributes == wanted.searchable_attributes
+            && sorted(current.stop_words) == sorted(wanted.stop_words))
+    }
+
+    /// Waits for a task of the build however long Meilisearch's queue makes it (each task waits for
+    /// those before it), telling other processes every [`BUILD_HEARTBEAT`] that the build is alive.
+    /// With a short wait the build gave up behind a long task, started again, and queued another
+    /// change of settings: at a million posts it never finished.
+    async fn build_wait(&self, db: &Db, token: &str, task: &TaskInfo) -> Result<(), DeliveryError> {
+        let started = Instant::now();
+        loop {
+            match self.finished(task.clone(), BUILD_HEARTBEAT).await {
+                Err(DeliveryError::Meili(Error::Timeout)) if started.elapsed() < BUILD_TIMEOUT => {
+                    if !self.report(&mut { db }, token, format!("building {token} {}", now())).await? {
+                        return Err(DeliveryError::Build("another process took over the build".into()));
+                    }
+                }
+                done => return done,
+            }
+        }
+    }
+}
+
+/// What an index of `kind` searches and filters on, with the built-in engines' stop words.
+fn settings(kind: &str) -> Settings {
+    let settings = Settings::new().with_stop_words(STOP_WORDS);
+    match kind {
+        POSTS => settings
+            // Stems first (stemming as in the built-in engines), the words as written second (typo
+            // tolerance works on those).
+            .with_searchable_attributes(["stems", "body"])
+            .with_filterable_attributes(["members_only", "author", "community", "created_at", "hidden", "deleted"]),
+        IDEAS => settings
+            .with_searchable_attributes(["title_stems", "title", "stems", "body"])
+            .with_filterable_attributes(["campaign_id", "author", "created_at", "hidden"]),
+        _ => settings
+            .with_searchable_attributes(["display_name", "username", "job_title", "department", "location"])
+            .with_filterable_attributes(["deleted"]),
+    }
+}
+
+impl Meili {
     /// Waits until Meilisearch has processed `task`; an error when it failed.
     async fn finished(&self, task: TaskInfo, timeout: Duration) -> Result<(), DeliveryError> {
         let done =
@@ -424,15 +471,17 @@ impl Meili {
             if after == 0 {
                 // A fresh start: whatever an earlier build left goes.
                 match within(CALL_TIMEOUT, self.client.delete_index(&build)).await {
-                    Ok(task) => self.finished(task, CALL_TIMEOUT).await.or_else(ignore_missing_index)?,
+                    Ok(task) => self.build_wait(db, token, &task).await.or_else(ignore_missing_index)?,
                     Err(e) => ignore_missing_index(DeliveryError::Meili(e))?,
                 }
                 let created = within(CALL_TIMEOUT, self.client.create_index(&build, Some("id"))).await?;
-                self.finished(created, CALL_TIMEOUT).await?;
+                self.build_wait(db, token, &created).await?;
             }
-            let configured = self.configure(&build, kind).await?;
-            since = since.or(Some(configured.enqueued_at - time::Duration::milliseconds(1)));
-            last_tasks.push(configured);
+            if after == 0 || !self.configured(&build, kind).await? {
+                let configured = self.configure(&build, kind).await?;
+                since = since.or(Some(configured.enqueued_at - time::Duration::milliseconds(1)));
+                last_tasks.push(configured);
+            }
             let mut done = count_upto(&mut conn, kind, after).await?;
             loop {
                 progress(kind, done, total);
@@ -451,6 +500,9 @@ impl Meili {
                     }
                 };
                 let (tasks, Some(last), count) = sent else { break };
+                if let Some(first) = tasks.first() {
+                    since = since.or(Some(first.enqueued_at - time::Duration::milliseconds(1)));
+                }
                 last_tasks.extend(tasks);
                 after = last;
                 done += count as i64;
@@ -463,8 +515,8 @@ impl Meili {
         }
         // Meilisearch works through its queue in order: the first waits are long, the rest are
         // answered at once.
-        for task in last_tasks {
-            self.finished(task, BUILD_TIMEOUT).await?;
+        for task in &last_tasks {
+            self.build_wait(db, token, task).await?;
         }
         // A resumed build checks the tasks of this run only: `--restart` checks everything again.
         let failed = match since {
@@ -479,7 +531,7 @@ impl Meili {
         for kind in KINDS {
             // The swap needs both sides; a live index that exists already is fine.
             let created = within(CALL_TIMEOUT, self.client.create_index(self.uid(kind), Some("id"))).await?;
-            self.finished(created, CALL_TIMEOUT).await.or_else(ignore_existing_index)?;
+            self.build_wait(db, token, &created).await.or_else(ignore_existing_index)?;
         }
         let swaps: Vec<SwapIndexes> = KINDS
             .iter()
@@ -489,7 +541,7 @@ impl Meili {
             return Err(lost());
         }
         let swapped = within(CALL_TIMEOUT, self.client.swap_indexes(&swaps)).await?;
-        self.finished(swapped, BUILD_TIMEOUT).await?;
+        self.build_wait(db, token, &swapped).await?;
         if !self.report(&mut conn, token, "ready".to_owned()).await? {
             return Err(lost());
         }
