@@ -26,6 +26,15 @@ pub async fn ensure_seeded(engine: &str, url: &str, people: u32) -> Result<(), F
     Ok(())
 }
 
+/// Moves everything of an SQLite file's write-ahead log into the file itself, so that copying the
+/// file copies all of it.
+pub async fn checkpoint(file: &std::path::Path) -> Result<(), Failure> {
+    let db = Db::connect(&format!("sqlite://{}", file.display())).await?;
+    db.clone().execute(sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
+    db.close().await;
+    Ok(())
+}
+
 /// A run's copy of the seeded SQLite file, removed when dropped.
 pub struct SqliteCopy {
     pub path: PathBuf,
@@ -33,10 +42,7 @@ pub struct SqliteCopy {
 
 impl SqliteCopy {
     pub async fn of(seeded: &std::path::Path) -> Result<SqliteCopy, Failure> {
-        // Everything in the seeded file itself, none of it left in its write-ahead log.
-        let db = Db::connect(&format!("sqlite://{}", seeded.display())).await?;
-        db.clone().execute(sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
-        db.close().await;
+        checkpoint(seeded).await?;
         let copy = SqliteCopy { path: seeded.with_extension("run.db") };
         copy.remove_files();
         let started = Instant::now();

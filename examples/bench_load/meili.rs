@@ -14,7 +14,7 @@ use townhall::db::{Db, Exec, sql};
 use crate::Args;
 use crate::ceiling::Ceiling;
 use crate::common::Failure;
-use crate::company::fixtures;
+use crate::company::{checkpoint, fixtures};
 use crate::driver::{MakeRequest, Outcome, Process, beside_ceiling, drive, sign_in};
 use crate::scenarios::SEARCH_WORDS;
 
@@ -95,9 +95,7 @@ async fn kept_copy(seeded: &Path) -> Result<PathBuf, Failure> {
     if modified(&copy).is_some() && modified(&copy) >= modified(seeded) {
         return Ok(copy);
     }
-    let db = Db::connect(&format!("sqlite://{}", seeded.display())).await?;
-    db.clone().execute(sql("PRAGMA wal_checkpoint(TRUNCATE)")).await?;
-    db.close().await;
+    checkpoint(seeded).await?;
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", copy.display()));
     }

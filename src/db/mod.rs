@@ -302,7 +302,7 @@ impl Db {
             Db::Postgres(p) => p
                 .noted(on_live_connection(true, || p.pool.begin()).await)
                 .await
-                .map(|tx| Tx::Postgres(PgTx { tx, health, per_call: false })),
+                .map(|tx| Tx::Postgres(PgTx { tx, health, planning_per_call: false })),
         };
         self.health().observe(begun, false)
     }

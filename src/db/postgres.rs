@@ -56,16 +56,16 @@ pub struct PgTx {
     pub(super) health: Arc<Health>,
     /// Whether the transaction plans with each call's values (set before its first statement that
     /// asks for it; the setting ends with the transaction).
-    pub(super) per_call: bool,
+    pub(super) planning_per_call: bool,
 }
 
 impl PgTx {
     /// A transaction runs on a connection that keeps one plan per statement: before a statement
     /// planned per call, it switches to planning with the values until it ends.
     pub(super) async fn plan_for(&mut self, query: &super::Query) -> Result<(), sqlx::Error> {
-        if !query.reused && !self.per_call {
+        if !query.reused && !self.planning_per_call {
             sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan").execute(&mut *self.tx).await?;
-            self.per_call = true;
+            self.planning_per_call = true;
         }
         Ok(())
     }

@@ -29,8 +29,8 @@ macro_rules! post_lookups {
     };
 }
 
-/// The [`PostRow`]s of the posts that `ids` picks: a query of `p.id` over `posts p` alone (or with
-/// the one table its key is in), in order and with its `LIMIT`, as the rows come out.
+/// The [`PostRow`]s of the posts that `ids` picks: a query of post ids over `posts` alone (or with
+/// the one table its key is in, or a union of such), with its `LIMIT`, in `newest_first` order.
 ///
 /// A page's ids are read from the feed's index first and only they are joined. Joined whole, a
 /// plan made for any values (PostgreSQL's prepared statements) expects a key to have as many posts
@@ -322,23 +322,27 @@ pub async fn latest_replies(db: &mut impl Exec, root_ids: &[i64]) -> Result<Vec<
 /// the replies' ids and one join looks up the rest; SQLite given that form moves the join into every
 /// copy, with a sort each, and is slower. (Figures: docs/benchmarks.md, "Decisions".)
 pub fn latest_replies_query(engine: Engine, root_ids: &[i64]) -> Query {
-    let query = match engine {
+    match engine {
         Engine::Sqlite => sql_union_all(
             "SELECT * FROM",
             concat!(post_select!(), "WHERE p.root_id = {n} ORDER BY p.id DESC LIMIT $1"),
             2,
             root_ids.len(),
             "unioned ORDER BY id",
-        ),
-        Engine::Postgres => sql_union_all(
-            concat!("SELECT ", post_columns!(), " FROM"),
-            "SELECT id FROM posts WHERE root_id = {n} ORDER BY id DESC LIMIT $1",
-            2,
-            root_ids.len(),
-            concat!("r JOIN posts p ON p.id = r.id", post_lookups!(), "ORDER BY p.id"),
-        ),
-    };
-    query.bind(LATEST_REPLIES).bind_list(root_ids)
+        )
+        .bind(LATEST_REPLIES)
+        .bind_list(root_ids),
+        Engine::Postgres => {
+            let ids = sql_union_all(
+                "SELECT id FROM",
+                "SELECT id FROM posts WHERE root_id = {n} ORDER BY id DESC LIMIT $1",
+                2,
+                root_ids.len(),
+                "latest",
+            );
+            rows_of(ids.bind(LATEST_REPLIES).bind_list(root_ids), false)
+        }
+    }
 }
 
 /// Which of these posts the viewer likes.
