@@ -83,6 +83,99 @@ pub struct Config {
     pub max_connections: Option<usize>,
     /// Open connections at most from one client address, trusted proxies excepted.
     pub max_connections_per_address: usize,
+    /// Sending mail, when an SMTP server is configured (`TOWNHALL_SMTP_URL`).
+    pub mail: Option<MailConfig>,
+}
+
+/// How mail leaves: the SMTP server, the sender, and the worker's patience.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MailConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// User name and password for SMTP AUTH, if the URL has them.
+    pub credentials: Option<(String, String)>,
+    /// A PEM file of a certificate authority to trust besides the usual ones (`TOWNHALL_SMTP_CA_FILE`),
+    /// for a company relay with its own certificate.
+    pub ca_file: Option<PathBuf>,
+    /// The `From:` of every mail (`TOWNHALL_MAIL_FROM`): an address, or `Name <address>`.
+    pub from: String,
+    /// How long the worker waits before the first retry of a mail the server could not take now; the
+    /// wait doubles with each attempt (up to an hour).
+    pub first_retry: std::time::Duration,
+    /// How long one mail's conversation with the server may take before it is cut off and tried
+    /// again later (`TOWNHALL_SMTP_TIMEOUT`, seconds).
+    pub timeout: std::time::Duration,
+}
+
+/// How the connection to the SMTP server is protected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain text: only for a server on this machine or one the URL says needs none (`?tls=none`).
+    None,
+    /// STARTTLS, required (`smtp://`, port 587 by default).
+    StartTls,
+    /// TLS from the first byte (`smtps://`, port 465 by default).
+    Implicit,
+}
+
+impl MailConfig {
+    /// Reads `smtp://user:pass@host:587`, `smtps://host`, or `smtp://127.0.0.1:2525` (a server on
+    /// this machine is spoken to without TLS unless the URL adds `?tls=starttls`).
+    fn parse(url: &str, from: &str) -> Result<MailConfig, ConfigError> {
+        let bad = |why: &str| ConfigError(format!("TOWNHALL_SMTP_URL: `{}` {why}", redact_password(url)));
+        let parsed =
+            url::Url::parse(url.trim()).map_err(|_| bad("is not a URL such as smtp://mail.example.com:587"))?;
+        let implicit = match parsed.scheme() {
+            "smtp" => false,
+            "smtps" => true,
+            _ => return Err(bad("must start with smtp:// or smtps://")),
+        };
+        let host = parsed.host_str().filter(|h| !h.is_empty()).ok_or_else(|| bad("names no server"))?;
+        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let loopback = host == "localhost" || host.parse::<IpAddr>().is_ok_and(|a| a.is_loopback());
+        let asked = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.to_lowercase());
+        let tls = match (implicit, asked.as_deref()) {
+            (true, None | Some("implicit")) => SmtpTls::Implicit,
+            (false, Some("starttls" | "required")) => SmtpTls::StartTls,
+            (false, Some("none")) => SmtpTls::None,
+            (false, None) if loopback => SmtpTls::None,
+            (false, None) => SmtpTls::StartTls,
+            _ => return Err(bad("has a `tls` setting other than none or starttls (smtp://) or implicit (smtps://)")),
+        };
+        let port = parsed.port().unwrap_or(if implicit { 465 } else { 587 });
+        let credentials = match (parsed.username(), parsed.password()) {
+            ("", None) => None,
+            (user, password) => Some((percent(user), password.map(percent).unwrap_or_default())),
+        };
+        let from = from.trim();
+        if from.is_empty() {
+            return Err(ConfigError(
+                "TOWNHALL_MAIL_FROM: set the sender of Townhall's mail, such as `Townhall <townhall@example.com>`"
+                    .into(),
+            ));
+        }
+        if from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(ConfigError(format!(
+                "TOWNHALL_MAIL_FROM: `{from}` is not an address such as townhall@example.com or `Townhall <townhall@example.com>`"
+            )));
+        }
+        Ok(MailConfig {
+            host,
+            port,
+            tls,
+            credentials,
+            ca_file: None,
+            from: from.to_owned(),
+            first_retry: std::time::Duration::from_secs(60),
+            timeout: std::time::Duration::from_secs(30),
+        })
+    }
+}
+
+/// A URL's percent-encoded user name or password, decoded (`p%40ss` is `p@ss`).
+fn percent(part: &str) -> String {
+    percent_encoding::percent_decode_str(part).decode_utf8_lossy().into_owned()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -189,6 +282,32 @@ impl Config {
             .map(|v| whole_number("TOWNHALL_MAX_CONNECTIONS_PER_ADDRESS", &v, 1, 1_000_000))
             .transpose()?
             .unwrap_or(DEFAULT_CONNECTIONS_PER_ADDRESS);
+        let mail = match get("TOWNHALL_SMTP_URL") {
+            None => None,
+            Some(url) => {
+                let mut mail = MailConfig::parse(&url, &get("TOWNHALL_MAIL_FROM").unwrap_or_default())?;
+                if public_url.is_none() {
+                    return Err(ConfigError(
+                        "TOWNHALL_PUBLIC_URL: required when TOWNHALL_SMTP_URL is set, since every link in a mail is built from it (such as https://townhall.example.com)".into(),
+                    ));
+                }
+                if let Some(v) = get("TOWNHALL_SMTP_TIMEOUT") {
+                    mail.timeout =
+                        std::time::Duration::from_secs(whole_number("TOWNHALL_SMTP_TIMEOUT", &v, 1, 300)? as u64);
+                }
+                if let Some(file) = get("TOWNHALL_SMTP_CA_FILE") {
+                    let file = PathBuf::from(file.trim());
+                    if !file.is_file() {
+                        return Err(ConfigError(format!(
+                            "TOWNHALL_SMTP_CA_FILE: `{}` is not a readable file",
+                            file.display()
+                        )));
+                    }
+                    mail.ca_file = Some(file);
+                }
+                Some(mail)
+            }
+        };
         Ok(Config {
             listen,
             database_url,
@@ -200,6 +319,7 @@ impl Config {
             trusted_proxies,
             max_connections,
             max_connections_per_address,
+            mail,
         })
     }
 

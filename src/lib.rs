@@ -12,6 +12,7 @@ pub mod follows;
 pub mod format;
 pub mod ideas;
 pub mod live;
+pub mod mail;
 pub mod moderation;
 pub mod notifications;
 pub mod notify;
@@ -53,6 +54,8 @@ pub enum StartError {
     Origin(tower_http::csrf::ConfigError),
     #[error("MEILI_URL cannot be used: {0}")]
     Meili(String),
+    #[error("the mail settings cannot be used: {0}")]
+    Mail(String),
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
 }
@@ -85,6 +88,9 @@ pub struct App {
     pub db: Db,
     pub live: bus::Hub,
     pub meili: Option<search::meili::Meili>,
+    /// The SMTP server the mail worker sends through, when configured.
+    pub smtp: Option<mail::smtp::Smtp>,
+    pub config: Arc<Config>,
 }
 
 pub async fn build(config: Config) -> Result<App, StartError> {
@@ -97,6 +103,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         Some(settings) => Some(search::meili::Meili::new(settings).map_err(StartError::Meili)?),
         None => None,
     };
+    let smtp = config.mail.as_ref().map(mail::smtp::Smtp::new).transpose().map_err(StartError::Mail)?;
     // The outbox fills only while an outside engine is there to empty it.
     search::outbox::set_enabled(&mut &db, meili.is_some()).await?;
     let config = Arc::new(config);
@@ -115,7 +122,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         config.trusted_proxies.clone(),
     );
     let router = app::router(state).map_err(StartError::Origin)?;
-    Ok(App { router, connections, db, live, meili })
+    Ok(App { router, connections, db, live, meili, smtp, config })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -132,6 +139,18 @@ pub async fn serve_on(
     let changes = tokio::spawn(prune_post_changes(app.db.clone()));
     let deliveries = tokio::spawn(timeline::worker::run_worker(app.db.clone(), app.live.clone()));
     let outbox = app.meili.clone().map(|meili| tokio::spawn(search::meili::run_worker(app.db.clone(), meili)));
+    let (stop_mail, mail_stopped) = tokio::sync::watch::channel(false);
+    let mailer = match (app.smtp.clone(), app.config.mail.as_ref()) {
+        (Some(smtp), Some(settings)) => Some(tokio::spawn(mail::worker::run(
+            app.db.clone(),
+            smtp,
+            settings.first_retry,
+            settings.timeout,
+            mail_stopped,
+        ))),
+        _ => None,
+    };
+    let mail_timeout = app.config.mail.as_ref().map_or(Duration::ZERO, |m| m.timeout);
     let live = app.live.clone();
     let shutdown = async move {
         shutdown.await;
@@ -144,6 +163,11 @@ pub async fn serve_on(
     deliveries.abort();
     if let Some(outbox) = outbox {
         outbox.abort();
+    }
+    // A mail being handed over finishes (or times out) rather than being left possibly sent.
+    let _ = stop_mail.send(true);
+    if let Some(mailer) = mailer {
+        let _ = tokio::time::timeout(mail_timeout + Duration::from_secs(2), mailer).await;
     }
     app.db.close().await;
     served.map_err(StartError::Serve)

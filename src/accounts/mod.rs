@@ -1,6 +1,7 @@
 //! Accounts: who a person is, the rules for usernames, e-mail addresses and passwords, roles, and
 //! password hashing.
 
+pub mod addresses;
 pub mod current;
 pub mod invitations;
 pub mod password_links;
@@ -146,7 +147,9 @@ impl Email {
                     && domain.contains('.')
                     && !domain.starts_with('.')
                     && !domain.ends_with('.')
-            });
+            })
+            // What the mail system can deliver to: no quotes, brackets or other header syntax.
+            && email.parse::<lettre::Address>().is_ok();
         if valid { Ok(Email(email)) } else { Err("Enter an e-mail address such as ana@example.com.".into()) }
     }
 

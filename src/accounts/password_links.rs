@@ -1,7 +1,8 @@
 //! One-time links that set an account's password: a "welcome" link for an account an admin made, a
-//! "reset" link for someone who forgot theirs. Admins make them (or `townhall user reset-password`);
-//! the person opens the link, chooses a password, and is signed in. A link works once, expires, and
-//! ends the account's other sessions when used. Only a hash of each token is stored.
+//! "reset" link an admin makes for someone who forgot theirs (or `townhall user reset-password`), and
+//! a "forgot" link people ask for themselves on the sign-in page, which is mailed to them. The person
+//! opens the link, chooses a password, and is signed in. A link works once, expires, and ends the
+//! account's other sessions when used. Only a hash of each token is stored.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -17,6 +18,7 @@ use super::current::set_notice;
 use super::sessions::DbSessionStore;
 use super::{Password, hash_password};
 use crate::db::Exec;
+use crate::web::client::ClientAddress;
 use crate::web::form::FormErrors;
 use crate::web::layout::{Layout, render_status};
 use crate::web::{AppError, AppState};
@@ -28,18 +30,23 @@ where
     AppState: FromRef<S>,
     DbSessionStore: FromRef<S>,
 {
-    Router::new().route("/password/{token}", get(page).post(set))
+    Router::new()
+        .route("/password/forgot", get(forgot_page).post(forgot))
+        .route("/password/{token}", get(page).post(set))
 }
 
 /// How long a welcome link works: people may not read it on the day it was made.
 pub const WELCOME_DAYS: i64 = 7;
-/// How long a reset link works.
+/// How long a reset link an admin made works.
 pub const RESET_HOURS: i64 = 24;
+/// How long a link asked for with "Forgot password?" works: it travels by mail, which others may read.
+pub const FORGOT_MINUTES: i64 = 60;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Welcome,
     Reset,
+    Forgot,
 }
 
 impl Purpose {
@@ -47,6 +54,15 @@ impl Purpose {
         match self {
             Purpose::Welcome => "welcome",
             Purpose::Reset => "reset",
+            Purpose::Forgot => "forgot",
+        }
+    }
+
+    fn parse(s: &str) -> Purpose {
+        match s {
+            "welcome" => Purpose::Welcome,
+            "forgot" => Purpose::Forgot,
+            _ => Purpose::Reset,
         }
     }
 
@@ -54,6 +70,7 @@ impl Purpose {
         match self {
             Purpose::Welcome => WELCOME_DAYS * 86_400,
             Purpose::Reset => RESET_HOURS * 3600,
+            Purpose::Forgot => FORGOT_MINUTES * 60,
         }
     }
 }
@@ -103,8 +120,7 @@ pub mod store {
                 .bind(now()),
             )
             .await?;
-        Ok(row
-            .map(|(user_id, purpose)| (user_id, if purpose == "welcome" { Purpose::Welcome } else { Purpose::Reset })))
+        Ok(row.map(|(user_id, purpose)| (user_id, Purpose::parse(&purpose))))
     }
 
     /// Uses the link up; the account's id when it was still live (so of two tabs, one wins).
@@ -146,6 +162,7 @@ pub async fn issue_in(
     let action = match purpose {
         Purpose::Welcome => "password_link.welcome",
         Purpose::Reset => "password_link.reset",
+        Purpose::Forgot => "password_link.forgot",
     };
     // The command line has no signed-in actor: the entry names the account and says where it came from.
     let (actor, detail) = match actor {
@@ -171,8 +188,8 @@ struct SetPasswordPage {
     errors: FormErrors,
 }
 
-const GONE: &str =
-    "This link has been used, has expired, or a newer one was made. Ask an administrator for a new link.";
+const GONE: &str = "This link has been used, has expired, or a newer one was made. Ask for a new one with \
+     “Forgot password?” on the sign-in page, or ask an administrator.";
 
 /// The set-password form for the account a live link is for.
 async fn form_page(
@@ -253,8 +270,118 @@ async fn set(
         Purpose::Welcome => {
             "Your password is set. Welcome to Townhall! Follow a few colleagues to fill your home feed."
         }
-        Purpose::Reset => "Your password was changed, and every other device was signed out.",
+        Purpose::Reset | Purpose::Forgot => "Your password was changed, and every other device was signed out.",
     };
+    // Whoever used a mailed link has the mailbox: the address is confirmed. (A welcome link is
+    // mailed when mail is configured; without it, and for an admin's reset link, it was handed on.)
+    if purpose == Purpose::Forgot || (purpose == Purpose::Welcome && state.config.mail.is_some()) {
+        super::store::mark_email_verified(&mut &state.db, user_id).await?;
+    }
     set_notice(&session, notice).await?;
     Ok(Redirect::to("/").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "accounts/forgot.html")]
+struct ForgotPage {
+    layout: Layout,
+    login: String,
+    /// Mail is configured, so the form can send a link.
+    mails: bool,
+    /// The form was sent: the same words whether or not an account matched.
+    asked: bool,
+    minutes: i64,
+}
+
+async fn forgot_page(State(state): State<AppState>, visitor: MaybeUser) -> Result<Response, AppError> {
+    if visitor.user.is_some() {
+        return Ok(Redirect::to("/settings/password").into_response());
+    }
+    render_status(
+        StatusCode::OK,
+        &ForgotPage {
+            layout: Layout::bare("Forgot password"),
+            login: String::new(),
+            mails: state.config.mail.is_some(),
+            asked: false,
+            minutes: FORGOT_MINUTES,
+        },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ForgotForm {
+    login: String,
+}
+
+/// Mails a one-time link to the account named by username or address. The answer is the same
+/// whether or not there is such an account, and each address, account and client may ask a few
+/// times an hour (the link's mail is the one thing an outsider can make Townhall send).
+async fn forgot(
+    State(state): State<AppState>,
+    ClientAddress(client): ClientAddress,
+    Form(form): Form<ForgotForm>,
+) -> Result<Response, AppError> {
+    let Some(outgoing) = crate::mail::Outgoing::of(&state.config) else {
+        return Err(AppError::BadRequest(
+            "This site does not send e-mail. Ask an administrator for a link to choose a new password.".into(),
+        ));
+    };
+    let login: String = form.login.trim().to_lowercase().chars().take(254).collect();
+    if login.is_empty() {
+        return Err(AppError::BadRequest("Type your username or e-mail address.".into()));
+    }
+    if !state.limits.reset_by_client.allow(&client.to_string()) {
+        return Err(AppError::TooMany("Too many password reset requests from here. Try again in an hour."));
+    }
+    let asked = ForgotPage {
+        layout: Layout::bare("Forgot password"),
+        login: String::new(),
+        mails: true,
+        asked: true,
+        minutes: FORGOT_MINUTES,
+    };
+    // Per account (however it is named) and per typed name: the same answer when the allowance is
+    // used up, so that the limit says nothing about whether the account exists either.
+    if !state.limits.reset_by_login.allow(&login) {
+        return render_status(StatusCode::OK, &asked);
+    }
+    let Some(user) = super::store::find_for_reset(&mut &state.db, &login).await? else {
+        return render_status(StatusCode::OK, &asked);
+    };
+    if user.is_suspended(crate::db::now()) || !state.limits.reset_by_login.allow(&format!("#{}", user.id)) {
+        return render_status(StatusCode::OK, &asked);
+    }
+    let mut tx = state.db.begin().await?;
+    let token = store::create(&mut tx, user.id, Purpose::Forgot, None).await?;
+    crate::audit::record(&mut tx, user.id, "password_link.forgot", "user", user.id, "asked for on the sign-in page")
+        .await?;
+    let message = crate::mail::Message {
+        subject: format!("Choose a new password for {}", crate::site::name()),
+        greeting: format!("Hello {},", user.display_name),
+        paragraphs: vec![format!(
+            "Someone (we hope you) asked to choose a new password for the account {} on {}.",
+            user.username,
+            crate::site::name()
+        )],
+        action: Some(crate::mail::Action {
+            label: "Choose a new password".into(),
+            url: outgoing.link(&format!("/password/{token}")),
+        }),
+        after: vec![
+            format!(
+                "The link works once, for {FORGOT_MINUTES} minutes. Using it signs out every device signed in to your account."
+            ),
+            "If you did not ask for this, ignore this mail: your password stays as it is.".into(),
+        ],
+        footer: format!(
+            "You got this mail because a new password was asked for your account on {}.",
+            crate::site::name()
+        ),
+    };
+    outgoing.queue(&mut tx, &message, "password_reset", Some(user.id), &user.email, &user.display_name).await?;
+    tx.commit().await?;
+    crate::mail::wake();
+    render_status(StatusCode::OK, &asked)
 }

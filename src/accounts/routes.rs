@@ -136,7 +136,7 @@ async fn signup(
         Ok(fields) => fields,
         Err(errors) => return refuse(errors, form),
     };
-    let mut errors = FormErrors::default();
+    let errors = FormErrors::default();
     let hash = hash_password(password).await?;
     let account = store::NewAccount {
         username: username.as_str(),
@@ -147,26 +147,33 @@ async fn signup(
         role: None,
         invitation: (!form.invite.is_empty()).then_some(form.invite.as_str()),
     };
-    let user = match store::insert(&state.db, account).await {
-        Ok(user) => user,
-        Err(sqlx::Error::RowNotFound) => {
-            let why = "This invitation link was used or expired while you filled in the form. Ask for a new one.";
-            return render_status(
-                StatusCode::FORBIDDEN,
-                &SignupPage::new(&site, form, FormErrors::default(), Some(why)),
-            );
+    // Under an e-mail domain policy the address is the proof of belonging: with mail configured, the
+    // account waits for its address to be confirmed by a mailed link (an invitation vouches instead).
+    let outgoing = crate::mail::Outgoing::of(&state.config)
+        .filter(|_| form.invite.is_empty() && matches!(site.signup, SignupPolicy::Domains(_)));
+    let made = async {
+        let mut tx = state.db.begin().await?;
+        let user = store::insert_in(&mut tx, account).await?;
+        // An invitation mailed to this very address proves it reaches the person.
+        if !form.invite.is_empty() && invitations::store::email_of(&mut tx, &form.invite).await? == user.email {
+            store::mark_email_verified(&mut tx, user.id).await?;
         }
-        Err(e) => match unique_violation(&e) {
-            Some(what) if what.contains("username") => {
-                errors.add("username", "That username is taken.");
-                return refuse(errors, form);
-            }
-            Some(_) => {
-                errors.add("email", "An account with that e-mail address exists already. Sign in instead.");
-                return refuse(errors, form);
-            }
-            None => return Err(e.into()),
-        },
+        if let Some(outgoing) = &outgoing {
+            store::require_confirmation(&mut tx, user.id).await?;
+            super::addresses::queue_confirmation(&mut tx, outgoing, &user).await?;
+        }
+        tx.commit().await?;
+        Ok::<_, crate::mail::QueueError>(user)
+    };
+    let user = match made.await {
+        Ok(user) if outgoing.is_some() => {
+            tracing::info!(user_id = user.id, username = %user.username, "account created; waiting for its address");
+            crate::mail::wake();
+            return super::addresses::sent_page(&user.email);
+        }
+        Ok(user) => user,
+        Err(crate::mail::QueueError::Database(e)) => return signup_refused(e, &site, form, errors),
+        Err(e) => return Err(e.into()),
     };
     tracing::info!(user_id = user.id, username = %user.username, role = %user.role, "account created");
     start_session(&session, user.id).await?;
@@ -177,6 +184,30 @@ async fn signup(
     };
     set_notice(&session, welcome).await?;
     Ok(Redirect::to("/").into_response())
+}
+
+/// The page for a sign-up the database refused: a spent invitation, or a taken name or address.
+fn signup_refused(e: sqlx::Error, site: &Site, form: SignupForm, mut errors: FormErrors) -> Result<Response, AppError> {
+    let refuse = |errors: FormErrors, form: SignupForm| {
+        render_status(StatusCode::UNPROCESSABLE_ENTITY, &SignupPage::new(site, form, errors, None))
+    };
+    match e {
+        sqlx::Error::RowNotFound => {
+            let why = "This invitation link was used or expired while you filled in the form. Ask for a new one.";
+            render_status(StatusCode::FORBIDDEN, &SignupPage::new(site, form, FormErrors::default(), Some(why)))
+        }
+        e => match unique_violation(&e) {
+            Some(what) if what.contains("username") => {
+                errors.add("username", "That username is taken.");
+                refuse(errors, form)
+            }
+            Some(_) => {
+                errors.add("email", "An account with that e-mail address exists already. Sign in instead.");
+                refuse(errors, form)
+            }
+            None => Err(e.into()),
+        },
+    }
 }
 
 /// The sign-up form's fields, each valid, or what is wrong with them.
@@ -223,6 +254,8 @@ struct LoginPage {
     next: String,
     error: Option<String>,
     welcome: String,
+    /// The password was right but the account's address is not confirmed yet: offer a new link.
+    unconfirmed: bool,
 }
 
 #[derive(Deserialize)]
@@ -240,7 +273,14 @@ async fn login_page(
         return Ok(Redirect::to(&next).into_response());
     }
     let welcome = state.site().await.welcome.clone();
-    render(&LoginPage { layout: Layout::bare("Sign in"), login: String::new(), next, error: None, welcome })
+    render(&LoginPage {
+        layout: Layout::bare("Sign in"),
+        login: String::new(),
+        next,
+        error: None,
+        welcome,
+        unconfirmed: false,
+    })
 }
 
 async fn login(
@@ -276,6 +316,20 @@ async fn login(
                     next,
                     error: Some(format!("This account is suspended {}.{reason}", user.suspension_label())),
                     welcome: state.site().await.welcome.clone(),
+                    unconfirmed: false,
+                };
+                return render_status(StatusCode::FORBIDDEN, &page);
+            }
+            if store::confirm_required(&mut &state.db, user_id).await? {
+                let page = LoginPage {
+                    layout: Layout::bare("Sign in"),
+                    login: form.login.chars().take(254).collect(),
+                    next,
+                    error: Some(
+                        "Confirm your e-mail address first: open the link we mailed you when you signed up.".into(),
+                    ),
+                    welcome: state.site().await.welcome.clone(),
+                    unconfirmed: true,
                 };
                 return render_status(StatusCode::FORBIDDEN, &page);
             }
@@ -289,6 +343,7 @@ async fn login(
                 next,
                 error: Some("That username or e-mail and password do not match an account.".into()),
                 welcome: state.site().await.welcome.clone(),
+                unconfirmed: false,
             };
             render_status(StatusCode::UNPROCESSABLE_ENTITY, &page)
         }

@@ -135,6 +135,43 @@ pub async fn find_credentials(db: &mut impl Exec, login: &str) -> Result<Option<
     .await
 }
 
+/// The live account a "Forgot password?" form names, by username or e-mail.
+pub async fn find_for_reset(db: &mut impl Exec, login: &str) -> Result<Option<User>, sqlx::Error> {
+    db.fetch_optional(
+        sql(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE (username = $1 OR email = $1) AND deleted_at IS NULL"
+        ))
+        .bind(login.trim().to_lowercase()),
+    )
+    .await
+}
+
+/// The account's address is proved to reach it (a link mailed there was used).
+pub async fn mark_email_verified(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE users SET email_verified_at = $1, confirm_required = FALSE WHERE id = $2")
+            .bind(now())
+            .bind(user_id),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The account may sign in only once its address is confirmed.
+pub async fn require_confirmation(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx::Error> {
+    db.execute(sql("UPDATE users SET confirm_required = TRUE WHERE id = $1").bind(user_id)).await?;
+    Ok(())
+}
+
+/// Whether the account waits for its address to be confirmed before it can sign in.
+pub async fn confirm_required(db: &mut impl Exec, user_id: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(bool,)> =
+        db.fetch_optional(sql("SELECT confirm_required FROM users WHERE id = $1").bind(user_id)).await?;
+    Ok(row.is_some_and(|(required,)| required))
+}
+
 pub async fn password_hash(db: &mut impl Exec, user_id: i64) -> Result<Option<String>, sqlx::Error> {
     let row: Option<(String,)> =
         db.fetch_optional(sql("SELECT password_hash FROM users WHERE id = $1").bind(user_id)).await?;

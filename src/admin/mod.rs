@@ -4,6 +4,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod exports;
+pub mod mail;
 pub mod new_accounts;
 
 use askama::Template;
@@ -53,6 +54,7 @@ where
         .merge(audit::router())
         .merge(new_accounts::router())
         .merge(exports::router())
+        .merge(mail::router())
 }
 
 async fn home(current: CurrentUser) -> Result<Redirect, AppError> {

@@ -1,6 +1,6 @@
 //! Accounts made by admins (one, or many from pasted CSV lines "name,e-mail,department"), each with a
-//! one-time welcome link to set a password; and reset links for people who forgot theirs. E-mail
-//! delivery comes later: the admin copies each link and sends it on.
+//! one-time welcome link to set a password; and reset links for people who forgot theirs. With mail
+//! configured the welcome link is mailed to each person; without, the admin copies it and sends it on.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -51,6 +51,8 @@ struct Made {
     username: String,
     /// The welcome link, or why this line made no account.
     outcome: Result<String, String>,
+    /// The link went by mail (and is not shown).
+    mailed: bool,
 }
 
 #[derive(Template)]
@@ -60,6 +62,8 @@ struct NewUsersPage {
     form: NewUsersForm,
     error: Option<String>,
     made: Vec<Made>,
+    /// Some links went by mail.
+    any_mailed: bool,
     welcome_days: i64,
 }
 
@@ -81,7 +85,11 @@ async fn page(
 ) -> Result<Response, AppError> {
     let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
     let layout = Layout::for_user(current, "Create accounts").await?;
-    render_status(status, &NewUsersPage { layout, form, error, made, welcome_days: password_links::WELCOME_DAYS })
+    let any_mailed = made.iter().any(|m| m.mailed);
+    render_status(
+        status,
+        &NewUsersPage { layout, form, error, made, any_mailed, welcome_days: password_links::WELCOME_DAYS },
+    )
 }
 
 async fn new_page(current: CurrentUser) -> Result<Response, AppError> {
@@ -143,7 +151,7 @@ fn wanted(form: &NewUsersForm) -> Result<Vec<Wanted>, String> {
 }
 
 /// Makes one account with a welcome link, or says why not.
-async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Result<(String, String), String> {
+async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Result<(String, String, bool), String> {
     let name = accounts::display_name(&wanted.name, "The name")?;
     let email = Email::parse(&wanted.email)?;
     if wanted.department.chars().count() > 100 {
@@ -172,16 +180,27 @@ async fn make(state: &AppState, admin: i64, origin: &str, wanted: &Wanted) -> Re
             let user = store::insert_in(&mut tx, account).await?;
             crate::audit::record(&mut tx, admin, "user.create", "user", user.id, email.as_str()).await?;
             let token = password_links::issue_in(&mut tx, user.id, Purpose::Welcome, Some(admin)).await?;
+            let mailed = match crate::mail::Outgoing::of(&state.config) {
+                Some(outgoing) => {
+                    let message = welcome_message(&user, &password_links::link(origin, &token));
+                    outgoing
+                        .queue(&mut tx, &message, "welcome", Some(user.id), &user.email, &user.display_name)
+                        .await?;
+                    true
+                }
+                None => false,
+            };
             tx.commit().await?;
-            Ok::<_, sqlx::Error>(token)
+            Ok::<_, crate::mail::QueueError>((token, mailed))
         };
         match made.await {
-            Ok(token) => return Ok((username, password_links::link(origin, &token))),
-            Err(e) => match unique_violation(&e) {
+            Ok((token, mailed)) => return Ok((username, password_links::link(origin, &token), mailed)),
+            Err(crate::mail::QueueError::Database(e)) => match unique_violation(&e) {
                 Some(what) if what.contains("username") => continue,
                 Some(_) => return Err("An account with this e-mail address exists already.".into()),
                 None => return Err(db_error(e)),
             },
+            Err(e) => return Err(e.to_string()),
         }
     }
     Err("No free username was found; try this line again.".into())
@@ -201,14 +220,37 @@ async fn create(
     let mut made = Vec::with_capacity(wanted.len());
     for one in &wanted {
         let outcome = make(&state, current.user.id, &origin, one).await;
-        let (username, outcome) = match outcome {
-            Ok((username, link)) => (username, Ok(link)),
-            Err(why) => (String::new(), Err(why)),
+        let (username, outcome, mailed) = match outcome {
+            Ok((username, link, mailed)) => (username, Ok(link), mailed),
+            Err(why) => (String::new(), Err(why), false),
         };
-        made.push(Made { line: one.line, name: one.name.clone(), email: one.email.clone(), username, outcome });
+        made.push(Made { line: one.line, name: one.name.clone(), email: one.email.clone(), username, outcome, mailed });
+    }
+    if made.iter().any(|m| m.mailed) {
+        crate::mail::wake();
     }
     // The form comes back empty: what was made is listed, and a second submit would only repeat it.
     page(&current, NewUsersForm::default(), None, made).await
+}
+
+/// The mail that brings a person to an account an admin made for them.
+fn welcome_message(user: &accounts::User, link: &str) -> crate::mail::Message {
+    let site = crate::site::name();
+    crate::mail::Message {
+        subject: format!("Your account on {site}"),
+        greeting: format!("Hello {},", user.display_name),
+        paragraphs: vec![format!(
+            "An administrator made you an account on {site}, the company's own social network. Your username is {}. \
+             Choose your password, and you are in.",
+            user.username
+        )],
+        action: Some(crate::mail::Action { label: "Set my password".into(), url: link.to_owned() }),
+        after: vec![format!(
+            "The link works once, for {} days. If it has expired, use “Forgot password?” on the sign-in page.",
+            password_links::WELCOME_DAYS
+        )],
+        footer: format!("You got this mail because an administrator of {site} made an account with this address."),
+    }
 }
 
 #[derive(Template)]

@@ -78,6 +78,7 @@ pub fn router(state: Shared) -> Result<Router, tower_http::csrf::ConfigError> {
         .merge(crate::search::routes::router())
         .merge(crate::accounts::invitations::router())
         .merge(crate::accounts::password_links::router())
+        .merge(crate::accounts::addresses::router())
         .merge(crate::privacy::data::router())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.sessions.clone(), crate::accounts::current::with_header))

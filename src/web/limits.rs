@@ -68,6 +68,10 @@ pub struct Limits {
     pub password_checks: Throttle,
     /// New accounts from one address.
     pub signup_by_address: Throttle,
+    /// "Forgot password?" and "send the link again" requests from one client address.
+    pub reset_by_client: Throttle,
+    /// The same requests for one typed name or address, and for one account however it is named.
+    pub reset_by_login: Throttle,
     /// @mention suggestions, per account (a keystroke each, after a short pause).
     pub suggestions: Throttle,
 }
@@ -81,6 +85,8 @@ impl Default for Limits {
             slowed: tokio::sync::Mutex::new(()),
             password_checks: Throttle::new(10, Duration::from_secs(300)),
             signup_by_address: Throttle::new(20, Duration::from_secs(3600)),
+            reset_by_client: Throttle::new(20, Duration::from_secs(3600)),
+            reset_by_login: Throttle::new(3, Duration::from_secs(3600)),
             suggestions: Throttle::new(120, Duration::from_secs(60)),
         }
     }

@@ -3,6 +3,8 @@
 //! through a real HTTP client with their own cookie jar.
 #![allow(dead_code)]
 
+pub mod mail;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -352,9 +354,15 @@ pub struct Process {
 }
 
 pub fn start_process(database_url: &str) -> Process {
+    start_process_with(database_url, &[])
+}
+
+/// [`start_process`] with more environment variables.
+pub fn start_process_with(database_url: &str, vars: &[(&str, &str)]) -> Process {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_townhall"))
         .arg("serve")
+        .envs(vars.iter().copied())
         .env("DATABASE_URL", database_url)
         .env("TOWNHALL_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(std::process::Stdio::null())

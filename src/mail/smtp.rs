@@ -1,0 +1,157 @@
+//! Handing one mail to the SMTP server, through `lettre` (STARTTLS or implicit TLS over rustls,
+//! optional AUTH), and telling a refusal for good (5xx) from one worth retrying (4xx, no connection,
+//! a timeout). Each mail has a connection of its own, closed after it: lettre's async client bounds
+//! only the connect with its timeout, so a conversation is cut off from outside, and a connection cut
+//! off mid-command must never carry the next mail.
+
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::outbox::Claimed;
+use crate::config::{MailConfig, SmtpTls};
+
+/// Mails handed to the server side by side, each on its own connection.
+pub const CONNECTIONS: u32 = 4;
+
+/// The configured SMTP server, ready to send.
+#[derive(Clone)]
+pub struct Smtp {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    /// The longest one mail's whole conversation may take.
+    timeout: std::time::Duration,
+}
+
+/// Why a mail did not go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Worth trying again later: the server said 4xx, could not be reached, or stalled.
+    Later(String),
+    /// The server refused for good (5xx), or the mail cannot be made.
+    Never(String),
+}
+
+impl Smtp {
+    /// The transport for `config`; the error says what in the configuration is wrong.
+    pub fn new(config: &MailConfig) -> Result<Smtp, String> {
+        let from: Mailbox = config.from.parse().map_err(|e| format!("TOWNHALL_MAIL_FROM: {e}"))?;
+        let tls_parameters = || -> Result<TlsParameters, String> {
+            let mut builder = TlsParameters::builder(config.host.clone());
+            if let Some(file) = &config.ca_file {
+                let pem = std::fs::read(file).map_err(|e| format!("TOWNHALL_SMTP_CA_FILE: {}: {e}", file.display()))?;
+                let certificate = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("TOWNHALL_SMTP_CA_FILE: {}: {e}", file.display()))?;
+                builder = builder.add_root_certificate(certificate);
+            }
+            builder.build_rustls().map_err(|e| format!("TLS for {}: {e}", config.host))
+        };
+        let tls = match config.tls {
+            SmtpTls::None => Tls::None,
+            SmtpTls::StartTls => Tls::Required(tls_parameters()?),
+            SmtpTls::Implicit => Tls::Wrapper(tls_parameters()?),
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
+            .port(config.port)
+            .tls(tls)
+            .timeout(Some(config.timeout));
+        if let Some((user, password)) = &config.credentials {
+            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        }
+        Ok(Smtp { transport: builder.build(), from, timeout: config.timeout })
+    }
+
+    /// Sends one mail from the outbox.
+    pub async fn send(&self, mail: &Claimed) -> Result<(), Refusal> {
+        let message = self.message(mail).map_err(Refusal::Never)?;
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) if e.is_permanent() => Err(Refusal::Never(describe(&e))),
+            Ok(Err(e)) => Err(Refusal::Later(describe(&e))),
+            Err(_) => Err(Refusal::Later(format!("the server did not finish within {} s", self.timeout.as_secs()))),
+        }
+    }
+
+    fn message(&self, mail: &Claimed) -> Result<Message, String> {
+        let address = mail.to_address.parse().map_err(|_| format!("`{}` is not a usable address", mail.to_address))?;
+        let name = super::one_line(&mail.to_name, 100);
+        let to = Mailbox::new((!name.is_empty()).then_some(name), address);
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(super::one_line(&mail.subject, 200))
+            .message_id(Some(mail.message_id.clone()))
+            .date_now()
+            .header(AutoSubmitted);
+        if let Some(url) = &mail.unsubscribe_url {
+            builder = builder.header(ListUnsubscribe(url.clone())).header(ListUnsubscribePost);
+        }
+        builder
+            .multipart(MultiPart::alternative_plain_html(mail.text_body.clone(), mail.html_body.clone()))
+            .map_err(|e| format!("the mail cannot be made: {e}"))
+    }
+}
+
+/// The server's own words when it answered, else what went wrong on the way.
+fn describe(error: &lettre::transport::smtp::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text.chars().take(500).collect()
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): out-of-office replies are not sent back to us.
+#[derive(Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".into())
+    }
+}
+
+/// `List-Unsubscribe: <https://…>` for one-click unsubscribing from notification mails (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribe(s.trim_matches(['<', '>']).to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        // The address is the site's own URL with a hex token: no character that could break a header.
+        let url: String = self.0.chars().filter(|c| c.is_ascii_graphic() && *c != '<' && *c != '>').collect();
+        HeaderValue::new(Self::name(), format!("<{url}>"))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ListUnsubscribePost)
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".into())
+    }
+}
