@@ -850,3 +850,44 @@ async fn the_new_posts_banner_stays_in_view_down_the_feed() {
     click(&browser, "#new-posts a").await;
     wait_for_text(&browser, "Fresh news from Bo").await;
 }
+
+/// "Forgot password?" on the sign-in page, the mail in the Maildir of a real SMTP server, its link,
+/// a new password, and signed in; the old password no longer works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forgotten_password_is_reset_through_a_mailed_link() {
+    let test = "a_forgotten_password_is_reset_through_a_mailed_link";
+    if !browser_available(test) {
+        return;
+    }
+    let Some(smtp) = common::mail::SmtpServer::start(test) else { return };
+    let app = TestApp::spawn_with(Engine::Sqlite, |c| smtp.configure(c)).await;
+    let base = app.base.clone();
+    let (_driver, browser) = start_browser().await;
+    sign_up_in_browser(&browser, &base, "ana").await;
+    menu_sign_out(&browser).await;
+
+    click(&browser, "#forgot-link").await;
+    wait_for_text(&browser, "Forgot your password?").await;
+    fill(&browser, "#login", "ana@example.com").await;
+    click(&browser, "form[action='/password/forgot'] button[type=submit]").await;
+    wait_for_text(&browser, "is on its way").await;
+
+    let mail = smtp.mail_to("ana@example.com").await;
+    browser.goto(&format!("{base}{}", mail.link_path("/password/"))).await.unwrap();
+    fill(&browser, "#new_password", "a fresh password from the mail").await;
+    fill(&browser, "#confirm_password", "a fresh password from the mail").await;
+    click(&browser, "form[action^='/password/'] button[type=submit]").await;
+    wait_for_text(&browser, "Your password was changed").await;
+    menu_sign_out(&browser).await;
+
+    fill(&browser, "#login", "ana").await;
+    fill(&browser, "#password", common::PASSWORD).await;
+    click(&browser, "form[action='/login'] button").await;
+    wait_for_text(&browser, "do not match an account").await;
+    browser.goto(&format!("{base}/login")).await.unwrap();
+    fill(&browser, "#login", "ana").await;
+    fill(&browser, "#password", "a fresh password from the mail").await;
+    click(&browser, "form[action='/login'] button").await;
+    wait_for_text(&browser, "Sign out").await;
+    browser.close().await.unwrap();
+}
