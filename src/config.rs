@@ -103,6 +103,9 @@ pub struct MailConfig {
     /// How long the worker waits before the first retry of a mail the server could not take now; the
     /// wait doubles with each attempt (up to an hour).
     pub first_retry: std::time::Duration,
+    /// How long a notification waits before it is mailed, so that what the person reads on the site
+    /// meanwhile is not mailed.
+    pub notify_after: std::time::Duration,
     /// How long one mail's conversation with the server may take before it is cut off and tried
     /// again later (`TOWNHALL_SMTP_TIMEOUT`, seconds).
     pub timeout: std::time::Duration,
@@ -168,6 +171,7 @@ impl MailConfig {
             ca_file: None,
             from: from.to_owned(),
             first_retry: std::time::Duration::from_secs(60),
+            notify_after: std::time::Duration::from_secs(120),
             timeout: std::time::Duration::from_secs(30),
         })
     }

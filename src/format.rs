@@ -69,6 +69,23 @@ impl Zone {
         Some((OffsetDateTime::from_unix_timestamp(unix).ok()?.to_offset(offset), short))
     }
 
+    /// The first instant after `after` at which the clock in this zone shows `hour`:00, and the day
+    /// of the week there then.
+    pub fn next_hour(&self, after: i64, hour: u8) -> (i64, time::Weekday) {
+        let Some((now, _)) = self.local(after) else { return (after + 86_400, time::Weekday::Monday) };
+        let mut day = now.date();
+        for _ in 0..3 {
+            if let Ok(at) = time::Time::from_hms(hour.min(23), 0, 0) {
+                let instant = self.instant(PrimitiveDateTime::new(day, at));
+                if instant > after {
+                    return (instant, day.weekday());
+                }
+            }
+            day = day.next_day().unwrap_or(day);
+        }
+        (after + 86_400, day.weekday())
+    }
+
     /// The instant a wall-clock time in this zone names. Of a time that happens twice (clocks going
     /// back) the first; a time skipped by clocks going forward is read with the offset before.
     fn instant(&self, local: PrimitiveDateTime) -> i64 {

@@ -150,6 +150,13 @@ pub async fn serve_on(
         ))),
         _ => None,
     };
+    let notifier = match (&app.config.mail, &app.config.public_url) {
+        (Some(settings), Some(origin)) => Some(tokio::spawn(notifications::mail::run(
+            app.db.clone(),
+            notifications::mail::Mailer { origin: origin.clone(), after: settings.notify_after },
+        ))),
+        _ => None,
+    };
     let mail_timeout = app.config.mail.as_ref().map_or(Duration::ZERO, |m| m.timeout);
     let live = app.live.clone();
     let shutdown = async move {
@@ -163,6 +170,9 @@ pub async fn serve_on(
     deliveries.abort();
     if let Some(outbox) = outbox {
         outbox.abort();
+    }
+    if let Some(notifier) = notifier {
+        notifier.abort();
     }
     // A mail being handed over finishes (or times out) rather than being left possibly sent.
     let _ = stop_mail.send(true);

@@ -301,7 +301,193 @@ async fn without_smtp_every_place_says_so(engine: Engine) {
     assert_eq!(count, 0, "nothing is queued without a mail server");
 }
 
+/// The id of `author`'s newest post.
+async fn newest_post(app: &TestApp, author: &str) -> i64 {
+    let (id,): (i64,) = app
+        .db
+        .clone()
+        .fetch_one(
+            sql("SELECT MAX(p.id) FROM posts p JOIN users u ON u.id = p.author_id WHERE u.username = $1").bind(author),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+/// Notification mails: (the "notification" rows queued for `username`).
+async fn notification_mails(app: &TestApp, address: &str) -> i64 {
+    let (n,): (i64,) = app
+        .db
+        .clone()
+        .fetch_one(
+            sql("SELECT CAST(COUNT(*) AS BIGINT) FROM mail_outbox WHERE kind = 'notification' AND to_address = $1")
+                .bind(address),
+        )
+        .await
+        .unwrap();
+    n
+}
+
+async fn a_mention_is_mailed_at_once_and_one_click_stops_it(engine: Engine) {
+    let Some(smtp) = SmtpServer::start("a_mention_is_mailed_at_once_and_one_click_stops_it") else { return };
+    let app = app_with_mail(engine, &smtp).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    ana.write_post("Packaging ideas, anyone?").await;
+    let post = newest_post(&app, "ana").await;
+    assert_eq!(bo.post(&format!("/posts/{post}/like"), &[]).await.status, 303);
+    bo.write_post("@ana has the best packaging ideas").await;
+
+    let mail = smtp.mail_to("ana@example.com").await;
+    assert_eq!(
+        mail.subject(),
+        "Bo Example mentioned you",
+        "one mail, about the mention only (likes wait for the digest)"
+    );
+    assert!(mail.text.contains("“@ana has the best packaging ideas”"), "{}", mail.text);
+    assert!(mail.text.contains("http://townhall.test/settings/mail"));
+    assert_eq!(mail.header("List-Unsubscribe-Post"), Some("List-Unsubscribe=One-Click"));
+    let unsubscribe = mail.header("List-Unsubscribe").expect("a List-Unsubscribe header").to_owned();
+    let path = unsubscribe.trim_matches(['<', '>']).trim_start_matches(common::mail::PUBLIC_URL).to_owned();
+    assert!(path.starts_with("/mail/unsubscribe/") && path.ends_with(&path[path.len() - 32..]));
+    settled(&app).await;
+    assert_eq!(smtp.wait_for("ana@example.com", 1).await.len(), 1);
+
+    // A forged link changes nothing; the real one works with a plain POST, as mail programs send it.
+    let forged = format!("{}{}", &path[..path.len() - 1], if path.ends_with('0') { '1' } else { '0' });
+    let client = reqwest::Client::new();
+    let post_to = |p: String| client.post(format!("{}{p}", app.base)).body("List-Unsubscribe=One-Click").send();
+    assert_eq!(post_to(forged).await.unwrap().status().as_u16(), 404);
+    assert_eq!(post_to(path.clone()).await.unwrap().status().as_u16(), 200);
+    let settings = ana.get("/settings/mail").await;
+    assert!(
+        settings
+            .contains(r#"id="mentions-never" aria-label="Mentions of you, in posts and idea comments: Never" checked"#),
+        "{}",
+        settings.body
+    );
+
+    bo.write_post("@ana once more").await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    settled(&app).await;
+    assert_eq!(notification_mails(&app, "ana@example.com").await, 1, "no more mention mails");
+
+    // Replies are still mailed at once; choosing "never" on the settings page stops them too.
+    let reply = bo.post(&format!("/posts/{post}/replies"), &[("body", "Here is one: reuse the boxes")]).await;
+    assert_eq!(reply.status, 303, "{}", reply.body);
+    let mails = smtp.wait_for("ana@example.com", 2).await;
+    assert_eq!(mails[1].subject(), "Bo Example replied to your post");
+    let saved = ana.post("/settings/mail", &[("replies", "never"), ("likes", "weekly")]).await;
+    assert_eq!(saved.status, 303);
+    assert_eq!(ana.post("/settings/mail", &[("announcements", "now")]).await.status, 400);
+}
+
+async fn nothing_is_mailed_about_what_was_seen_or_to_suspended_people(engine: Engine) {
+    let Some(smtp) = SmtpServer::start("nothing_is_mailed_about_what_was_seen_or_to_suspended_people") else {
+        return;
+    };
+    let app = TestApp::spawn_with(engine, |c| {
+        smtp.configure(c);
+        if let Some(mail) = c.mail.as_mut() {
+            mail.notify_after = Duration::from_secs(8);
+        }
+    })
+    .await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let _cy = app.signed_up("cy").await;
+    bo.write_post("@ana and @cy: lunch?").await;
+    assert!(ana.get("/notifications").await.contains("mentioned you"), "ana reads it on the site at once");
+    assert_eq!(ana.post("/admin/users/cy/suspend", &[("duration", "1d"), ("reason", "Cooling off")]).await.status, 303);
+    tokio::time::sleep(Duration::from_secs(14)).await;
+    let (dealt,): (i64,) = app
+        .db
+        .clone()
+        .fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM notifications WHERE mailed_at IS NOT NULL"))
+        .await
+        .unwrap();
+    assert_eq!(dealt, 2, "the mailer dealt with both mentions");
+    settled(&app).await;
+    assert_eq!(notification_mails(&app, "ana@example.com").await, 0, "seen on the site: not mailed");
+    assert_eq!(notification_mails(&app, "cy@example.com").await, 0, "suspended: not mailed");
+}
+
+async fn the_morning_digest_gathers_what_was_missed(engine: Engine) {
+    let Some(smtp) = SmtpServer::start("the_morning_digest_gathers_what_was_missed") else { return };
+    let app = app_with_mail(engine, &smtp).await;
+    let ana = app.signed_up("ana").await;
+    let bo = app.signed_up("bo").await;
+    let cy = app.signed_up("cy").await;
+    assert_eq!(ana.post("/people/bo/follow", &[]).await.status, 303);
+    ana.write_post("Our packaging pilot starts Monday").await;
+    let mine = newest_post(&app, "ana").await;
+    assert_eq!(bo.post(&format!("/posts/{mine}/like"), &[]).await.status, 303);
+    bo.write_post("Returnable crates cut our waste by half").await;
+    let popular = newest_post(&app, "bo").await;
+    assert_eq!(cy.post(&format!("/posts/{popular}/like"), &[]).await.status, 303);
+    let at = townhall::db::now();
+    let (opens, closes) = (townhall::ideas::input_time(at - 60), townhall::ideas::input_time(at + 86_400));
+    let form = [
+        ("title", "Less packaging"),
+        ("question", "How do we cut packaging waste?"),
+        ("opens_at", opens.as_str()),
+        ("closes_at", closes.as_str()),
+        ("vote_budget", "3"),
+    ];
+    let campaign = ana.post("/campaigns/new", &form).await.location.expect("the campaign is made");
+    ana.post(&format!("{campaign}/publish"), &[]).await;
+    // bo is suspended, cy chose no digest: only ana gets one.
+    assert_eq!(ana.post("/admin/users/bo/suspend", &[("duration", "1d"), ("reason", "Cooling off")]).await.status, 303);
+    assert_eq!(
+        cy.post(
+            "/settings/mail",
+            &[
+                ("likes", "never"),
+                ("follows", "never"),
+                ("communities", "never"),
+                ("ideas", "never"),
+                ("moderation", "never"),
+                ("announcements", "never")
+            ]
+        )
+        .await
+        .status,
+        303
+    );
+    app.db.clone().execute(sql("UPDATE users SET digest_due_at = $1").bind(at - 1)).await.unwrap();
+
+    let digest = smtp.mail_to("ana@example.com").await;
+    assert_eq!(digest.subject(), "Your Townhall digest: what you missed this day");
+    for expected in [
+        "Bo Example liked your post",
+        "“Our packaging pilot starts Monday”",
+        "Most liked from people and topics you follow",
+        "“Returnable crates cut our waste by half”",
+        "Campaigns closing soon",
+        "Less packaging: closes",
+    ] {
+        assert!(
+            digest.text.contains(expected),
+            "{expected:?} missing from:
+{}",
+            digest.text
+        );
+    }
+    assert!(digest.header("List-Unsubscribe").is_some_and(|u| u.contains("/digest/")));
+    let (next,): (i64,) =
+        app.db.clone().fetch_one(sql("SELECT digest_due_at FROM users WHERE username = 'ana'")).await.unwrap();
+    assert!(next > at && next <= at + 86_400 + 3600, "the next digest is tomorrow morning");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    settled(&app).await;
+    let kinds: Vec<(String,)> =
+        app.db.clone().fetch_all(sql("SELECT to_address FROM mail_outbox WHERE kind = 'digest'")).await.unwrap();
+    assert_eq!(kinds, vec![("ana@example.com".to_owned(),)], "one digest, to ana only");
+}
+
 on_both_engines!(
+    a_mention_is_mailed_at_once_and_one_click_stops_it,
+    nothing_is_mailed_about_what_was_seen_or_to_suspended_people,
+    the_morning_digest_gathers_what_was_missed,
     forgotten_passwords_are_mailed_a_one_time_link,
     a_domain_sign_up_is_usable_once_its_address_is_confirmed,
     a_new_address_takes_effect_once_confirmed,

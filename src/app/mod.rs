@@ -73,6 +73,7 @@ pub fn router(state: Shared) -> Result<Router, tower_http::csrf::ConfigError> {
         .merge(crate::ideas::export::router())
         .merge(crate::ideas::dashboard::router())
         .merge(crate::notifications::routes::router())
+        .merge(crate::notifications::settings::router())
         .merge(crate::moderation::routes::router())
         .merge(crate::admin::router())
         .merge(crate::search::routes::router())

@@ -45,6 +45,69 @@ pub struct Action {
     pub url: String,
 }
 
+/// A mail that lists things (notifications, a digest): sections of items, each a line of text with
+/// an optional quote and a link, then a button, and at the bottom where to change what is mailed.
+pub struct Listing {
+    pub subject: String,
+    pub greeting: String,
+    pub intro: String,
+    pub sections: Vec<Section>,
+    pub action: Option<Action>,
+    pub footer: String,
+    /// The person's mail settings page.
+    pub settings_url: String,
+    /// The one-click unsubscribe address for this kind of mail.
+    pub unsubscribe_url: String,
+}
+
+pub struct Section {
+    pub title: String,
+    pub items: Vec<Item>,
+}
+
+pub struct Item {
+    pub text: String,
+    /// A quote of what it is about (a post's first words), or empty.
+    pub quote: String,
+    pub url: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/listing.txt")]
+struct ListingText<'a> {
+    site: &'a str,
+    m: &'a Listing,
+}
+
+#[derive(Template)]
+#[template(path = "mail/listing.html")]
+struct ListingHtml<'a> {
+    site: &'a str,
+    m: &'a Listing,
+}
+
+impl Listing {
+    pub fn mail(
+        &self,
+        site: &str,
+        kind: &'static str,
+        recipient_id: i64,
+        to_address: &str,
+        to_name: &str,
+    ) -> Result<Mail, askama::Error> {
+        Ok(Mail {
+            kind,
+            recipient_id: Some(recipient_id),
+            to_address: to_address.to_owned(),
+            to_name: one_line(to_name, 100),
+            subject: one_line(&self.subject, 200),
+            text: ListingText { site, m: self }.render()?,
+            html: ListingHtml { site, m: self }.render()?,
+            unsubscribe_url: Some(self.unsubscribe_url.clone()),
+        })
+    }
+}
+
 #[derive(Template)]
 #[template(path = "mail/message.txt")]
 struct TextPart<'a> {

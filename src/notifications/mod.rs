@@ -1,7 +1,9 @@
 //! Notifications: replies to your posts, mentions, likes and new followers; likes and follows are
 //! grouped when shown ("Ana and 3 others liked your post"), with an unread count in the header.
 
+pub mod mail;
 pub mod routes;
+pub mod settings;
 pub mod store;
 
 /// A notification row with its actor and post.

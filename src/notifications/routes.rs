@@ -1,5 +1,6 @@
 //! The notifications page: grouped, newest first, with a button that marks what it showed as read.
-//! Reading the page changes nothing, so a link from another site cannot clear anyone's count.
+//! Reading the page changes no count, so a link from another site cannot clear anyone's; it only
+//! notes that the person has seen what is there, which is then not mailed to them.
 
 use askama::Template;
 use axum::extract::State;
@@ -37,6 +38,9 @@ async fn notifications(State(state): State<AppState>, current: CurrentUser) -> R
     let mut db = &state.db;
     let rows = store::recent(&mut db, current.user.id).await?;
     let newest = rows.iter().map(|r| r.id).max().unwrap_or(0);
+    if let Some(newest_at) = rows.iter().map(|r| r.created_at).max() {
+        store::mark_seen(&mut db, current.user.id, newest_at).await?;
+    }
     let groups = group(rows, crate::db::now());
     render(&NotificationsTemplate { layout: Layout::for_user(&current, "Notifications").await?, groups, newest })
 }

@@ -82,6 +82,59 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
     .await
 }
 
+/// The notifications among `ids` that are `user_id`'s and that they may still see, newest first, as
+/// [`recent`] reads them (for mails about them).
+pub async fn rows_by_ids(db: &mut impl Exec, user_id: i64, ids: &[i64]) -> Result<Vec<NotificationRow>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted = crate::db::sql_in(
+        "SELECT n.id FROM notifications n LEFT JOIN posts p ON p.id = n.post_id
+                                    WHERE n.id IN ({list}) AND n.recipient_id = ",
+        1,
+        ids.len(),
+    )
+    .bind_list(ids)
+    .value(user_id)
+    .push(" AND (n.post_id IS NULL OR ")
+    .and(visible_to(user_id))
+    .push(") AND ")
+    .and(idea_readable(&user_id.into()));
+    db.fetch_all(
+        sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
+                    CASE WHEN p.hidden_at IS NULL AND p.deleted_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
+                    n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
+                    c.slug AS community_slug, c.name AS community_name,
+                    i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
+             FROM (")
+        .and(wanted)
+        .push(
+            ") r
+             JOIN notifications n ON n.id = r.id
+             JOIN users a ON a.id = n.actor_id
+             LEFT JOIN posts p ON p.id = n.post_id
+             LEFT JOIN communities c ON c.id = n.community_id
+             LEFT JOIN ideas i ON i.id = n.idea_id
+             ORDER BY n.id DESC",
+        ),
+    )
+    .await
+}
+
+/// The person opened their notifications page, whose newest was made at `newest`: nothing up to
+/// now is mailed to them. Written only when something new was shown, so views cost no write.
+pub async fn mark_seen(db: &mut impl Exec, user_id: i64, newest: i64) -> Result<(), sqlx::Error> {
+    db.execute(
+        sql("UPDATE users SET notifications_seen_at = $1
+             WHERE id = $2 AND (notifications_seen_at IS NULL OR notifications_seen_at < $3)")
+        .bind(now())
+        .bind(user_id)
+        .bind(newest),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Marks a person's notifications up to id `up_to` read.
 pub async fn mark_read_up_to(db: &mut impl Exec, user_id: i64, up_to: i64) -> Result<(), sqlx::Error> {
     db.execute(

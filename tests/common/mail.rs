@@ -165,6 +165,7 @@ pub fn configure_with(config: &mut Config, smtp_url: &str, extra: &[(&str, &str)
     let mut mail: MailConfig = read.mail.expect("mail is configured");
     mail.first_retry = Duration::from_secs(1);
     mail.timeout = Duration::from_secs(2);
+    mail.notify_after = Duration::ZERO;
     config.mail = Some(mail);
     config.public_url = read.public_url;
 }
