@@ -456,4 +456,46 @@ mod tests {
         assert!(c.signup.allows("bo@corp.org"));
         assert!(!c.signup.allows("eve@example.com.evil.net"));
     }
+
+    #[test]
+    fn smtp_urls_choose_tls_port_and_credentials() {
+        let with = |url: &str| {
+            config(&[
+                ("TOWNHALL_SMTP_URL", url),
+                ("TOWNHALL_MAIL_FROM", "Townhall <townhall@example.com>"),
+                ("TOWNHALL_PUBLIC_URL", "https://th.example.com"),
+            ])
+        };
+        let m = with("smtp://ana%40example.com:p%40ss%3Aw@mail.example.com").unwrap().mail.unwrap();
+        assert_eq!((m.host.as_str(), m.port, m.tls), ("mail.example.com", 587, SmtpTls::StartTls));
+        assert_eq!(m.credentials, Some(("ana@example.com".into(), "p@ss:w".into())));
+        let m = with("smtps://mail.example.com").unwrap().mail.unwrap();
+        assert_eq!((m.port, m.tls, m.credentials), (465, SmtpTls::Implicit, None));
+        let m = with("smtp://127.0.0.1:2525").unwrap().mail.unwrap();
+        assert_eq!((m.port, m.tls), (2525, SmtpTls::None));
+        assert_eq!(with("smtp://127.0.0.1:2525?tls=starttls").unwrap().mail.unwrap().tls, SmtpTls::StartTls);
+        assert_eq!(with("smtp://relay.corp:25?tls=none").unwrap().mail.unwrap().tls, SmtpTls::None);
+        for bad in ["http://mail.example.com", "smtp://", "smtps://h?tls=none", "smtp://h?tls=maybe"] {
+            let message = with(bad).unwrap_err().to_string();
+            assert!(message.starts_with("TOWNHALL_SMTP_URL"), "{bad}: {message}");
+        }
+        let secret = with("smtp://u:hunter2@h:x").unwrap_err().to_string();
+        assert!(!secret.contains("hunter2"), "{secret}");
+    }
+
+    #[test]
+    fn mail_needs_a_sender_and_a_public_address() {
+        let no_from =
+            config(&[("TOWNHALL_SMTP_URL", "smtp://127.0.0.1"), ("TOWNHALL_PUBLIC_URL", "https://t.example")]);
+        assert!(no_from.unwrap_err().to_string().starts_with("TOWNHALL_MAIL_FROM"));
+        let bad_from = config(&[
+            ("TOWNHALL_SMTP_URL", "smtp://127.0.0.1"),
+            ("TOWNHALL_MAIL_FROM", "Townhall <not an address>"),
+            ("TOWNHALL_PUBLIC_URL", "https://t.example"),
+        ]);
+        assert!(bad_from.unwrap_err().to_string().starts_with("TOWNHALL_MAIL_FROM"));
+        let no_public = config(&[("TOWNHALL_SMTP_URL", "smtp://127.0.0.1"), ("TOWNHALL_MAIL_FROM", "t@example.com")]);
+        assert!(no_public.unwrap_err().to_string().starts_with("TOWNHALL_PUBLIC_URL"));
+        assert!(config(&[]).unwrap().mail.is_none());
+    }
 }

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// The modules every feature may use, which use no feature: configuration, the database, times and
-/// dates, the site's settings, the events channel between processes, and the HTTP side.
-const PLUMBING: &[&str] = &["bus", "config", "db", "format", "site", "web"];
+/// dates, the site's settings, the events channel between processes, sending mail, and the HTTP side.
+const PLUMBING: &[&str] = &["bus", "config", "db", "format", "mail", "site", "web"];
 
 /// Top-level modules: the folders and files directly under `src/` (but `lib.rs` and `main.rs`,
 /// which assemble everything).
