@@ -2,12 +2,16 @@
 //! optional AUTH), and telling a refusal for good (5xx) from one worth retrying (4xx, no connection,
 //! a timeout). Each mail has a connection of its own, closed after it: lettre's async client bounds
 //! only the connect with its timeout, so a conversation is cut off from outside, and a connection cut
-//! off mid-command must never carry the next mail.
+//! off mid-command must never carry the next mail. For plain and STARTTLS connections Townhall opens
+//! the TCP connection itself with Nagle's algorithm off: lettre writes a mail's end in small pieces,
+//! and with Nagle on each conversation waited out the peer's delayed acknowledgement (about 40 ms),
+//! which held the worker to 78 mails a second (docs/benchmarks.md).
 
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::outbox::Claimed;
@@ -19,10 +23,24 @@ pub const CONNECTIONS: u32 = 4;
 /// The configured SMTP server, ready to send.
 #[derive(Clone)]
 pub struct Smtp {
+    /// lettre's own transport, for implicit TLS (it makes the TLS connection itself).
     transport: AsyncSmtpTransport<Tokio1Executor>,
+    host: String,
+    port: u16,
+    /// STARTTLS's parameters, when it is required.
+    starttls: Option<TlsParameters>,
+    implicit: bool,
+    credentials: Option<Credentials>,
+    hello: ClientId,
     from: Mailbox,
     /// The longest one mail's whole conversation may take.
     timeout: std::time::Duration,
+}
+
+/// What went wrong in a conversation Townhall led itself.
+enum Trouble {
+    Smtp(lettre::transport::smtp::Error),
+    Connect(std::io::Error),
 }
 
 /// Why a mail did not go.
@@ -48,30 +66,74 @@ impl Smtp {
             }
             builder.build_rustls().map_err(|e| format!("TLS for {}: {e}", config.host))
         };
-        let tls = match config.tls {
-            SmtpTls::None => Tls::None,
-            SmtpTls::StartTls => Tls::Required(tls_parameters()?),
-            SmtpTls::Implicit => Tls::Wrapper(tls_parameters()?),
+        let (tls, starttls) = match config.tls {
+            SmtpTls::None => (Tls::None, None),
+            SmtpTls::StartTls => {
+                let parameters = tls_parameters()?;
+                (Tls::Required(parameters.clone()), Some(parameters))
+            }
+            SmtpTls::Implicit => (Tls::Wrapper(tls_parameters()?), None),
         };
+        let credentials =
+            config.credentials.as_ref().map(|(user, password)| Credentials::new(user.clone(), password.clone()));
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
             .port(config.port)
             .tls(tls)
             .timeout(Some(config.timeout));
-        if let Some((user, password)) = &config.credentials {
-            builder = builder.credentials(Credentials::new(user.clone(), password.clone()));
+        if let Some(credentials) = &credentials {
+            builder = builder.credentials(credentials.clone());
         }
-        Ok(Smtp { transport: builder.build(), from, timeout: config.timeout })
+        Ok(Smtp {
+            transport: builder.build(),
+            host: config.host.clone(),
+            port: config.port,
+            starttls,
+            implicit: config.tls == SmtpTls::Implicit,
+            credentials,
+            hello: ClientId::default(),
+            from,
+            timeout: config.timeout,
+        })
     }
 
     /// Sends one mail from the outbox.
     pub async fn send(&self, mail: &Claimed) -> Result<(), Refusal> {
         let message = self.message(mail).map_err(Refusal::Never)?;
-        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
-            Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) if e.is_permanent() => Err(Refusal::Never(describe(&e))),
-            Ok(Err(e)) => Err(Refusal::Later(describe(&e))),
+        let outcome = if self.implicit {
+            tokio::time::timeout(self.timeout, self.transport.send(message))
+                .await
+                .map(|r| r.map(drop).map_err(Trouble::Smtp))
+        } else {
+            tokio::time::timeout(self.timeout, self.converse(&message)).await
+        };
+        match outcome {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(Trouble::Smtp(e))) if e.is_permanent() => Err(Refusal::Never(describe(&e))),
+            Ok(Err(Trouble::Smtp(e))) => Err(Refusal::Later(describe(&e))),
+            Ok(Err(Trouble::Connect(e))) => {
+                Err(Refusal::Later(format!("cannot connect to {}:{}: {e}", self.host, self.port)))
+            }
             Err(_) => Err(Refusal::Later(format!("the server did not finish within {} s", self.timeout.as_secs()))),
         }
+    }
+
+    /// One conversation on a connection of Townhall's own: EHLO, STARTTLS when required, AUTH when
+    /// configured, the mail, QUIT.
+    async fn converse(&self, message: &Message) -> Result<(), Trouble> {
+        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(Trouble::Connect)?;
+        tcp.set_nodelay(true).map_err(Trouble::Connect)?;
+        let mut connection =
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await.map_err(Trouble::Smtp)?;
+        if let Some(parameters) = &self.starttls {
+            connection.starttls(parameters.clone(), &self.hello).await.map_err(Trouble::Smtp)?;
+        }
+        if let Some(credentials) = &self.credentials {
+            connection.auth(DEFAULT_MECHANISMS, credentials).await.map_err(Trouble::Smtp)?;
+        }
+        connection.send(message.envelope(), &message.formatted()).await.map_err(Trouble::Smtp)?;
+        // The server has the mail; a failed goodbye changes nothing.
+        let _ = connection.quit().await;
+        Ok(())
     }
 
     fn message(&self, mail: &Claimed) -> Result<Message, String> {
