@@ -155,7 +155,7 @@ async fn a_new_address_takes_effect_once_confirmed(engine: Engine) {
 }
 
 async fn welcome_links_and_invitations_go_by_mail(engine: Engine) {
-    let Some(smtp) = SmtpServer::start("welcome_links_and_invitations_go_by_mail") else { return };
+    let Some(mut smtp) = SmtpServer::start("welcome_links_and_invitations_go_by_mail") else { return };
     let app = app_with_mail(engine, &smtp).await;
     let admin = app.signed_up("ana").await;
     let made = admin.post("/admin/users/new", &[("name", "Cy Example"), ("email", "cy@example.com")]).await;
@@ -216,6 +216,24 @@ async fn welcome_links_and_invitations_go_by_mail(engine: Engine) {
         .await
         .unwrap();
     assert!(verified.is_some(), "an invitation mailed to the address confirms it");
+
+    // A deleted account's mails that have not gone yet do not go.
+    smtp.kill();
+    assert_eq!(app.person().post("/password/forgot", &[("login", "cy")]).await.status, 200);
+    let waiting = |app: &TestApp| {
+        let mut db = app.db.clone();
+        async move {
+            let (n,): (i64,) = db
+                .fetch_one(sql("SELECT CAST(COUNT(*) AS BIGINT) FROM mail_outbox WHERE to_address = 'cy@example.com' AND state <> 'sent'"))
+                .await
+                .unwrap();
+            n
+        }
+    };
+    assert_eq!(waiting(&app).await, 1);
+    let deleted = admin.post("/admin/users/cy/delete", &[("mode", "anonymise"), ("reason", "Left"), ("confirm", "cy")]);
+    assert_eq!(deleted.await.status, 303);
+    assert_eq!(waiting(&app).await, 0);
 }
 
 async fn the_outbox_outlasts_refusals_hangs_and_a_server_that_is_away(engine: Engine) {

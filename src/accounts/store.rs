@@ -290,6 +290,17 @@ pub async fn forget_account(db: &mut impl Exec, user_id: i64) -> Result<(), sqlx
     .await?;
     delete_sessions(db, user_id).await?;
     db.execute(sql("DELETE FROM notifications WHERE recipient_id = $1").bind(user_id)).await?;
+    // Mails not yet sent to the old address are not sent; its links and mail choices go.
+    db.execute(sql("DELETE FROM mail_outbox WHERE recipient_id = $1").bind(user_id)).await?;
+    db.execute(sql("DELETE FROM email_links WHERE user_id = $1").bind(user_id)).await?;
+    db.execute(sql("DELETE FROM mail_settings WHERE user_id = $1").bind(user_id)).await?;
+    db.execute(
+        sql("UPDATE users SET email_verified_at = NULL, confirm_required = FALSE, digest_due_at = NULL,
+                              digest_sent_at = NULL, notifications_seen_at = NULL
+             WHERE id = $1")
+        .bind(user_id),
+    )
+    .await?;
     db.execute(
         sql("UPDATE invitations SET expires_at = $2 WHERE created_by = $1 AND used_at IS NULL AND expires_at > $2")
             .bind(user_id)
