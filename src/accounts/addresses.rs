@@ -293,29 +293,21 @@ async fn resend(
     ClientAddress(client): ClientAddress,
     Form(form): Form<ResendForm>,
 ) -> Result<Response, AppError> {
-    let Some(outgoing) = Outgoing::of(&state.config) else {
-        return Err(AppError::BadRequest("This site does not send e-mail. Ask an administrator.".into()));
+    let typed = form.login.trim().to_lowercase();
+    let shown =
+        if typed.contains('@') { typed.chars().take(254).collect() } else { "the account's address".to_owned() };
+    let no_mail = "This site does not send e-mail. Ask an administrator.";
+    let Some((outgoing, user)) = super::link_asked_for(&state, client, &typed, no_mail).await? else {
+        return sent_page(&shown);
     };
-    let login: String = form.login.trim().to_lowercase().chars().take(254).collect();
-    if !state.limits.reset_by_client.allow(&client.to_string()) {
-        return Err(AppError::TooMany("Too many requests from here. Try again in an hour."));
-    }
-    let answer = |email: &str| sent_page(email);
-    let shown = if login.contains('@') { login.clone() } else { "the account's address".to_owned() };
-    if login.is_empty() || !state.limits.reset_by_login.allow(&login) {
-        return answer(&shown);
-    }
-    let Some(user) = super::store::find_for_reset(&mut &state.db, &login).await? else { return answer(&shown) };
-    if !super::store::confirm_required(&mut &state.db, user.id).await?
-        || !state.limits.reset_by_login.allow(&format!("#{}", user.id))
-    {
-        return answer(&shown);
+    if !super::store::confirm_required(&mut &state.db, user.id).await? {
+        return sent_page(&shown);
     }
     let mut tx = state.db.begin().await?;
     queue_confirmation(&mut tx, &outgoing, &user).await?;
     tx.commit().await?;
     crate::mail::wake();
-    answer(&shown)
+    sent_page(&shown)
 }
 
 #[derive(Template)]

@@ -73,6 +73,38 @@ impl User {
     }
 }
 
+/// Someone not signed in asks for a link mailed to the account they name by username or address
+/// ("Forgot password?", "Send the link again"). Mail must be configured (`no_mail` says what to do
+/// instead); a client address may ask 20 times an hour, a typed name and an account 3 times each.
+/// `None` means: answer as if a link went out, so that neither whether the account exists nor
+/// whether its allowance is used up shows (a link's mail is the one thing a stranger can make
+/// Townhall send). Suspended and deleted accounts get nothing.
+pub async fn link_asked_for<'a>(
+    state: &'a crate::web::AppState,
+    client: std::net::IpAddr,
+    typed: &str,
+    no_mail: &str,
+) -> Result<Option<(crate::mail::Outgoing<'a>, User)>, AppError> {
+    let Some(outgoing) = crate::mail::Outgoing::of(&state.config) else {
+        return Err(AppError::BadRequest(no_mail.to_owned()));
+    };
+    let login: String = typed.trim().to_lowercase().chars().take(254).collect();
+    if login.is_empty() {
+        return Err(AppError::BadRequest("Type your username or e-mail address.".into()));
+    }
+    if !state.limits.reset_by_client.allow(&client.to_string()) {
+        return Err(AppError::TooMany("Too many requests for mailed links from here. Try again in an hour."));
+    }
+    if !state.limits.reset_by_login.allow(&login) {
+        return Ok(None);
+    }
+    let Some(user) = store::find_for_reset(&mut &state.db, &login).await? else { return Ok(None) };
+    if user.is_suspended(crate::db::now()) || !state.limits.reset_by_login.allow(&format!("#{}", user.id)) {
+        return Ok(None);
+    }
+    Ok(Some((outgoing, user)))
+}
+
 /// The account a path names (`/@Ana`, `/people/ana/follow`), whatever its case, or a 404.
 pub async fn find_named(db: &mut impl crate::db::Exec, username: &str) -> Result<User, AppError> {
     store::find_by_username(db, &username.to_lowercase()).await?.ok_or(AppError::NotFound)

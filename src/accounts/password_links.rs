@@ -315,26 +315,14 @@ struct ForgotForm {
     login: String,
 }
 
-/// Mails a one-time link to the account named by username or address. The answer is the same
-/// whether or not there is such an account, and each address, account and client may ask a few
-/// times an hour (the link's mail is the one thing an outsider can make Townhall send).
+/// Mails a one-time link to the account named by username or address, within the limits of
+/// [`super::link_asked_for`]; the answer is the same whether or not there is such an account.
 async fn forgot(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
     Form(form): Form<ForgotForm>,
 ) -> Result<Response, AppError> {
-    let Some(outgoing) = crate::mail::Outgoing::of(&state.config) else {
-        return Err(AppError::BadRequest(
-            "This site does not send e-mail. Ask an administrator for a link to choose a new password.".into(),
-        ));
-    };
-    let login: String = form.login.trim().to_lowercase().chars().take(254).collect();
-    if login.is_empty() {
-        return Err(AppError::BadRequest("Type your username or e-mail address.".into()));
-    }
-    if !state.limits.reset_by_client.allow(&client.to_string()) {
-        return Err(AppError::TooMany("Too many password reset requests from here. Try again in an hour."));
-    }
+    let no_mail = "This site does not send e-mail. Ask an administrator for a link to choose a new password.";
     let asked = ForgotPage {
         layout: Layout::bare("Forgot password"),
         login: String::new(),
@@ -342,17 +330,9 @@ async fn forgot(
         asked: true,
         minutes: FORGOT_MINUTES,
     };
-    // Per account (however it is named) and per typed name: the same answer when the allowance is
-    // used up, so that the limit says nothing about whether the account exists either.
-    if !state.limits.reset_by_login.allow(&login) {
-        return render_status(StatusCode::OK, &asked);
-    }
-    let Some(user) = super::store::find_for_reset(&mut &state.db, &login).await? else {
+    let Some((outgoing, user)) = super::link_asked_for(&state, client, &form.login, no_mail).await? else {
         return render_status(StatusCode::OK, &asked);
     };
-    if user.is_suspended(crate::db::now()) || !state.limits.reset_by_login.allow(&format!("#{}", user.id)) {
-        return render_status(StatusCode::OK, &asked);
-    }
     let mut tx = state.db.begin().await?;
     let token = store::create(&mut tx, user.id, Purpose::Forgot, None).await?;
     crate::audit::record(&mut tx, user.id, "password_link.forgot", "user", user.id, "asked for on the sign-in page")

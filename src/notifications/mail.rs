@@ -581,37 +581,40 @@ fn post_item(mailer: &Mailer, post: &PostLine) -> Item {
 /// The five most-liked posts since `since` by people the person follows or in topics they follow,
 /// that they may see, not their own.
 async fn popular_posts(tx: &mut Tx, user_id: i64, since: i64) -> Result<Vec<PostLine>, sqlx::Error> {
-    tx.fetch_all(
-        sql("SELECT p.id, COALESCE(p.root_id, p.id) AS thread_id, u.display_name AS author, p.body,
-                    CAST(p.like_count AS BIGINT) AS like_count
-             FROM posts p JOIN users u ON u.id = p.author_id
-             WHERE p.created_at > $1 AND p.author_id <> $2 AND p.hidden_at IS NULL AND p.deleted_at IS NULL
-               AND p.like_count > 0
-               AND (p.author_id IN (SELECT followee_id FROM follows WHERE follower_id = $2)
-                    OR p.id IN (SELECT pt.post_id FROM post_topics pt JOIN topic_follows tf ON tf.topic = pt.topic
-                                WHERE tf.user_id = $2))
-               AND ")
-        .bind(since)
-        .bind(user_id)
-        .and(crate::posts::store::visible_to(user_id))
-        .push(" ORDER BY p.like_count DESC, p.id DESC")
-        .limit(5),
-    )
-    .await
+    let followed = sql("p.like_count > 0
+         AND (p.author_id IN (SELECT followee_id FROM follows WHERE follower_id = ")
+    .value(user_id)
+    .push(") OR p.id IN (SELECT pt.post_id FROM post_topics pt JOIN topic_follows tf ON tf.topic = pt.topic WHERE tf.user_id = ")
+    .value(user_id)
+    .push("))");
+    digest_posts(tx, user_id, since, followed, " ORDER BY p.like_count DESC, p.id DESC").await
 }
 
 /// Announcements since `since` that the person may see.
 async fn announcements(tx: &mut Tx, user_id: i64, since: i64) -> Result<Vec<PostLine>, sqlx::Error> {
+    digest_posts(tx, user_id, since, sql("p.is_announcement"), " ORDER BY p.id DESC").await
+}
+
+/// Up to five posts shown in a digest: written since `since`, not by the reader, not hidden or
+/// deleted, visible to them, and meeting `condition`.
+async fn digest_posts(
+    tx: &mut Tx,
+    user_id: i64,
+    since: i64,
+    condition: crate::db::Query,
+    order: &'static str,
+) -> Result<Vec<PostLine>, sqlx::Error> {
     tx.fetch_all(
         sql("SELECT p.id, COALESCE(p.root_id, p.id) AS thread_id, u.display_name AS author, p.body,
                     CAST(p.like_count AS BIGINT) AS like_count
              FROM posts p JOIN users u ON u.id = p.author_id
-             WHERE p.is_announcement AND p.created_at > $1 AND p.author_id <> $2
-               AND p.hidden_at IS NULL AND p.deleted_at IS NULL AND ")
+             WHERE p.created_at > $1 AND p.author_id <> $2 AND p.hidden_at IS NULL AND p.deleted_at IS NULL AND ")
         .bind(since)
         .bind(user_id)
+        .and(condition)
+        .push(" AND ")
         .and(crate::posts::store::visible_to(user_id))
-        .push(" ORDER BY p.id DESC")
+        .push(order)
         .limit(5),
     )
     .await

@@ -61,25 +61,28 @@ pub async fn recent(db: &mut impl Exec, user_id: i64) -> Result<Vec<Notification
     .and(idea_readable(&user_id.into()))
     .push(" ORDER BY n.id DESC")
     .limit(RECENT);
-    db.fetch_all(
-        sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
-                    CASE WHEN p.hidden_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
-                    n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
-                    c.slug AS community_slug, c.name AS community_name,
-                    i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
-             FROM (")
-        .and(ids)
-        .push(
-            ") r
-             JOIN notifications n ON n.id = r.id
-             JOIN users a ON a.id = n.actor_id
-             LEFT JOIN posts p ON p.id = n.post_id
-             LEFT JOIN communities c ON c.id = n.community_id
-             LEFT JOIN ideas i ON i.id = n.idea_id
-             ORDER BY n.id DESC",
-        ),
+    db.fetch_all(rows_of(ids)).await
+}
+
+/// The rows of the notifications whose ids `ids` selects, newest first, joined with what they are
+/// about: the ids are read first and only they are joined.
+fn rows_of(ids: Query) -> Query {
+    sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
+                CASE WHEN p.hidden_at IS NULL AND p.deleted_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
+                n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
+                c.slug AS community_slug, c.name AS community_name,
+                i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
+         FROM (")
+    .and(ids)
+    .push(
+        ") r
+         JOIN notifications n ON n.id = r.id
+         JOIN users a ON a.id = n.actor_id
+         LEFT JOIN posts p ON p.id = n.post_id
+         LEFT JOIN communities c ON c.id = n.community_id
+         LEFT JOIN ideas i ON i.id = n.idea_id
+         ORDER BY n.id DESC",
     )
-    .await
 }
 
 /// The notifications among `ids` that are `user_id`'s and that they may still see, newest first, as
@@ -100,25 +103,7 @@ pub async fn rows_by_ids(db: &mut impl Exec, user_id: i64, ids: &[i64]) -> Resul
     .and(visible_to(user_id))
     .push(") AND ")
     .and(idea_readable(&user_id.into()));
-    db.fetch_all(
-        sql("SELECT n.id, n.kind, n.post_id, COALESCE(p.root_id, p.id) AS thread_id,
-                    CASE WHEN p.hidden_at IS NULL AND p.deleted_at IS NULL THEN p.body ELSE '' END AS post_excerpt,
-                    n.created_at, n.read_at, a.username AS actor_username, a.display_name AS actor_display_name,
-                    c.slug AS community_slug, c.name AS community_name,
-                    i.id AS idea_id, i.title AS idea_title, COALESCE(n.stage, i.stage) AS idea_stage, n.message
-             FROM (")
-        .and(wanted)
-        .push(
-            ") r
-             JOIN notifications n ON n.id = r.id
-             JOIN users a ON a.id = n.actor_id
-             LEFT JOIN posts p ON p.id = n.post_id
-             LEFT JOIN communities c ON c.id = n.community_id
-             LEFT JOIN ideas i ON i.id = n.idea_id
-             ORDER BY n.id DESC",
-        ),
-    )
-    .await
+    db.fetch_all(rows_of(wanted)).await
 }
 
 /// The person opened their notifications page, whose newest was made at `newest`: nothing up to
