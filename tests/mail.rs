@@ -398,6 +398,13 @@ async fn a_mention_is_mailed_at_once_and_one_click_stops_it(engine: Engine) {
     let saved = ana.post("/settings/mail", &[("replies", "never"), ("likes", "weekly")]).await;
     assert_eq!(saved.status, 303);
     assert_eq!(ana.post("/settings/mail", &[("announcements", "now")]).await.status, 400);
+
+    // Her data export holds her mail choices and the mails sent to her.
+    let mine: serde_json::Value = serde_json::from_str(&ana.get("/settings/data.json").await.body).unwrap();
+    assert_eq!(mine["mail"]["choices"]["replies"], "never");
+    assert_eq!(mine["mail"]["choices"]["likes"], "weekly");
+    assert_eq!(mine["mail"]["mails"][0]["subject"], "Bo Example mentioned you");
+    assert_eq!(mine["mail"]["mails"][0]["state"], "sent");
 }
 
 async fn nothing_is_mailed_about_what_was_seen_or_to_suspended_people(engine: Engine) {

@@ -211,3 +211,15 @@ pub async fn recent(
     )
     .await
 }
+
+/// The mails queued for one person (for their data export): kind, subject, state, queued, sent.
+pub async fn for_recipient(
+    db: &mut impl Exec,
+    user_id: i64,
+) -> Result<Vec<(String, String, String, i64, Option<i64>)>, sqlx::Error> {
+    db.fetch_all(
+        sql("SELECT kind, subject, state, created_at, sent_at FROM mail_outbox WHERE recipient_id = $1 ORDER BY id")
+            .bind(user_id),
+    )
+    .await
+}

@@ -59,6 +59,8 @@ async fn document(mut db: &Db, me: &User) -> Result<serde_json::Value, AppError>
     let memberships = crate::communities::store::memberships(&mut db, me.id).await?;
     let notifications = crate::notifications::store::all_for(&mut db, me.id).await?;
     let reports = crate::moderation::store::mine(&mut db, me.id).await?;
+    let mail_choices = crate::notifications::mail::choices(&mut db, me.id).await?;
+    let mails = crate::mail::outbox::for_recipient(&mut db, me.id).await?;
     // A campaign that hides its counts until the close hides them here too (every
     // campaign's rules, only to read them; an idea whose campaign is not found shows none).
     let campaigns = crate::ideas::store::list_campaigns(&mut db, me.id, crate::ideas::Reach::Everything).await?;
@@ -120,6 +122,13 @@ async fn document(mut db: &Db, me: &User) -> Result<serde_json::Value, AppError>
             "kind": n.kind, "from": n.actor, "post_id": n.post_id, "idea_id": n.idea_id, "message": n.message,
             "at": iso_time(n.created_at), "read_at": n.read_at.map(iso_time),
         })).collect::<Vec<_>>(),
+        "mail": {
+            "choices": mail_choices.iter().map(|(topic, cadence)| (topic.key().to_owned(), serde_json::json!(cadence.key())))
+                .collect::<serde_json::Map<String, serde_json::Value>>(),
+            "mails": mails.iter().map(|(kind, subject, state, queued, sent)| serde_json::json!({
+                "kind": kind, "subject": subject, "state": state, "queued_at": iso_time(*queued), "sent_at": sent.map(iso_time),
+            })).collect::<Vec<_>>(),
+        },
         "reports": reports.iter().map(|r| serde_json::json!({
             "object_type": r.object_type, "object_id": r.object_id, "reason": r.reason,
             "at": iso_time(r.created_at), "outcome": r.outcome,
