@@ -281,6 +281,7 @@ async fn every_route_gives_each_role_the_outcome_its_rights_allow(engine: Engine
             [NotFound; 6],
         ),
         row("/invitations/{id}/resend", "POST", "/invitations/999999/resend", SIGNED),
+        row("/admin/users/{username}/confirm-email", "POST", "/admin/users/ow/confirm-email", ADMINS),
         row("/admin/mail", "GET", "/admin/mail", ADMINS),
         row("/admin/mail/test", "POST", "/admin/mail/test", ADMINS),
         row("/admin/mail/{id}/again", "POST", "/admin/mail/999999/again", ADMINS),

@@ -104,6 +104,11 @@ async fn a_domain_sign_up_is_usable_once_its_address_is_confirmed(engine: Engine
         c.signup = SignupPolicy::Domains(vec!["acme.example".into()]);
     })
     .await;
+    // The first account (the admin) confirms its address like anyone else; the test lets it in.
+    let admin = app.person();
+    assert_eq!(admin.sign_up("ana", "Ana Example", "ana@acme.example", PASSWORD).await.status, 200);
+    app.db.clone().execute(sql("UPDATE users SET confirm_required = FALSE WHERE username = 'ana'")).await.unwrap();
+    assert_eq!(admin.sign_in("ana", PASSWORD).await.status, 303);
     let bo = app.person();
     let page = bo.sign_up("bo", "Bo Example", "bo@acme.example", PASSWORD).await;
     assert_eq!(page.status, 200, "{}", page.body);
@@ -120,6 +125,14 @@ async fn a_domain_sign_up_is_usable_once_its_address_is_confirmed(engine: Engine
     let second = mails[1].link_path("/confirm/");
     assert_ne!(first, second);
     assert_eq!(bo.get(&first).await.status, 410, "a resend ends the earlier link");
+
+    // An admin sees that bo waits (cy too, below, is let in by the admin without any link).
+    let cy = app.person();
+    assert_eq!(cy.sign_up("cy", "Cy Example", "cy@acme.example", PASSWORD).await.status, 200);
+    let admin_page = admin.get("/admin/users?q=cy").await;
+    assert!(admin_page.contains("Awaiting e-mail confirmation") && admin_page.contains("id=\"confirm-cy\""));
+    assert_eq!(admin.post("/admin/users/cy/confirm-email", &[]).await.status, 303);
+    assert_eq!(cy.sign_in("cy", PASSWORD).await.status, 303, "the admin vouched for cy's address");
 
     let page = bo.get(&second).await;
     assert!(page.contains("id=\"confirm-button\""), "opening the link alone confirms nothing: {}", page.body);

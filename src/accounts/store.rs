@@ -165,6 +165,20 @@ pub async fn require_confirmation(db: &mut impl Exec, user_id: i64) -> Result<()
     Ok(())
 }
 
+/// Which of `ids` wait for their address to be confirmed before they can sign in.
+pub async fn awaiting_confirmation(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64,)> = db
+        .fetch_all(
+            crate::db::sql_in("SELECT id FROM users WHERE confirm_required AND id IN ({list})", 1, ids.len())
+                .bind_list(ids),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Whether the account waits for its address to be confirmed before it can sign in.
 pub async fn confirm_required(db: &mut impl Exec, user_id: i64) -> Result<bool, sqlx::Error> {
     let row: Option<(bool,)> =

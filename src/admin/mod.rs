@@ -48,6 +48,7 @@ where
         .route("/admin/users/{username}/role", post(change_role))
         .route("/admin/users/{username}/suspend", post(suspend))
         .route("/admin/users/{username}/reinstate", post(reinstate))
+        .route("/admin/users/{username}/confirm-email", post(confirm_email))
         .route("/admin/users/{username}/delete", get(delete_page).post(delete))
         .route("/admin/settings", get(settings_page).post(save_settings))
         .merge(announcements::router())
@@ -73,6 +74,8 @@ struct UserLine {
     user: User,
     suspended: String,
     is_me: bool,
+    /// The account waits for its address to be confirmed by a mailed link.
+    unconfirmed: bool,
 }
 
 #[derive(Template)]
@@ -121,11 +124,14 @@ async fn users(
         _ => None,
     };
     let at = now();
+    let ids: Vec<i64> = rows.iter().map(|u| u.id).collect();
+    let unconfirmed = accounts::store::awaiting_confirmation(&mut &state.db, &ids).await?;
     let lines = rows
         .into_iter()
         .map(|user| UserLine {
             suspended: if user.is_suspended(at) { user.suspension_label() } else { String::new() },
             is_me: user.id == current.user.id,
+            unconfirmed: unconfirmed.contains(&user.id),
             user,
         })
         .collect();
@@ -220,6 +226,25 @@ async fn reinstate(
     crate::audit::record(&mut tx, current.user.id, "user.reinstate", "user", user.id, "").await?;
     tx.commit().await?;
     current.set_notice(format!("{} can sign in again.", user.display_name)).await?;
+    Ok(back_to_user(&user))
+}
+
+/// An admin vouches for a person's address (their confirmation mail never came, say): the account
+/// can sign in. Audit-logged.
+async fn confirm_email(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    Path(username): Path<String>,
+) -> Result<Redirect, AppError> {
+    require_admin(&current)?;
+    let user = other_account(&state, &current, &username).await?;
+    let mut tx = state.db.begin().await?;
+    accounts::store::mark_email_verified(&mut tx, user.id).await?;
+    crate::audit::record(&mut tx, current.user.id, "user.email_confirm_by_admin", "user", user.id, &user.email).await?;
+    tx.commit().await?;
+    current
+        .set_notice(format!("{}'s address {} is confirmed; they can sign in.", user.display_name, user.email))
+        .await?;
     Ok(back_to_user(&user))
 }
 
