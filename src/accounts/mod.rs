@@ -75,7 +75,8 @@ impl User {
 
 /// Someone not signed in asks for a link mailed to the account they name by username or address
 /// ("Forgot password?", "Send the link again"). Mail must be configured (`no_mail` says what to do
-/// instead); a client address may ask 20 times an hour, a typed name and an account 3 times each.
+/// instead); a client address may ask 20 times an hour, a typed name 3 times, and an account is sent
+/// at most 3 such links an hour (counted in the database, so across processes).
 /// `None` means: answer as if a link went out, so that neither whether the account exists nor
 /// whether its allowance is used up shows (a link's mail is the one thing a stranger can make
 /// Townhall send). Suspended and deleted accounts get nothing.
@@ -99,7 +100,9 @@ pub async fn link_asked_for<'a>(
         return Ok(None);
     }
     let Some(user) = store::find_for_reset(&mut &state.db, &login).await? else { return Ok(None) };
-    if user.is_suspended(crate::db::now()) || !state.limits.reset_by_login.allow(&format!("#{}", user.id)) {
+    // The account's own allowance is counted from the links it was sent, so it holds across processes.
+    let at = crate::db::now();
+    if user.is_suspended(at) || store::links_mailed_since(&mut &state.db, user.id, at - 3600).await? >= 3 {
         return Ok(None);
     }
     Ok(Some((outgoing, user)))

@@ -165,6 +165,21 @@ pub async fn require_confirmation(db: &mut impl Exec, user_id: i64) -> Result<()
     Ok(())
 }
 
+/// Links an account asked for itself ("Forgot password?" and address confirmations) made since `since`.
+pub async fn links_mailed_since(db: &mut impl Exec, user_id: i64, since: i64) -> Result<i64, sqlx::Error> {
+    let (count,): (i64,) = db
+        .fetch_one(
+            sql("SELECT CAST((SELECT COUNT(*) FROM password_links
+                              WHERE user_id = $1 AND purpose = 'forgot' AND created_at > $2)
+                           + (SELECT COUNT(*) FROM email_links
+                              WHERE user_id = $1 AND purpose = 'confirm' AND created_at > $2) AS BIGINT)")
+            .bind(user_id)
+            .bind(since),
+        )
+        .await?;
+    Ok(count)
+}
+
 /// Which of `ids` wait for their address to be confirmed before they can sign in.
 pub async fn awaiting_confirmation(db: &mut impl Exec, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
     if ids.is_empty() {

@@ -70,7 +70,8 @@ pub struct Limits {
     pub signup_by_address: Throttle,
     /// "Forgot password?" and "send the link again" requests from one client address.
     pub reset_by_client: Throttle,
-    /// The same requests for one typed name or address, and for one account however it is named.
+    /// The same requests for one typed name or address (an account's own allowance is counted in the
+    /// database: `accounts::link_asked_for`).
     pub reset_by_login: Throttle,
     /// @mention suggestions, per account (a keystroke each, after a short pause).
     pub suggestions: Throttle,
