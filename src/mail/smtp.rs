@@ -2,17 +2,26 @@
 //! optional AUTH), and telling a refusal for good (5xx) from one worth retrying (4xx, no connection,
 //! a timeout). Each mail has a connection of its own, closed after it: lettre's async client bounds
 //! only the connect with its timeout, so a conversation is cut off from outside, and a connection cut
-//! off mid-command must never carry the next mail. For plain and STARTTLS connections Townhall opens
-//! the TCP connection itself with Nagle's algorithm off: lettre writes a mail's end in small pieces,
-//! and with Nagle on each conversation waited out the peer's delayed acknowledgement (about 40 ms),
-//! which held the worker to 78 mails a second (docs/benchmarks.md).
+//! off mid-command must never carry the next mail. Townhall opens the TCP connection itself with
+//! Nagle's algorithm off (and, for `smtps://`, its TLS with rustls) and hands it to lettre: lettre
+//! writes a mail's end in small pieces, and with Nagle on each conversation waited out the peer's
+//! delayed acknowledgement (about 40 ms), which held the worker to 78 mails a second
+//! (docs/benchmarks.md).
 
+use lettre::Message;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, ServerName};
 
 use super::outbox::Claimed;
 use crate::config::{MailConfig, SmtpTls};
@@ -23,13 +32,12 @@ pub const CONNECTIONS: u32 = 4;
 /// The configured SMTP server, ready to send.
 #[derive(Clone)]
 pub struct Smtp {
-    /// lettre's own transport, for implicit TLS (it makes the TLS connection itself).
-    transport: AsyncSmtpTransport<Tokio1Executor>,
     host: String,
     port: u16,
     /// STARTTLS's parameters, when it is required.
     starttls: Option<TlsParameters>,
-    implicit: bool,
+    /// The TLS client for implicit TLS, when the URL is `smtps://`.
+    implicit: Option<tokio_rustls::TlsConnector>,
     credentials: Option<Credentials>,
     hello: ClientId,
     from: Mailbox,
@@ -66,29 +74,21 @@ impl Smtp {
             }
             builder.build_rustls().map_err(|e| format!("TLS for {}: {e}", config.host))
         };
-        let (tls, starttls) = match config.tls {
-            SmtpTls::None => (Tls::None, None),
-            SmtpTls::StartTls => {
-                let parameters = tls_parameters()?;
-                (Tls::Required(parameters.clone()), Some(parameters))
-            }
-            SmtpTls::Implicit => (Tls::Wrapper(tls_parameters()?), None),
+        let starttls = match config.tls {
+            SmtpTls::StartTls => Some(tls_parameters()?),
+            _ => None,
+        };
+        let implicit = match config.tls {
+            SmtpTls::Implicit => Some(implicit_tls(config)?),
+            _ => None,
         };
         let credentials =
             config.credentials.as_ref().map(|(user, password)| Credentials::new(user.clone(), password.clone()));
-        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(config.host.clone())
-            .port(config.port)
-            .tls(tls)
-            .timeout(Some(config.timeout));
-        if let Some(credentials) = &credentials {
-            builder = builder.credentials(credentials.clone());
-        }
         Ok(Smtp {
-            transport: builder.build(),
             host: config.host.clone(),
             port: config.port,
             starttls,
-            implicit: config.tls == SmtpTls::Implicit,
+            implicit,
             credentials,
             hello: ClientId::default(),
             from,
@@ -99,14 +99,7 @@ impl Smtp {
     /// Sends one mail from the outbox.
     pub async fn send(&self, mail: &Claimed) -> Result<(), Refusal> {
         let message = self.message(mail).map_err(Refusal::Never)?;
-        let outcome = if self.implicit {
-            tokio::time::timeout(self.timeout, self.transport.send(message))
-                .await
-                .map(|r| r.map(drop).map_err(Trouble::Smtp))
-        } else {
-            tokio::time::timeout(self.timeout, self.converse(&message)).await
-        };
-        match outcome {
+        match tokio::time::timeout(self.timeout, self.converse(&message)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(Trouble::Smtp(e))) if e.is_permanent() => Err(Refusal::Never(describe(&e))),
             Ok(Err(Trouble::Smtp(e))) => Err(Refusal::Later(describe(&e))),
@@ -117,13 +110,21 @@ impl Smtp {
         }
     }
 
-    /// One conversation on a connection of Townhall's own: EHLO, STARTTLS when required, AUTH when
-    /// configured, the mail, QUIT.
+    /// One conversation on a connection of Townhall's own: TLS first for `smtps://`, EHLO, STARTTLS
+    /// when required, AUTH when configured, the mail, QUIT.
     async fn converse(&self, message: &Message) -> Result<(), Trouble> {
-        let tcp = tokio::net::TcpStream::connect((self.host.as_str(), self.port)).await.map_err(Trouble::Connect)?;
+        let tcp = TcpStream::connect((self.host.as_str(), self.port)).await.map_err(Trouble::Connect)?;
         tcp.set_nodelay(true).map_err(Trouble::Connect)?;
+        let stream: Box<dyn AsyncTokioStream> = match &self.implicit {
+            Some(connector) => {
+                let name = ServerName::try_from(self.host.clone())
+                    .map_err(|e| Trouble::Connect(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
+                Box::new(ImplicitTls(connector.connect(name, tcp).await.map_err(Trouble::Connect)?))
+            }
+            None => Box::new(tcp),
+        };
         let mut connection =
-            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello).await.map_err(Trouble::Smtp)?;
+            AsyncSmtpConnection::connect_with_transport(stream, &self.hello).await.map_err(Trouble::Smtp)?;
         if let Some(parameters) = &self.starttls {
             connection.starttls(parameters.clone(), &self.hello).await.map_err(Trouble::Smtp)?;
         }
@@ -153,6 +154,60 @@ impl Smtp {
         builder
             .multipart(MultiPart::alternative_plain_html(mail.text_body.clone(), mail.html_body.clone()))
             .map_err(|e| format!("the mail cannot be made: {e}"))
+    }
+}
+
+/// The TLS client for `smtps://`: the public authorities (webpki-roots, as lettre's own) and the
+/// configured CA file's, over rustls with ring.
+fn implicit_tls(config: &MailConfig) -> Result<tokio_rustls::TlsConnector, String> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    if let Some(file) = &config.ca_file {
+        let certificates = CertificateDer::pem_file_iter(file)
+            .map_err(|e| format!("TOWNHALL_SMTP_CA_FILE: {}: {e}", file.display()))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|e| format!("TOWNHALL_SMTP_CA_FILE: {}: {e}", file.display()))?;
+            roots.add(certificate).map_err(|e| format!("TOWNHALL_SMTP_CA_FILE: {}: {e}", file.display()))?;
+        }
+    }
+    let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| format!("TLS for {}: {e}", config.host))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(tls)))
+}
+
+/// An implicit-TLS connection, handed to lettre as its stream.
+struct ImplicitTls(tokio_rustls::client::TlsStream<TcpStream>);
+
+impl std::fmt::Debug for ImplicitTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ImplicitTls")
+    }
+}
+
+impl AsyncRead for ImplicitTls {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ImplicitTls {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
+    }
+}
+
+impl AsyncTokioStream for ImplicitTls {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        self.0.get_ref().0.peer_addr()
     }
 }
 
