@@ -280,18 +280,12 @@ async fn confirm(
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ResendForm {
-    login: String,
-}
-
 /// Sends a new confirmation link to an account that waits for one (from the sign-in page). The same
 /// answer whatever the name, and limited like "Forgot password?".
 async fn resend(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
-    Form(form): Form<ResendForm>,
+    Form(form): Form<super::LinkForm>,
 ) -> Result<Response, AppError> {
     let typed = form.login.trim().to_lowercase();
     let shown =

@@ -73,6 +73,13 @@ impl User {
     }
 }
 
+/// The form that names an account for a mailed link: a username or an e-mail address.
+#[derive(serde::Deserialize, Default)]
+#[serde(default)]
+pub struct LinkForm {
+    pub login: String,
+}
+
 /// Someone not signed in asks for a link mailed to the account they name by username or address
 /// ("Forgot password?", "Send the link again"). Mail must be configured (`no_mail` says what to do
 /// instead); a client address may ask 20 times an hour, a typed name 3 times, and an account is sent

@@ -309,18 +309,12 @@ async fn forgot_page(State(state): State<AppState>, visitor: MaybeUser) -> Resul
     )
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct ForgotForm {
-    login: String,
-}
-
 /// Mails a one-time link to the account named by username or address, within the limits of
 /// [`super::link_asked_for`]; the answer is the same whether or not there is such an account.
 async fn forgot(
     State(state): State<AppState>,
     ClientAddress(client): ClientAddress,
-    Form(form): Form<ForgotForm>,
+    Form(form): Form<super::LinkForm>,
 ) -> Result<Response, AppError> {
     let no_mail = "This site does not send e-mail. Ask an administrator for a link to choose a new password.";
     let asked = ForgotPage {
