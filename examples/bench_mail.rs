@@ -222,7 +222,11 @@ async fn notifier_run(args: &Args) -> Result<f64, String> {
         .map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())?;
-    let mailer = townhall::notifications::mail::Mailer { origin: "http://bench.test".into(), after: Duration::ZERO };
+    let mailer = townhall::notifications::mail::Mailer {
+        origin: "http://bench.test".into(),
+        after: Duration::ZERO,
+        site: townhall::site::Cache::new(townhall::site::Site::defaults(&config)),
+    };
     let started = Instant::now();
     let mut dealt = 0;
     while dealt < args.notifications {

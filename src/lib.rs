@@ -90,6 +90,8 @@ pub struct App {
     pub meili: Option<search::meili::Meili>,
     /// The SMTP server the mail worker sends through, when configured.
     pub smtp: Option<mail::smtp::Smtp>,
+    /// The site's settings as this process reads them (shared with the router).
+    pub site: site::Cache,
     pub config: Arc<Config>,
 }
 
@@ -108,7 +110,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
     search::outbox::set_enabled(&mut &db, meili.is_some()).await?;
     let config = Arc::new(config);
     let state = app::Shared {
-        web: web::AppState { db: db.clone(), config: config.clone(), limits, site },
+        web: web::AppState { db: db.clone(), config: config.clone(), limits, site: site.clone() },
         sessions: accounts::sessions::DbSessionStore::new(db.clone(), notifications::store::unread_count_select),
         live: live.clone(),
         watch: Default::default(),
@@ -122,7 +124,7 @@ pub async fn build(config: Config) -> Result<App, StartError> {
         config.trusted_proxies.clone(),
     );
     let router = app::router(state).map_err(StartError::Origin)?;
-    Ok(App { router, connections, db, live, meili, smtp, config })
+    Ok(App { router, connections, db, live, meili, smtp, site, config })
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, then lets requests in flight finish.
@@ -153,7 +155,11 @@ pub async fn serve_on(
     let notifier = match (&app.config.mail, &app.config.public_url) {
         (Some(settings), Some(origin)) => Some(tokio::spawn(notifications::mail::run(
             app.db.clone(),
-            notifications::mail::Mailer { origin: origin.clone(), after: settings.notify_after },
+            notifications::mail::Mailer {
+                origin: origin.clone(),
+                after: settings.notify_after,
+                site: app.site.clone(),
+            },
         ))),
         _ => None,
     };

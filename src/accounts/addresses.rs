@@ -56,7 +56,7 @@ impl Purpose {
 
 pub mod store {
     use super::Purpose;
-    use crate::accounts::invitations::store::token_hash;
+    use crate::accounts::invitations::store::{one_time_token, token_hash};
     use crate::db::{Exec, now, sql};
 
     /// A live link: its account, purpose and the address it confirms.
@@ -85,7 +85,7 @@ pub mod store {
             .bind(purpose.as_str()),
         )
         .await?;
-        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let token = one_time_token();
         db.execute(
             sql("INSERT INTO email_links (user_id, token_hash, purpose, email, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6)")
@@ -211,17 +211,17 @@ pub fn sent_page(email: &str) -> Result<Response, AppError> {
 const GONE: &str = "This confirmation link has been used, has expired, or a newer one was sent. Sign in to have a \
                     new one sent, or change your address again under Settings → E-mail.";
 
-fn well_formed(token: &str) -> bool {
-    token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit())
-}
-
 /// The page a mailed link opens: one button, so that a mail scanner opening links does not use it up.
 async fn confirm_page(
     State(state): State<AppState>,
     _visitor: MaybeUser,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    let link = if well_formed(&token) { store::find(&mut &state.db, &token).await? } else { None };
+    let link = if super::invitations::store::is_one_time_token(&token) {
+        store::find(&mut &state.db, &token).await?
+    } else {
+        None
+    };
     let Some(link) = link else { return Err(AppError::Gone(GONE)) };
     render(&ConfirmPage {
         layout: Layout::bare("Confirm your e-mail address"),
@@ -238,7 +238,7 @@ async fn confirm(
     session: Session,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    if !well_formed(&token) {
+    if !super::invitations::store::is_one_time_token(&token) {
         return Err(AppError::Gone(GONE));
     }
     let mut tx = state.db.begin().await?;
@@ -384,7 +384,7 @@ async fn change(
     let (Some(email), true) = (email, errors.is_empty()) else {
         return email_page(&state, &current, typed, errors).await;
     };
-    let taken = super::store::find_for_reset(&mut &state.db, email.as_str()).await?.is_some();
+    let taken = super::store::find_live_by_login(&mut &state.db, email.as_str()).await?.is_some();
     if taken {
         errors.add("new_email", "Another account uses that address.");
         return email_page(&state, &current, typed, errors).await;

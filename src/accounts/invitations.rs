@@ -43,6 +43,17 @@ pub mod store {
         Blake2s256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A fresh token for a one-time link that goes to one person (set a password, confirm an
+    /// address): 64 hex digits, 244 random bits.
+    pub fn one_time_token() -> String {
+        format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple())
+    }
+
+    /// Whether `token` has the shape [`one_time_token`] makes (anything else is not looked up).
+    pub fn is_one_time_token(token: &str) -> bool {
+        token.len() == 64 && token.chars().all(|c| c.is_ascii_hexdigit())
+    }
+
     #[derive(Debug, Clone, sqlx::FromRow)]
     pub struct InvitationRow {
         pub id: i64,

@@ -106,7 +106,7 @@ pub async fn link_asked_for<'a>(
     if !state.limits.reset_by_login.allow(&login) {
         return Ok(None);
     }
-    let Some(user) = store::find_for_reset(&mut &state.db, &login).await? else { return Ok(None) };
+    let Some(user) = store::find_live_by_login(&mut &state.db, &login).await? else { return Ok(None) };
     // The account's own allowance is counted from the links it was sent, so it holds across processes.
     let at = crate::db::now();
     if user.is_suspended(at) || store::links_mailed_since(&mut &state.db, user.id, at - 3600).await? >= 3 {

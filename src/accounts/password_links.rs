@@ -77,7 +77,7 @@ impl Purpose {
 
 pub mod store {
     use super::Purpose;
-    use crate::accounts::invitations::store::token_hash;
+    use crate::accounts::invitations::store::{one_time_token, token_hash};
     use crate::db::{Exec, now, sql};
 
     /// Makes a link for `user_id` and returns its token (shown once, never stored). The account's
@@ -95,7 +95,7 @@ pub mod store {
                 .bind(user_id),
         )
         .await?;
-        let token = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+        let token = one_time_token();
         db.execute(
             sql("INSERT INTO password_links (user_id, token_hash, purpose, created_by, created_at, expires_at)
                  VALUES ($1, $2, $3, $4, $5, $6)")
@@ -220,7 +220,7 @@ async fn page(
 }
 
 async fn live(db: &mut impl Exec, token: &str) -> Result<Option<(i64, Purpose)>, AppError> {
-    if token.len() != 64 || !token.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !super::invitations::store::is_one_time_token(token) {
         return Ok(None);
     }
     Ok(store::find(db, token).await?)

@@ -135,8 +135,9 @@ pub async fn find_credentials(db: &mut impl Exec, login: &str) -> Result<Option<
     .await
 }
 
-/// The live account a "Forgot password?" form names, by username or e-mail.
-pub async fn find_for_reset(db: &mut impl Exec, login: &str) -> Result<Option<User>, sqlx::Error> {
+/// The account (not deleted) a username or e-mail address names: for mailed links, and to tell
+/// whether an address is taken.
+pub async fn find_live_by_login(db: &mut impl Exec, login: &str) -> Result<Option<User>, sqlx::Error> {
     db.fetch_optional(
         sql(concat!(
             "SELECT ",

@@ -27,6 +27,29 @@ pub struct Mail {
     pub unsubscribe_url: Option<String>,
 }
 
+impl Mail {
+    /// A mail with its two rendered parts (text, HTML); the name and subject on one line each.
+    fn addressed(
+        kind: &'static str,
+        recipient_id: Option<i64>,
+        to_address: &str,
+        to_name: &str,
+        subject: &str,
+        (text, html): (String, String),
+    ) -> Mail {
+        Mail {
+            kind,
+            recipient_id,
+            to_address: to_address.to_owned(),
+            to_name: one_line(to_name, 100),
+            subject: one_line(subject, 200),
+            text,
+            html,
+            unsubscribe_url: None,
+        }
+    }
+}
+
 /// What a simple mail says: a greeting, a few paragraphs, one button (and its link in the text
 /// part), and a line on why the person got it. Rendered to both parts by [`Message::mail`].
 pub struct Message {
@@ -95,16 +118,9 @@ impl Listing {
         to_address: &str,
         to_name: &str,
     ) -> Result<Mail, askama::Error> {
-        Ok(Mail {
-            kind,
-            recipient_id: Some(recipient_id),
-            to_address: to_address.to_owned(),
-            to_name: one_line(to_name, 100),
-            subject: one_line(&self.subject, 200),
-            text: ListingText { site, m: self }.render()?,
-            html: ListingHtml { site, m: self }.render()?,
-            unsubscribe_url: Some(self.unsubscribe_url.clone()),
-        })
+        let parts = (ListingText { site, m: self }.render()?, ListingHtml { site, m: self }.render()?);
+        let mail = Mail::addressed(kind, Some(recipient_id), to_address, to_name, &self.subject, parts);
+        Ok(Mail { unsubscribe_url: Some(self.unsubscribe_url.clone()), ..mail })
     }
 }
 
@@ -132,16 +148,8 @@ impl Message {
         to_address: &str,
         to_name: &str,
     ) -> Result<Mail, askama::Error> {
-        Ok(Mail {
-            kind,
-            recipient_id,
-            to_address: to_address.to_owned(),
-            to_name: one_line(to_name, 100),
-            subject: one_line(&self.subject, 200),
-            text: TextPart { site, m: self }.render()?,
-            html: HtmlPart { site, m: self }.render()?,
-            unsubscribe_url: None,
-        })
+        let parts = (TextPart { site, m: self }.render()?, HtmlPart { site, m: self }.render()?);
+        Ok(Mail::addressed(kind, recipient_id, to_address, to_name, &self.subject, parts))
     }
 }
 

@@ -113,17 +113,9 @@ impl Topic {
         Topic::ALL.into_iter().find(|t| t.key() == key)
     }
 
-    /// The topic a notification kind belongs to.
+    /// The topic a notification kind belongs to: the one that lists it (moderation for any other).
     pub fn of_kind(kind: &str) -> Topic {
-        match kind {
-            "mention" | "idea_mention" => Topic::Mentions,
-            "reply" | "comment_reply" | "idea_comment" => Topic::Replies,
-            "like" => Topic::Likes,
-            "follow" => Topic::Follows,
-            "invite" | "join_request" | "join_approved" => Topic::Communities,
-            "idea_stage" | "idea_response" => Topic::Ideas,
-            _ => Topic::Moderation,
-        }
+        Topic::ALL.into_iter().find(|t| t.kinds().contains(&kind)).unwrap_or(Topic::Moderation)
     }
 
     fn kinds(self) -> &'static [&'static str] {
@@ -177,12 +169,16 @@ pub async fn choose(db: &mut impl Exec, user_id: i64, topic: Topic, cadence: Cad
 
 /// The site's secret for unsubscribe links, made on first use.
 async fn secret(db: &mut impl Exec) -> Result<String, sqlx::Error> {
-    let fresh = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let read = sql("SELECT value FROM site_settings WHERE key = 'mail.secret'");
+    if let Some((value,)) = db.fetch_optional::<(String,)>(read).await? {
+        return Ok(value);
+    }
     db.execute(
         sql("INSERT INTO site_settings (key, value) VALUES ('mail.secret', $1) ON CONFLICT (key) DO NOTHING")
-            .bind(fresh),
+            .bind(crate::accounts::invitations::store::one_time_token()),
     )
     .await?;
+    // Another process may have made it first: the stored one counts.
     let (value,): (String,) = db.fetch_one(sql("SELECT value FROM site_settings WHERE key = 'mail.secret'")).await?;
     Ok(value)
 }
@@ -194,9 +190,8 @@ fn signature(secret: &str, user_id: i64, what: &str) -> String {
 }
 
 /// The path of a one-click unsubscribe link.
-pub async fn unsubscribe_path(db: &mut impl Exec, user_id: i64, what: &str) -> Result<String, sqlx::Error> {
-    let secret = secret(db).await?;
-    Ok(format!("/mail/unsubscribe/{user_id}/{what}/{}", signature(&secret, user_id, what)))
+fn unsubscribe_path(secret: &str, user_id: i64, what: &str) -> String {
+    format!("/mail/unsubscribe/{user_id}/{what}/{}", signature(secret, user_id, what))
 }
 
 /// Whether an unsubscribe link is genuine.
@@ -245,6 +240,20 @@ pub struct Mailer {
     pub origin: String,
     /// How long a notification waits before it is mailed: read on the site meanwhile, it is not.
     pub after: Duration,
+    /// The site's settings (its name in every mail, its time zone for digests).
+    pub site: crate::site::Cache,
+}
+
+/// What every mail of one round of the job shares, read once.
+struct Round {
+    site: std::sync::Arc<crate::site::Site>,
+    secret: String,
+}
+
+impl Mailer {
+    async fn round(&self, db: &Db) -> Result<Round, sqlx::Error> {
+        Ok(Round { site: self.site.get(db).await, secret: secret(&mut db.clone()).await? })
+    }
 }
 
 /// How often the job looks for notifications to mail and digests due.
@@ -278,6 +287,7 @@ pub async fn run(db: Db, mailer: Mailer) {
 pub async fn mail_new(db: &Db, mailer: &Mailer) -> Result<usize, crate::mail::QueueError> {
     let at = now();
     let cutoff = at - mailer.after.as_secs() as i64;
+    let round = mailer.round(db).await?;
     let mut tx = db.begin().await?;
     let claim = match tx.engine() {
         Engine::Sqlite => sql("UPDATE notifications SET mailed_at = $1 WHERE id IN (
@@ -311,7 +321,7 @@ pub async fn mail_new(db: &Db, mailer: &Mailer) -> Result<usize, crate::mail::Qu
             if rows.is_empty() {
                 continue;
             }
-            queue_now(&mut tx, mailer, &reader, rows).await?;
+            queue_now(&mut tx, mailer, &round, &reader, rows).await?;
         }
     }
     tx.commit().await?;
@@ -339,6 +349,7 @@ async fn choices_of(tx: &mut Tx, users: &[i64]) -> Result<HashMap<i64, Choices>,
 async fn queue_now(
     tx: &mut Tx,
     mailer: &Mailer,
+    round: &Round,
     reader: &Reader,
     rows: Vec<NotificationRow>,
 ) -> Result<(), crate::mail::QueueError> {
@@ -358,9 +369,9 @@ async fn queue_now(
         action: Some(Action { label: "Open your notifications".into(), url: link(mailer, "/notifications") }),
         footer: "You got this mail because you asked to hear of these at once.".into(),
         settings_url: link(mailer, "/settings/mail"),
-        unsubscribe_url: link(mailer, &unsubscribe_path(tx, reader.id, what).await?),
+        unsubscribe_url: link(mailer, &unsubscribe_path(&round.secret, reader.id, what)),
     };
-    let mail = listing.mail(&site_name(tx).await?, "notification", reader.id, &reader.email, &reader.display_name)?;
+    let mail = listing.mail(&round.site.name, "notification", reader.id, &reader.email, &reader.display_name)?;
     crate::mail::queue(tx, &mail, crate::mail::host_of(&mailer.origin)).await?;
     Ok(())
 }
@@ -374,12 +385,6 @@ fn item(mailer: &Mailer, group: &super::Group) -> Item {
     Item { text: format!("{} {}", group.who(), group.what()), quote: message, url: link(mailer, &group.link()) }
 }
 
-/// The site's name as admins set it (outside a request there is no cached copy).
-async fn site_name(db: &mut impl Exec) -> Result<String, sqlx::Error> {
-    let row: Option<(String,)> = db.fetch_optional(sql("SELECT value FROM site_settings WHERE key = 'name'")).await?;
-    Ok(row.map(|(n,)| n).filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "Townhall".into()))
-}
-
 /// The hour of the morning digests go out, in each person's time zone.
 const DIGEST_HOUR: u8 = 8;
 /// People one round makes digests for at most.
@@ -389,12 +394,10 @@ const DIGESTS_PER_ROUND: i64 = 50;
 /// this one (compare-and-set), so two processes never make the same digest.
 pub async fn send_digests(db: &Db, mailer: &Mailer) -> Result<(), crate::mail::QueueError> {
     let at = now();
-    let site_zone: Option<(String,)> =
-        db.clone().fetch_optional(sql("SELECT value FROM site_settings WHERE key = 'time_zone'")).await?;
-    let site_zone = site_zone.map(|(z,)| z).unwrap_or_default();
+    let round = mailer.round(db).await?;
     let zone_of = |name: &str| {
         crate::format::Zone::named(name)
-            .or_else(|| crate::format::Zone::named(&site_zone))
+            .or_else(|| crate::format::Zone::named(&round.site.time_zone))
             .unwrap_or(crate::format::Zone::UTC)
     };
     // Everyone gets a first due time: the next morning in the site's zone.
@@ -430,7 +433,7 @@ pub async fn send_digests(db: &Db, mailer: &Mailer) -> Result<(), crate::mail::Q
             .await?;
         if taken == 1 {
             let weekly = weekday == time::Weekday::Monday;
-            queued |= digest(&mut tx, mailer, user_id, weekly, zone).await?;
+            queued |= digest(&mut tx, mailer, &round, user_id, weekly, zone).await?;
         }
         tx.commit().await?;
     }
@@ -444,6 +447,7 @@ pub async fn send_digests(db: &Db, mailer: &Mailer) -> Result<(), crate::mail::Q
 async fn digest(
     tx: &mut Tx,
     mailer: &Mailer,
+    round: &Round,
     user_id: i64,
     weekly: bool,
     zone: crate::format::Zone,
@@ -532,7 +536,7 @@ async fn digest(
     }
     let period =
         if weekly && included.iter().all(|t| cadence(&choices, *t) == Cadence::Weekly) { "week" } else { "day" };
-    let site = site_name(tx).await?;
+    let site = &round.site.name;
     let listing = Listing {
         subject: format!("Your {site} digest: what you missed this {period}"),
         greeting: format!("Hello {},", reader.display_name),
@@ -544,9 +548,9 @@ async fn digest(
             if period == "week" { "weekly" } else { "daily" }
         ),
         settings_url: link(mailer, "/settings/mail"),
-        unsubscribe_url: link(mailer, &unsubscribe_path(tx, user_id, "digest").await?),
+        unsubscribe_url: link(mailer, &unsubscribe_path(&round.secret, user_id, "digest")),
     };
-    let mail = listing.mail(&site, "digest", user_id, &reader.email, &reader.display_name)?;
+    let mail = listing.mail(site, "digest", user_id, &reader.email, &reader.display_name)?;
     crate::mail::queue(tx, &mail, crate::mail::host_of(&mailer.origin)).await?;
     Ok(true)
 }

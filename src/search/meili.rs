@@ -280,27 +280,7 @@ impl Meili {
             }
         }
     }
-}
 
-/// What an index of `kind` searches and filters on, with the built-in engines' stop words.
-fn settings(kind: &str) -> Settings {
-    let settings = Settings::new().with_stop_words(STOP_WORDS);
-    match kind {
-        POSTS => settings
-            // Stems first (stemming as in the built-in engines), the words as written second (typo
-            // tolerance works on those).
-            .with_searchable_attributes(["stems", "body"])
-            .with_filterable_attributes(["members_only", "author", "community", "created_at", "hidden", "deleted"]),
-        IDEAS => settings
-            .with_searchable_attributes(["title_stems", "title", "stems", "body"])
-            .with_filterable_attributes(["campaign_id", "author", "created_at", "hidden"]),
-        _ => settings
-            .with_searchable_attributes(["display_name", "username", "job_title", "department", "location"])
-            .with_filterable_attributes(["deleted"]),
-    }
-}
-
-impl Meili {
     /// Waits until Meilisearch has processed `task`; an error when it failed.
     async fn finished(&self, task: TaskInfo, timeout: Duration) -> Result<(), DeliveryError> {
         let done =
@@ -784,6 +764,24 @@ pub async fn memberships(db: &mut impl Exec, user_id: i64) -> Result<Vec<i64>, s
         .fetch_all(crate::db::sql("SELECT community_id FROM community_members WHERE user_id = $1").bind(user_id))
         .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// What an index of `kind` searches and filters on, with the built-in engines' stop words.
+fn settings(kind: &str) -> Settings {
+    let settings = Settings::new().with_stop_words(STOP_WORDS);
+    match kind {
+        POSTS => settings
+            // Stems first (stemming as in the built-in engines), the words as written second (typo
+            // tolerance works on those).
+            .with_searchable_attributes(["stems", "body"])
+            .with_filterable_attributes(["members_only", "author", "community", "created_at", "hidden", "deleted"]),
+        IDEAS => settings
+            .with_searchable_attributes(["title_stems", "title", "stems", "body"])
+            .with_filterable_attributes(["campaign_id", "author", "created_at", "hidden"]),
+        _ => settings
+            .with_searchable_attributes(["display_name", "username", "job_title", "department", "location"])
+            .with_filterable_attributes(["deleted"]),
+    }
 }
 
 #[cfg(test)]
